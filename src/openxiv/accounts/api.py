@@ -1,0 +1,108 @@
+"""REST: accounts, agents and API keys. Thin: every rule lives in accounts.service."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, status
+
+from openxiv.accounts import service
+from openxiv.accounts.presenters import account_out, agent_out, issued_key_out, key_out
+from openxiv.accounts.schemas import (
+    AccountCreate,
+    AgentCreate,
+    AgentOut,
+    Credentials,
+    IssuedKeyOut,
+    KeyCreate,
+    KeyOut,
+    MeOut,
+    RegisteredOut,
+)
+from openxiv.web.deps import OptionalPrincipal, RequiredPrincipal, RuntimeDep, reading, unit_of_work
+from openxiv.web.problems import PROBLEM_RESPONSES
+
+router = APIRouter(tags=["accounts"], responses=PROBLEM_RESPONSES)
+
+
+@router.post("/accounts", status_code=status.HTTP_201_CREATED, response_model=RegisteredOut)
+def register(body: AccountCreate, runtime: RuntimeDep, _: OptionalPrincipal) -> RegisteredOut:
+    """Create a human account (the use policy must be accepted) and its first API key."""
+    with unit_of_work(runtime) as session:
+        account = service.register_account(
+            session,
+            email=body.email,
+            password=body.password,
+            display_name=body.display_name,
+            orcid=body.orcid,
+            affiliation=body.affiliation,
+            accept_policy=body.accept_policy,
+            policy_version=runtime.settings.policy_version,
+        )
+        issued = service.issue_key(session, account, scopes=["read", "submit"], name="first key")
+        return RegisteredOut(account=account_out(account), key=issued_key_out(issued))
+
+
+@router.post("/auth/keys", status_code=status.HTTP_201_CREATED, response_model=IssuedKeyOut)
+def key_from_password(body: Credentials, runtime: RuntimeDep, _: OptionalPrincipal) -> IssuedKeyOut:
+    """Exchange email and password for a new API key of your account."""
+    with unit_of_work(runtime) as session:
+        account = service.authenticate_password(session, body.email, body.password)
+        return issued_key_out(service.issue_key(session, account, scopes=list(body.scopes), name=body.key_name))
+
+
+@router.get("/me", response_model=MeOut)
+def me(principal: RequiredPrincipal, runtime: RuntimeDep) -> MeOut:
+    with reading(runtime) as session:
+        account = service.get_account(session, principal.account_id)
+        agent = service.get_owned_agent(session, account.id, principal.agent_id) if principal.agent_id else None
+        return MeOut(
+            account=account_out(account), agent=agent_out(agent) if agent else None, scopes=sorted(principal.scopes)
+        )
+
+
+@router.post("/agents", status_code=status.HTTP_201_CREATED, response_model=AgentOut)
+def create_agent(body: AgentCreate, principal: RequiredPrincipal, runtime: RuntimeDep) -> AgentOut:
+    """Register an AI scientist that you own."""
+    principal.require("submit")
+    with unit_of_work(runtime) as session:
+        owner = service.get_account(session, principal.account_id)
+        agent = service.create_agent(
+            session, owner, name=body.name, model_identity=body.model_identity,
+            organisation=body.organisation, description=body.description,
+        )
+        return agent_out(agent)
+
+
+@router.get("/agents", response_model=list[AgentOut])
+def list_agents(principal: RequiredPrincipal, runtime: RuntimeDep) -> list[AgentOut]:
+    with reading(runtime) as session:
+        return [agent_out(a) for a in service.list_agents(session, principal.account_id)]
+
+
+@router.get("/agents/{agent_id}", response_model=AgentOut)
+def get_agent(agent_id: int, principal: RequiredPrincipal, runtime: RuntimeDep) -> AgentOut:
+    with reading(runtime) as session:
+        return agent_out(service.get_owned_agent(session, principal.account_id, agent_id))
+
+
+@router.post("/keys", status_code=status.HTTP_201_CREATED, response_model=IssuedKeyOut)
+def issue_key(body: KeyCreate, principal: RequiredPrincipal, runtime: RuntimeDep) -> IssuedKeyOut:
+    """Issue an API key for yourself or one of your agents. The token is shown only in this response."""
+    if principal.agent_id is not None:
+        principal.require("admin")  # an agent's key must not mint keys for itself
+    with unit_of_work(runtime) as session:
+        account = service.get_account(session, principal.account_id)
+        agent = service.get_owned_agent(session, account.id, body.agent_id) if body.agent_id else None
+        return issued_key_out(service.issue_key(session, account, scopes=list(body.scopes), name=body.name, agent=agent))
+
+
+@router.get("/keys", response_model=list[KeyOut])
+def list_keys(principal: RequiredPrincipal, runtime: RuntimeDep) -> list[KeyOut]:
+    with reading(runtime) as session:
+        return [key_out(k) for k in service.list_keys(session, principal.account_id)]
+
+
+@router.delete("/keys/{key_id}", response_model=KeyOut)
+def revoke_key(key_id: int, principal: RequiredPrincipal, runtime: RuntimeDep) -> KeyOut:
+    """Revoke a key at once. Revoking is permanent; the key's history is kept."""
+    with unit_of_work(runtime) as session:
+        return key_out(service.revoke_key(session, principal.account_id, key_id))

@@ -1,0 +1,71 @@
+"""create_app(settings): the web UI, the REST API under /api/v1, and static files."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+from fastapi.staticfiles import StaticFiles
+from starlette.middleware.sessions import SessionMiddleware
+
+import openxiv
+from openxiv.accounts.api import router as accounts_router
+from openxiv.config import Settings
+from openxiv.runtime import Runtime
+from openxiv.submissions.api import router as submissions_router
+from openxiv.web import pages, problems
+from openxiv.web.idempotency import IdempotencyMiddleware
+from openxiv.web.ratelimit import RateLimiter
+
+STATIC_DIR = Path(__file__).parent / "static"
+
+
+def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    runtime = runtime or Runtime(settings)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        runtime.close()
+
+    app = FastAPI(
+        title=f"{settings.instance_name} API",
+        version=openxiv.__version__,
+        description=(
+            "Preprint server with AI peer review. Authenticate with `Authorization: Bearer <API key>`. "
+            "Errors are RFC 9457 problem documents. Every write accepts an `Idempotency-Key` header."
+        ),
+        lifespan=lifespan,
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.runtime = runtime
+    app.state.rate_limiter = RateLimiter(settings.rate_limit)
+    problems.install(app)
+
+    api = APIRouter(prefix="/api/v1")
+    api.include_router(accounts_router)
+    api.include_router(submissions_router)
+    app.include_router(api)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+
+    app.add_middleware(IdempotencyMiddleware, runtime=runtime)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=settings.secret_key,
+        session_cookie="openxiv_session",
+        same_site="lax",
+        https_only=settings.base_url.startswith("https://"),
+        max_age=14 * 24 * 3600,
+    )
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """Factory for `uvicorn --factory` and `openxiv serve`: settings from openxiv.toml + OPENXIV_*."""
+    from openxiv.config import load_settings
+
+    return create_app(load_settings())

@@ -1,0 +1,369 @@
+"""The `openxiv` command line: server, worker, database, demo, administration and API client."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from openxiv.config import Settings, load_settings
+from openxiv.errors import DomainError
+
+app = typer.Typer(help="OpenXiv: preprint server with AI peer review.", no_args_is_help=True, add_completion=False)
+db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
+user_app = typer.Typer(help="Human accounts (administration, on the server's database).", no_args_is_help=True)
+agent_app = typer.Typer(help="AI-scientist agents (administration).", no_args_is_help=True)
+key_app = typer.Typer(help="API keys (administration).", no_args_is_help=True)
+bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(user_app, name="user")
+app.add_typer(agent_app, name="agent")
+app.add_typer(key_app, name="key")
+app.add_typer(bench_app, name="bench")
+console = Console()
+err = Console(stderr=True)
+
+
+def fail(message: str) -> NoReturn:
+    """Bad input: one line saying what is wrong, exit code 2."""
+    err.print(f"error: {message}", markup=False, highlight=False)
+    raise typer.Exit(2)
+
+
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except Exception as error:  # noqa: BLE001 - a broken config file is the user's to fix
+        fail(f"invalid configuration: {error}".replace("\n", " "))
+
+
+# --------------------------------------------------------------------------------- server
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="server processes")] = 1,
+    with_worker: Annotated[bool, typer.Option(help="also run the job worker in this process")] = False,
+    upgrade: Annotated[bool, typer.Option(help="apply database migrations first")] = True,
+) -> None:
+    """Serve the web UI, REST API and MCP endpoint."""
+    import threading
+
+    import uvicorn
+
+    settings = _settings()
+    if upgrade:
+        _upgrade(settings)
+    if with_worker:
+        if workers > 1:
+            fail("--with-worker runs in a single server process; start `openxiv worker` separately instead")
+        if settings.queue.url == "immediate":
+            fail("queue.url is 'immediate'; a worker needs a real queue (sqlite:///... or redis://...)")
+        from openxiv.runtime import Runtime
+
+        runtime = Runtime(settings)
+        thread = threading.Thread(target=runtime.queue.run_consumer, args=(settings.queue.workers,), daemon=True)
+        thread.start()
+    uvicorn.run("openxiv.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
+                log_level="info", proxy_headers=True)
+
+
+@app.command()
+def worker(threads: Annotated[int, typer.Option(help="worker threads")] = 0) -> None:
+    """Run background jobs (screening, reviews, votes) until interrupted."""
+    from openxiv.runtime import Runtime
+
+    settings = _settings()
+    if settings.queue.url == "immediate":
+        fail("queue.url is 'immediate'; a worker needs a real queue (sqlite:///... or redis://...)")
+    Runtime(settings).queue.run_consumer(threads or settings.queue.workers)
+
+
+# ------------------------------------------------------------------------------- database
+
+
+def _upgrade(settings: Settings) -> None:
+    from openxiv.migrations import upgrade
+
+    upgrade(settings.database_url)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: str = "head") -> None:
+    """Apply migrations up to REVISION (default: the newest)."""
+    from openxiv.migrations import upgrade
+
+    upgrade(_settings().database_url, revision)
+    console.print(f"database at {revision}")
+
+
+@db_app.command("downgrade")
+def db_downgrade(revision: str) -> None:
+    """Revert migrations down to REVISION ('base' removes every table)."""
+    from openxiv.migrations import downgrade
+
+    downgrade(_settings().database_url, revision)
+    console.print(f"database at {revision}")
+
+
+# ---------------------------------------------------------------------------- demo & admin
+
+
+def _runtime():  # type: ignore[no-untyped-def]
+    from openxiv.runtime import Runtime
+
+    settings = _settings()
+    _upgrade(settings)
+    return Runtime(settings)
+
+
+def _admin(action: Any) -> Any:
+    from openxiv.db import transaction
+
+    runtime = _runtime()
+    try:
+        with transaction(runtime.write_sessions) as session:
+            return action(session)
+    except DomainError as error:
+        fail(error.detail)
+    finally:
+        runtime.close()
+
+
+@app.command()
+def demo() -> None:
+    """Seed a realistic demo (people, agents, proposals and papers in several states)."""
+    from openxiv.demo import seed
+
+    runtime = _runtime()
+    try:
+        result = seed(runtime)
+    finally:
+        runtime.close()
+    if not result["seeded"]:
+        console.print(result["reason"])
+        return
+    console.print(f"demo seeded: {', '.join(result['submissions'])}")
+    console.print(f"sign in as {result['accounts'][0]} (admin) with password {result['password']}")
+
+
+@user_app.command("create")
+def user_create(
+    email: str,
+    name: Annotated[str, typer.Option(help="display name")],
+    password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
+    orcid: str | None = None,
+    role: Annotated[list[str], typer.Option(help="author, reviewer, moderator, admin (repeatable)")] = ["author"],  # noqa: B006
+    key: Annotated[bool, typer.Option(help="also issue an API key with read+submit and print it")] = False,
+) -> None:
+    """Create a human account (the operator accepts the use policy on the user's behalf)."""
+    from openxiv.accounts import service
+
+    settings = _settings()
+
+    def action(session: Any) -> Any:
+        account = service.register_account(session, email=email, password=password, display_name=name, orcid=orcid,
+                                           roles=role, accept_policy=True, policy_version=settings.policy_version)
+        issued = service.issue_key(session, account, scopes=["read", "submit"], name="cli") if key else None
+        return account.id, issued.token if issued else None
+
+    account_id, token = _admin(action)
+    console.print(f"account {account_id} created")
+    if token:
+        console.print(f"API key (shown once): {token}", markup=False)
+
+
+@agent_app.command("create")
+def agent_create(
+    owner_email: str,
+    name: str,
+    model: Annotated[str, typer.Option(help='model/pipeline identity, e.g. "genesys-lite/0.1 on model X"')],
+    organisation: Annotated[str, typer.Option(help="developer organisation")],
+    key: Annotated[bool, typer.Option(help="also issue a read+submit key for the agent")] = True,
+) -> None:
+    """Register an AI-scientist agent owned by OWNER_EMAIL."""
+    from sqlalchemy import select
+
+    from openxiv.accounts import service
+    from openxiv.models import Account
+
+    def action(session: Any) -> Any:
+        owner = session.scalar(select(Account).where(Account.email == owner_email.strip().lower()))
+        if owner is None:
+            raise DomainError(f"no account with email {owner_email}")
+        agent = service.create_agent(session, owner, name=name, model_identity=model, organisation=organisation)
+        issued = service.issue_key(session, owner, scopes=["read", "submit"], name=f"agent {name}", agent=agent) if key else None
+        return agent.id, issued.token if issued else None
+
+    agent_id, token = _admin(action)
+    console.print(f"agent {agent_id} created")
+    if token:
+        console.print(f"API key for the agent (shown once): {token}", markup=False)
+
+
+@key_app.command("issue")
+def key_issue(
+    owner_email: str,
+    scope: Annotated[list[str], typer.Option(help="read, submit, review, moderate, admin (repeatable)")] = ["read", "submit"],  # noqa: B006
+    agent_id: int | None = None,
+    name: str = "",
+) -> None:
+    """Issue an API key for an account (or one of its agents); printed once."""
+    from sqlalchemy import select
+
+    from openxiv.accounts import service
+    from openxiv.models import Account
+
+    def action(session: Any) -> Any:
+        owner = session.scalar(select(Account).where(Account.email == owner_email.strip().lower()))
+        if owner is None:
+            raise DomainError(f"no account with email {owner_email}")
+        agent = service.get_owned_agent(session, owner.id, agent_id) if agent_id else None
+        return service.issue_key(session, owner, scopes=scope, name=name, agent=agent).token
+
+    console.print(f"API key (shown once): {_admin(action)}", markup=False)
+
+
+@key_app.command("revoke")
+def key_revoke(key_id: int) -> None:
+    """Revoke key KEY_ID at once."""
+    from openxiv.models import ApiKey
+    from openxiv.models.base import utcnow
+
+    def action(session: Any) -> Any:
+        key = session.get(ApiKey, key_id)
+        if key is None:
+            raise DomainError(f"no key {key_id}")
+        key.revoked_at = key.revoked_at or utcnow()
+        return key.prefix
+
+    console.print(f"key {key_id} (oxk_{_admin(action)}_...) revoked", markup=False)
+
+
+# ----------------------------------------------------------------------------- API client
+
+ServerOption = Annotated[str, typer.Option(envvar="OPENXIV_SERVER", help="server URL")]
+KeyOption = Annotated[str | None, typer.Option(envvar="OPENXIV_API_KEY", help="API key")]
+
+
+def _client(server: str, api_key: str | None):  # type: ignore[no-untyped-def]
+    from openxiv.client import OpenXivClient
+
+    return OpenXivClient(server, api_key)
+
+
+def _call(action: Any) -> Any:
+    import httpx
+
+    from openxiv.client import ApiError
+
+    try:
+        return action()
+    except ApiError as error:
+        fail(str(error))
+    except httpx.HTTPError as error:
+        fail(f"cannot reach the server: {error}")
+
+
+@app.command()
+def submit(
+    files: Annotated[list[Path], typer.Argument(help="PDF and/or Markdown/LaTeX source; or none with --metadata only")] = [],  # noqa: B006
+    metadata: Annotated[Path | None, typer.Option(help="JSON file with the submission fields (title, authors, ...)")] = None,
+    kind: Annotated[str, typer.Option(help="paper or proposal")] = "paper",
+    title: str | None = None,
+    abstract: str | None = None,
+    revise: Annotated[str | None, typer.Option(help="post a new version of this identifier instead")] = None,
+    response_letter: Annotated[Path | None, typer.Option(help="file with the response letter (revisions)")] = None,
+    server: ServerOption = "http://127.0.0.1:8000",
+    api_key: KeyOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the server's JSON")] = False,
+) -> None:
+    """Submit a paper or proposal (or a revision) to a running server."""
+    body: dict[str, Any] = {}
+    if metadata is not None:
+        try:
+            body = json.loads(metadata.read_text("utf-8"))
+        except (OSError, ValueError) as error:
+            fail(f"cannot read metadata {metadata}: {error}")
+        if not isinstance(body, dict):
+            fail(f"{metadata} must hold a JSON object")
+    for path in files:
+        if not path.is_file():
+            fail(f"{path} is not a file")
+    if title:
+        body["title"] = title
+    if abstract:
+        body["abstract"] = abstract
+    if response_letter is not None:
+        body["response_letter"] = response_letter.read_text("utf-8")
+    with _client(server, api_key) as client:
+        for path in files:
+            uploaded = _call(lambda p=path: client.upload(p))
+            field = "pdf_sha256" if uploaded["media_type"] == "application/pdf" else "source_sha256"
+            body[field] = uploaded["sha256"]
+        if revise:
+            result = _call(lambda: client.create_version(revise, body))
+        else:
+            body.setdefault("kind", kind)
+            result = _call(lambda: client.create_submission(body))
+    if as_json:
+        print(json.dumps(result, indent=2))
+    else:
+        console.print(f"{result['version']['identifier']} {result['status']}: {result['title']}", markup=False)
+
+
+@app.command()
+def status(
+    identifier: str,
+    server: ServerOption = "http://127.0.0.1:8000",
+    api_key: KeyOption = None,
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show a submission's status, versions, pipeline stages and history."""
+    with _client(server, api_key) as client:
+        item = _call(lambda: client.get(identifier))
+        log = _call(lambda: client.transitions(identifier))
+        stages = _call(lambda: client.stages(identifier))
+    if as_json:
+        print(json.dumps({"submission": item, "transitions": log, "stages": stages}, indent=2))
+        return
+    console.print(f"[bold]{item['id']}[/] v{item['latest_version']} {item['kind']} — [bold]{item['status']}[/]")
+    console.print(item["title"], markup=False)
+    table = Table("when (UTC)", "version", "change", "by", "reason")
+    for t in log:
+        who = t["actor"]["system"] or f"account {t['actor']['account_id']}" + (
+            f" via agent {t['actor']['agent_id']}" if t["actor"]["agent_id"] else "")
+        table.add_row(t["at"][:19], f"v{t['version']}", f"{t['from_status'] or '-'} -> {t['to_status']}", who, t["reason"])
+    console.print(table)
+    for s in stages:
+        console.print(f"v{s['version']} {s['stage']}: {s['state']} {s['detail'].get('reason', '')}", markup=False)
+
+
+def _register_domains() -> None:
+    """Each domain adds its own commands (scan, review, literature, eval, bench ...)."""
+    from openxiv.evaluation import cli as evaluation_cli
+    from openxiv.integrity import cli as integrity_cli
+    from openxiv.literature import cli as literature_cli
+    from openxiv.review import cli as review_cli
+
+    for module in (integrity_cli, review_cli, literature_cli, evaluation_cli):
+        module.register(app, bench_app)
+
+
+_register_domains()
+
+
+def main() -> None:  # pragma: no cover - console script entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(app())

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from pydantic import BaseModel, Field
+
+
+class IntegritySettings(BaseModel):
+    """Owned by the integrity domain (prompt-injection scanning)."""
+
+    enabled: bool = True
+    flag_threshold: float = Field(
+        0.5, ge=0.0, le=1.0, description="risk score at or above which a version is held for a moderator"
+    )
+    max_pages: int = Field(500, ge=1, description="PDFs with more pages are refused as unreadable")
+    max_bytes: int = Field(100 * 1024 * 1024, ge=1, description="largest document the scanner reads")
+    max_decompressed_bytes: int = Field(
+        512 * 1024 * 1024, ge=1, description="refuse PDFs whose streams inflate beyond this (decompression bombs)"
+    )
+    time_budget_s: float = Field(120.0, gt=0, description="a scan that runs longer stops with an error")
+    small_text_pt: float = Field(3.0, gt=0, description="text below this effective size counts as hidden")
+    relative_small_text: float = Field(0.35, gt=0, description="text below this fraction of the body size is small")
+    min_contrast: float = Field(0.12, ge=0, le=1, description="luminance difference below which text is invisible")
+    classifier_threshold: float = Field(0.5, ge=0, le=1, description="probability at which the local classifier says injection")
+    judge_enabled: bool = Field(True, description="ask the LLM judge about candidates when one is wired in")
+    judge_max_candidates: int = Field(8, ge=0, description="at most this many candidate passages go to the judge")

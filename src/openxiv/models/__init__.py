@@ -1,0 +1,35 @@
+"""All ORM tables, imported in one place so that Alembic sees every one."""
+
+from openxiv.models import community, integrity, literature, llm, review
+from openxiv.models.accounts import Account, Agent, ApiKey
+from openxiv.models.base import Base
+from openxiv.models.submissions import (
+    Blob,
+    IdempotencyRecord,
+    IdentifierSequence,
+    StageRun,
+    Submission,
+    SubmissionVersion,
+    Transition,
+    VersionAuthor,
+)
+
+__all__ = [
+    "Account",
+    "Agent",
+    "ApiKey",
+    "Base",
+    "Blob",
+    "IdempotencyRecord",
+    "IdentifierSequence",
+    "StageRun",
+    "Submission",
+    "SubmissionVersion",
+    "Transition",
+    "VersionAuthor",
+    "community",
+    "integrity",
+    "literature",
+    "llm",
+    "review",
+]

@@ -1,0 +1,77 @@
+"""Everything a process needs, built once from the settings: database, storage, queue, stages."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from openxiv.config import Settings
+from openxiv.db import make_engine, make_session_factory
+from openxiv.storage import make_blob_store
+from openxiv.storage.port import BlobStore
+from openxiv.submissions.pipeline import Stage
+from openxiv.submissions.stages import NotConfiguredStage, ScreeningStage
+
+logger = logging.getLogger("openxiv")
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.engine = make_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
+
+    @cached_property
+    def write_sessions(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine, write=True)
+
+    @cached_property
+    def read_sessions(self) -> sessionmaker[Session]:
+        return make_session_factory(self.engine, write=False)
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        return make_blob_store(self.settings.storage)
+
+    @cached_property
+    def queue(self):  # type: ignore[no-untyped-def]  # HueyPipelineQueue; imported lazily
+        from openxiv.worker import HueyPipelineQueue, make_huey
+
+        return HueyPipelineQueue(make_huey(self.settings.queue), self)
+
+    @cached_property
+    def stages(self) -> list[Stage]:
+        return build_stages(self.settings)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def build_stages(settings: Settings) -> list[Stage]:
+    """The pipeline: each domain's stage when it is installed and enabled, else a stage that
+    records that it is not configured."""
+    integrity: Stage | None = None
+    if settings.integrity.enabled:
+        try:
+            from openxiv.integrity.stage import IntegrityScreeningStage  # type: ignore[import-not-found,unused-ignore]
+
+            integrity = IntegrityScreeningStage()
+        except ImportError:
+            logger.info("integrity stage unavailable: screening runs format checks only")
+    stages: list[Stage] = [ScreeningStage(integrity=integrity)]
+    try:
+        from openxiv.review.stages import ReviewStage, VoteStage  # type: ignore[import-not-found,unused-ignore]
+
+        stages += [ReviewStage(), VoteStage()]
+    except ImportError:
+        stages += [
+            NotConfiguredStage("review", "the review engine is not installed"),
+            NotConfiguredStage("vote", "the review engine is not installed"),
+        ]
+    return stages

@@ -1,0 +1,118 @@
+"""Model rows -> response schemas, shared by REST, MCP and pages."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from openxiv.models import Blob, StageRun, Submission, SubmissionVersion, Transition
+from openxiv.submissions.schemas import (
+    Actor,
+    AuthorOut,
+    FileOut,
+    IPAttribution,
+    ProposalBody,
+    StageRunOut,
+    SubmissionOut,
+    SubmissionSummary,
+    TransitionOut,
+    UploadOut,
+    VersionOut,
+)
+
+
+def file_out(blob: Blob | None, url: str) -> FileOut | None:
+    if blob is None:
+        return None
+    return FileOut(sha256=blob.sha256, size=blob.size, media_type=blob.media_type, filename=blob.filename, url=url)
+
+
+def upload_out(blob: Blob) -> UploadOut:
+    return UploadOut(sha256=blob.sha256, size=blob.size, media_type=blob.media_type, filename=blob.filename)
+
+
+def version_out(session: Session, submission: Submission, version: SubmissionVersion) -> VersionOut:
+    meta = version.meta
+    vid = f"{submission.identifier}v{version.number}"
+    base = f"/api/v1/submissions/{vid}"
+    return VersionOut(
+        version=version.number,
+        identifier=vid,
+        title=version.title,
+        abstract=version.abstract,
+        authors=[
+            AuthorOut(
+                position=a.position,
+                kind=a.kind,
+                name=a.name,
+                account_id=a.account_id,
+                agent_id=a.agent_id,
+                orcid=a.orcid,
+                affiliation=a.affiliation,
+            )
+            for a in version.authors
+        ],
+        corresponding_author=int(meta.get("corresponding_author", 0)),
+        keywords=list(meta.get("keywords", [])),
+        categories=list(meta.get("categories", [])),
+        licence=str(meta.get("licence", "")),
+        ai_involvement=str(meta.get("ai_involvement", "")),
+        ip_attribution=IPAttribution(**meta.get("ip_attribution", {"model_developer": "", "initiating_human": ""})),
+        links=dict(meta.get("links", {})),
+        proposal=ProposalBody(**version.proposal) if version.proposal else None,
+        source_format=version.source_format,
+        source=file_out(session.get(Blob, version.source_sha256) if version.source_sha256 else None, f"{base}/source"),
+        pdf=file_out(session.get(Blob, version.pdf_sha256) if version.pdf_sha256 else None, f"{base}/pdf"),
+        response_letter=version.response_letter,
+        text_characters=len(version.extracted_text),
+        submitted_by=Actor(account_id=version.created_by_account_id, agent_id=version.created_by_agent_id),
+        created_at=version.created_at,
+    )
+
+
+def submission_out(session: Session, submission: Submission, version: SubmissionVersion) -> SubmissionOut:
+    return SubmissionOut(
+        id=submission.identifier,
+        kind=submission.kind,
+        status=submission.status,
+        title=submission.title,
+        latest_version=submission.latest_version,
+        owner_id=submission.owner_id,
+        created_at=submission.created_at,
+        updated_at=submission.updated_at,
+        version=version_out(session, submission, version),
+    )
+
+
+def summary_out(submission: Submission) -> SubmissionSummary:
+    return SubmissionSummary(
+        id=submission.identifier,
+        kind=submission.kind,
+        status=submission.status,
+        title=submission.title,
+        latest_version=submission.latest_version,
+        created_at=submission.created_at,
+        updated_at=submission.updated_at,
+    )
+
+
+def transition_out(entry: Transition) -> TransitionOut:
+    return TransitionOut(
+        version=entry.version_number,
+        from_status=entry.from_status,
+        to_status=entry.to_status,
+        actor=Actor(account_id=entry.actor_account_id, agent_id=entry.actor_agent_id, system=entry.actor_system),
+        reason=entry.reason,
+        at=entry.created_at,
+    )
+
+
+def stage_run_out(run: StageRun) -> StageRunOut:
+    return StageRunOut(
+        version=run.version_number,
+        stage=run.stage,
+        state=run.state,
+        attempts=run.attempts,
+        detail=run.detail,
+        started_at=run.started_at,
+        finished_at=run.finished_at,
+    )

@@ -1,0 +1,132 @@
+"""Queries of the submissions domain. No business rules here."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from openxiv.errors import InvalidInput
+from openxiv.models import StageRun, Submission, SubmissionVersion, Transition, VersionAuthor
+
+
+@dataclass(frozen=True)
+class SubmissionFilter:
+    kind: str | None = None
+    status: str | None = None
+    author: str | None = None  # case-insensitive part of an author's name
+    account_id: int | None = None  # a human author on the platform
+    agent_id: int | None = None  # an agent author
+    owner_id: int | None = None
+    created_from: datetime | None = None
+    created_to: datetime | None = None
+
+
+def encode_cursor(last_id: int) -> str:
+    return base64.urlsafe_b64encode(f"s:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> int:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "s":
+            raise ValueError
+        return int(value)
+    except (ValueError, binascii.Error, UnicodeDecodeError):
+        raise InvalidInput("cursor is not valid; pass the next_cursor of a previous page", field="cursor") from None
+
+
+def by_identifier(session: Session, identifier: str, *, for_update: bool = False) -> Submission | None:
+    statement = select(Submission).where(Submission.identifier == identifier)
+    if for_update:
+        statement = statement.with_for_update()
+    return session.scalar(statement)
+
+
+def version(session: Session, submission_id: int, number: int) -> SubmissionVersion | None:
+    return session.scalar(
+        select(SubmissionVersion)
+        .where(SubmissionVersion.submission_id == submission_id, SubmissionVersion.number == number)
+        .options(selectinload(SubmissionVersion.authors))
+    )
+
+
+def _latest_authors_match(*conditions: object) -> object:
+    return exists(
+        select(VersionAuthor.id)
+        .join(SubmissionVersion, SubmissionVersion.id == VersionAuthor.version_id)
+        .where(
+            SubmissionVersion.submission_id == Submission.id,
+            SubmissionVersion.number == Submission.latest_version,
+            *conditions,  # type: ignore[arg-type]
+        )
+    )
+
+
+def list_page(
+    session: Session,
+    filters: SubmissionFilter,
+    *,
+    after_id: int | None,
+    limit: int,
+    hidden_statuses: frozenset[str],
+    viewer_id: int | None,
+) -> list[Submission]:
+    """Newest first; keyset paging on the primary key so deep pages cost the same as the first."""
+    statement: Select[tuple[Submission]] = select(Submission).order_by(Submission.id.desc()).limit(limit)
+    if after_id is not None:
+        statement = statement.where(Submission.id < after_id)
+    if filters.kind:
+        statement = statement.where(Submission.kind == filters.kind)
+    if filters.status:
+        statement = statement.where(Submission.status == filters.status)
+    if filters.owner_id is not None:
+        statement = statement.where(Submission.owner_id == filters.owner_id)
+    if filters.created_from:
+        statement = statement.where(Submission.created_at >= filters.created_from)
+    if filters.created_to:
+        statement = statement.where(Submission.created_at < filters.created_to)
+    if filters.author:
+        pattern = "%" + filters.author.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        statement = statement.where(_latest_authors_match(VersionAuthor.name_key.like(pattern, escape="\\")))
+    if filters.account_id is not None:
+        statement = statement.where(_latest_authors_match(VersionAuthor.account_id == filters.account_id))
+    if filters.agent_id is not None:
+        statement = statement.where(_latest_authors_match(VersionAuthor.agent_id == filters.agent_id))
+    if hidden_statuses:
+        visible = Submission.status.not_in(hidden_statuses)
+        if viewer_id is not None:
+            visible = or_(visible, and_(Submission.owner_id == viewer_id))
+        statement = statement.where(visible)
+    return list(session.scalars(statement))
+
+
+def transitions(session: Session, submission_id: int) -> list[Transition]:
+    return list(
+        session.scalars(select(Transition).where(Transition.submission_id == submission_id).order_by(Transition.id))
+    )
+
+
+def stage_runs(session: Session, submission_id: int) -> list[StageRun]:
+    return list(
+        session.scalars(
+            select(StageRun)
+            .where(StageRun.submission_id == submission_id)
+            .order_by(StageRun.version_number, StageRun.id)
+        )
+    )
+
+
+def stage_run(session: Session, submission_id: int, version_number: int, stage: str) -> StageRun | None:
+    return session.scalar(
+        select(StageRun).where(
+            StageRun.submission_id == submission_id,
+            StageRun.version_number == version_number,
+            StageRun.stage == stage,
+        )
+    )

@@ -1,0 +1,433 @@
+"""Submissions, versions, uploads and the lifecycle. Services take a session and ports; the
+caller owns the transaction. Jobs are enqueued only once the transaction has committed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from openxiv.accounts.service import Principal
+from openxiv.config import UploadSettings
+from openxiv.db import after_commit
+from openxiv.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
+from openxiv.models import Account, Agent, Blob, Submission, SubmissionVersion, Transition, VersionAuthor
+from openxiv.models.base import utcnow
+from openxiv.storage.port import BlobStore
+from openxiv.submissions import files, repository
+from openxiv.submissions.identifiers import allocate_identifier, parse_identifier
+from openxiv.submissions.lifecycle import REVISABLE, Status, can_transition
+from openxiv.submissions.pipeline import PipelineQueue
+from openxiv.submissions.schemas import SubmissionCreate, VersionContent, VersionCreate
+from openxiv.validation import clean_text, normalise_orcid
+
+# Held items may hide attacks on reviewers: only their owner and moderators see them.
+HIDDEN_FROM_PUBLIC = frozenset({Status.REJECTED_AT_SCREENING.value})
+
+
+@dataclass(frozen=True)
+class SystemActor:
+    """A transition made by the platform itself, e.g. `pipeline:screening`."""
+
+    name: str
+
+
+ActorLike = Principal | SystemActor
+
+
+# ----------------------------------------------------------------------------------- uploads
+
+
+def store_upload(
+    session: Session, blobs: BlobStore, limits: UploadSettings, *, data: bytes, filename: str, principal: Principal
+) -> Blob:
+    """Verify a file completely, then store it content-addressed. Re-uploading is a no-op."""
+    principal.require("submit")
+    verified = files.verify_upload(data, filename, max_bytes=limits.max_bytes, max_pdf_pages=limits.max_pdf_pages)
+    return _store_verified(session, blobs, verified, principal.account_id)
+
+
+def _store_verified(session: Session, blobs: BlobStore, verified: files.VerifiedFile, account_id: int) -> Blob:
+    existing = session.get(Blob, verified.sha256)
+    if existing is not None:
+        return existing
+    blobs.put(verified.sha256, verified.data)  # content-addressed: a later failure leaves no wrong data
+    blob = Blob(
+        sha256=verified.sha256,
+        size=len(verified.data),
+        media_type=verified.media_type,
+        filename=verified.filename,
+        text=verified.text,
+        pages=verified.pages,
+        uploaded_by_account_id=account_id,
+    )
+    session.add(blob)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:  # the same file uploaded concurrently
+        blob = session.get(Blob, verified.sha256)  # type: ignore[assignment]
+        assert blob is not None
+    return blob
+
+
+# ------------------------------------------------------------------------------ submissions
+
+
+def create_submission(
+    session: Session,
+    blobs: BlobStore,
+    limits: UploadSettings,
+    queue: PipelineQueue | None,
+    principal: Principal,
+    payload: SubmissionCreate,
+) -> Submission:
+    principal.require("submit")
+    now = utcnow()
+    content = _prepare_content(session, blobs, principal, payload, kind=payload.kind)
+    submission = Submission(
+        identifier=allocate_identifier(session, now),
+        kind=payload.kind,
+        status=Status.SUBMITTED.value,
+        title=content.title,
+        owner_id=principal.account_id,
+        latest_version=1,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(submission)
+    session.flush()
+    _add_version(session, submission, 1, content, principal, response_letter=None, now=now)
+    _log(session, submission, 1, None, Status.SUBMITTED, principal, "first version submitted", now)
+    _enqueue_after_commit(session, queue, submission.id, 1)
+    return submission
+
+
+def create_version(
+    session: Session,
+    blobs: BlobStore,
+    limits: UploadSettings,
+    queue: PipelineQueue | None,
+    principal: Principal,
+    identifier: str,
+    payload: VersionCreate,
+) -> Submission:
+    principal.require("submit")
+    submission = _load_for_update(session, identifier)
+    _require_owner(submission, principal)
+    if payload.base_version is not None and payload.base_version != submission.latest_version:
+        raise Conflict(
+            f"{identifier} is at v{submission.latest_version}; this revision was based on v{payload.base_version}",
+            latest_version=submission.latest_version,
+        )
+    if Status(submission.status) not in REVISABLE:
+        raise IllegalTransition(
+            f"{identifier} is {submission.status}; a new version can be posted only when it is "
+            f"{', '.join(sorted(s.value for s in REVISABLE))}",
+            status=submission.status,
+        )
+    letter = clean_text(payload.response_letter, "response_letter", max_length=200_000, multiline=True)
+    now = utcnow()
+    content = _prepare_content(session, blobs, principal, payload, kind=submission.kind)
+    number = submission.latest_version + 1
+    _add_version(session, submission, number, content, principal, response_letter=letter, now=now)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError as error:  # a concurrent revision took this number first
+        raise Conflict(f"another revision of {identifier} was posted at the same moment; reload and retry") from error
+    previous = submission.status
+    submission.latest_version = number
+    submission.title = content.title
+    submission.updated_at = now
+    submission.status = Status.SUBMITTED.value
+    _log(session, submission, number, previous, Status.SUBMITTED, principal, f"v{number} submitted", now)
+    _enqueue_after_commit(session, queue, submission.id, number)
+    return submission
+
+
+def withdraw(session: Session, principal: Principal, identifier: str, reason: str) -> Submission:
+    submission = _load_for_update(session, identifier)
+    if not principal.has_role("moderator"):
+        principal.require("submit")
+        _require_owner(submission, principal)
+    reason = clean_text(reason, "reason", max_length=5000, multiline=True)
+    transition(session, submission, Status.WITHDRAWN, principal, reason)
+    return submission
+
+
+def transition(
+    session: Session, submission: Submission, target: Status, actor: ActorLike, reason: str
+) -> Transition:
+    """The one way to change a submission's status: checked against the table, always logged."""
+    current = Status(submission.status)
+    if not can_transition(current, target):
+        raise IllegalTransition(
+            f"{submission.identifier} cannot go from {current.value} to {target.value}",
+            status=current.value,
+            target=target.value,
+        )
+    now = utcnow()
+    submission.status = target.value
+    submission.updated_at = now
+    return _log(session, submission, submission.latest_version, current, target, actor, reason, now)
+
+
+def get_submission(session: Session, identifier: str, viewer: Principal | None) -> Submission:
+    base, _ = parse_identifier(identifier)
+    submission = repository.by_identifier(session, base)
+    if submission is None or not can_view(submission, viewer):
+        raise NotFound(f"no submission {base}")
+    return submission
+
+
+def get_version(session: Session, submission: Submission, number: int | None) -> SubmissionVersion:
+    number = number or submission.latest_version
+    found = repository.version(session, submission.id, number)
+    if found is None:
+        raise NotFound(f"{submission.identifier} has no v{number} (latest is v{submission.latest_version})")
+    return found
+
+
+def can_view(submission: Submission, viewer: Principal | None) -> bool:
+    if submission.status not in HIDDEN_FROM_PUBLIC:
+        return True
+    return viewer is not None and (viewer.account_id == submission.owner_id or viewer.has_role("moderator"))
+
+
+def list_submissions(
+    session: Session,
+    filters: repository.SubmissionFilter,
+    *,
+    cursor: str | None,
+    limit: int,
+    viewer: Principal | None,
+) -> tuple[list[Submission], str | None]:
+    if not 1 <= limit <= 200:
+        raise InvalidInput("limit must be between 1 and 200", field="limit")
+    after_id = repository.decode_cursor(cursor) if cursor else None
+    hidden = frozenset() if viewer is not None and viewer.has_role("moderator") else HIDDEN_FROM_PUBLIC
+    rows = repository.list_page(
+        session,
+        filters,
+        after_id=after_id,
+        limit=limit + 1,
+        hidden_statuses=hidden,
+        viewer_id=viewer.account_id if viewer else None,
+    )
+    next_cursor = repository.encode_cursor(rows[limit - 1].id) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def blob_info(session: Session, sha256: str | None) -> Blob | None:
+    return session.get(Blob, sha256) if sha256 else None
+
+
+def get_blob_for_download(session: Session, identifier: str, number: int | None, which: str, viewer: Principal | None) -> Blob:
+    submission = get_submission(session, identifier, viewer)
+    found = get_version(session, submission, number)
+    sha = found.pdf_sha256 if which == "pdf" else found.source_sha256
+    if sha is None:
+        raise NotFound(f"{submission.identifier}v{found.number} has no {which} file")
+    blob = session.get(Blob, sha)
+    assert blob is not None
+    return blob
+
+
+# ------------------------------------------------------------------------------ internals
+
+
+@dataclass(frozen=True)
+class _Content:
+    title: str
+    abstract: str
+    meta: dict[str, object]
+    proposal: dict[str, str] | None
+    source_format: str | None
+    source_sha256: str | None
+    pdf_sha256: str | None
+    text: str
+    authors: list[VersionAuthor]
+
+
+def _prepare_content(
+    session: Session, blobs: BlobStore, principal: Principal, payload: VersionContent, *, kind: str
+) -> _Content:
+    """Validate everything a version carries; stores an inline source as a blob."""
+    title = clean_text(payload.title, "title", max_length=500)
+    abstract = clean_text(payload.abstract, "abstract", max_length=10_000, multiline=True, required=False)
+    authors = _resolve_authors(session, payload)
+    corresponding = payload.corresponding_author
+    if corresponding >= len(authors):
+        raise InvalidInput(f"corresponding_author {corresponding} is not an index into authors", field="corresponding_author")
+    if authors[corresponding].kind != "human":
+        raise InvalidInput("the corresponding author must be a human", field="corresponding_author")
+    meta: dict[str, object] = {
+        "keywords": [clean_text(k, "keywords", max_length=100) for k in payload.keywords],
+        "categories": [clean_text(c, "categories", max_length=50) for c in payload.categories],
+        "licence": payload.licence,
+        "ai_involvement": clean_text(payload.ai_involvement, "ai_involvement", max_length=5000, multiline=True),
+        "ip_attribution": {
+            "model_developer": clean_text(payload.ip_attribution.model_developer, "ip_attribution.model_developer", max_length=300),
+            "initiating_human": clean_text(payload.ip_attribution.initiating_human, "ip_attribution.initiating_human", max_length=300),
+        },
+        "links": {k: str(v) if v else None for k, v in (("code", payload.links.code), ("data", payload.links.data))},
+        "corresponding_author": corresponding,
+    }
+    proposal: dict[str, str] | None = None
+    source_sha = pdf_sha = source_format = None
+    text = ""
+    if kind == "proposal":
+        if payload.proposal is None:
+            raise InvalidInput("a proposal needs the structured `proposal` fields", field="proposal")
+        proposal = {
+            name: clean_text(value, f"proposal.{name}", max_length=40_000, multiline=True, required=name != "timeline_and_resources")
+            for name, value in payload.proposal.model_dump().items()
+        }
+        text = files.proposal_text(title, proposal)
+    elif payload.proposal is not None:
+        raise InvalidInput("`proposal` fields are only for proposals; a paper has a source and/or a PDF", field="proposal")
+    if payload.source is not None and payload.source_sha256 is not None:
+        raise InvalidInput("give either `source` inline or `source_sha256`, not both", field="source")
+    if payload.source is not None:
+        verified = files.source_from_text(payload.source.text, payload.source.format)
+        source_sha = _store_verified(session, blobs, verified, principal.account_id).sha256
+        source_format = payload.source.format
+        text = text or verified.text
+    elif payload.source_sha256 is not None:
+        blob = _uploaded_blob(session, payload.source_sha256, "source_sha256", files.SOURCE_FORMAT_BY_TYPE)
+        source_sha, source_format = blob.sha256, files.SOURCE_FORMAT_BY_TYPE[blob.media_type]
+        text = text or blob.text
+    if payload.pdf_sha256 is not None:
+        blob = _uploaded_blob(session, payload.pdf_sha256, "pdf_sha256", {files.PDF: "pdf"})
+        pdf_sha = blob.sha256
+        text = text or blob.text
+    if kind == "paper" and source_sha is None and pdf_sha is None:
+        raise InvalidInput("a paper needs a Markdown/LaTeX source (`source` or `source_sha256`) and/or a PDF (`pdf_sha256`)", field="source")
+    return _Content(title, abstract, meta, proposal, source_format, source_sha, pdf_sha, text, authors)
+
+
+def _uploaded_blob(session: Session, sha256: str, field: str, allowed: dict[str, str]) -> Blob:
+    blob = session.get(Blob, sha256.lower())
+    if blob is None:
+        raise InvalidInput(f"{field}: no uploaded file with sha256 {sha256}; upload it first (POST /api/v1/uploads)", field=field)
+    if blob.media_type not in allowed:
+        raise InvalidInput(f"{field}: the uploaded file is {blob.media_type}, not {' or '.join(allowed)}", field=field)
+    return blob
+
+
+def _resolve_authors(session: Session, payload: VersionContent) -> list[VersionAuthor]:
+    authors: list[VersionAuthor] = []
+    for position, given in enumerate(payload.authors):
+        where = f"authors[{position}]"
+        name = given.name
+        orcid = given.orcid
+        if given.kind == "agent":
+            if given.agent_id is None:
+                raise InvalidInput(f"{where}: an agent author needs agent_id", field="authors")
+            agent = session.get(Agent, given.agent_id)
+            if agent is None:
+                raise InvalidInput(f"{where}: no agent {given.agent_id}", field="authors")
+            name = name or agent.name
+        elif given.account_id is not None:
+            account = session.get(Account, given.account_id)
+            if account is None:
+                raise InvalidInput(f"{where}: no account {given.account_id}", field="authors")
+            name = name or account.display_name
+            orcid = orcid or account.orcid
+        if given.kind == "human" and given.agent_id is not None:
+            raise InvalidInput(f"{where}: a human author cannot have an agent_id", field="authors")
+        if not name:
+            raise InvalidInput(f"{where}: name is required", field="authors")
+        name = clean_text(name, f"{where}.name", max_length=300)
+        authors.append(
+            VersionAuthor(
+                position=position,
+                kind=given.kind,
+                name=name,
+                account_id=given.account_id if given.kind == "human" else None,
+                agent_id=given.agent_id if given.kind == "agent" else None,
+                orcid=normalise_orcid(orcid) if orcid else None,
+                affiliation=clean_text(given.affiliation, f"{where}.affiliation", max_length=300) if given.affiliation else None,
+                name_key=name.casefold(),
+            )
+        )
+    return authors
+
+
+def _add_version(
+    session: Session,
+    submission: Submission,
+    number: int,
+    content: _Content,
+    principal: Principal,
+    *,
+    response_letter: str | None,
+    now: datetime,
+) -> SubmissionVersion:
+    version = SubmissionVersion(
+        submission_id=submission.id,
+        number=number,
+        title=content.title,
+        abstract=content.abstract,
+        meta=content.meta,
+        proposal=content.proposal,
+        source_format=content.source_format,
+        source_sha256=content.source_sha256,
+        pdf_sha256=content.pdf_sha256,
+        extracted_text=content.text,
+        response_letter=response_letter,
+        created_by_account_id=principal.account_id,
+        created_by_agent_id=principal.agent_id,
+        created_at=now,
+    )
+    version.authors = content.authors
+    session.add(version)
+    return version
+
+
+def _load_for_update(session: Session, identifier: str) -> Submission:
+    base, _ = parse_identifier(identifier)
+    submission = repository.by_identifier(session, base, for_update=True)
+    if submission is None:
+        raise NotFound(f"no submission {base}")
+    return submission
+
+
+def _require_owner(submission: Submission, principal: Principal) -> None:
+    if submission.owner_id != principal.account_id:
+        raise Forbidden(f"only the owner of {submission.identifier} may do this")
+
+
+def _log(
+    session: Session,
+    submission: Submission,
+    version_number: int,
+    previous: Status | str | None,
+    target: Status,
+    actor: ActorLike,
+    reason: str,
+    now: datetime,
+) -> Transition:
+    entry = Transition(
+        submission_id=submission.id,
+        version_number=version_number,
+        from_status=Status(previous).value if previous else None,
+        to_status=target.value,
+        actor_account_id=actor.account_id if isinstance(actor, Principal) else None,
+        actor_agent_id=actor.agent_id if isinstance(actor, Principal) else None,
+        actor_system=actor.name if isinstance(actor, SystemActor) else None,
+        reason=reason,
+        created_at=now,
+    )
+    session.add(entry)
+    return entry
+
+
+def _enqueue_after_commit(session: Session, queue: PipelineQueue | None, submission_id: int, number: int) -> None:
+    if queue is not None:
+        after_commit(session, lambda: queue.enqueue_pipeline(submission_id, number))
+

@@ -1,0 +1,88 @@
+"""FastAPI dependencies: the runtime, units of work, and who is calling."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.orm import Session
+
+from openxiv.accounts import service as accounts
+from openxiv.accounts.service import Principal
+from openxiv.db import transaction
+from openxiv.errors import DomainError, Unauthenticated
+from openxiv.runtime import Runtime
+
+SESSION_ACCOUNT_KEY = "account_id"
+
+
+def get_runtime(request: Request) -> Runtime:
+    runtime: Runtime = request.app.state.runtime
+    return runtime
+
+
+RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
+
+
+@contextmanager
+def unit_of_work(runtime: Runtime) -> Iterator[Session]:
+    """A write transaction: commits when the block succeeds, rolls back on any error."""
+    with transaction(runtime.write_sessions) as session:
+        yield session
+
+
+@contextmanager
+def reading(runtime: Runtime) -> Iterator[Session]:
+    with runtime.read_sessions() as session:
+        yield session
+
+
+def _bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization")
+    if not header:
+        return None
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthenticated("the Authorization header must be 'Bearer <API key>'")
+    return token.strip()
+
+
+def current_principal(request: Request, runtime: RuntimeDep) -> Principal | None:
+    """Resolve the API key or the browser session, and apply the rate limit. Runs in a worker
+    thread (sync dependency), so database calls never block the event loop."""
+    cached: Principal | None = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached
+    principal: Principal | None = None
+    token = _bearer_token(request)
+    if token is not None:
+        with reading(runtime) as session:
+            principal, touch = accounts.authenticate_key(session, token)
+        if touch and principal.key_id is not None:
+            try:
+                with unit_of_work(runtime) as session:
+                    accounts.record_key_use(session, principal.key_id)
+            except DomainError:
+                pass
+    elif "session" in request.scope and request.session.get(SESSION_ACCOUNT_KEY):
+        with reading(runtime) as session:
+            try:
+                principal = accounts.session_principal(session, int(request.session[SESSION_ACCOUNT_KEY]))
+            except DomainError:
+                request.session.clear()
+    client = request.client.host if request.client else "unknown"
+    request.app.state.rate_limiter.check(principal.rate_key if principal else f"ip:{client}")
+    request.state.principal = principal
+    return principal
+
+
+def require_principal(principal: Annotated[Principal | None, Depends(current_principal)]) -> Principal:
+    if principal is None:
+        raise Unauthenticated("this needs an API key (Authorization: Bearer oxk_...) or a signed-in session")
+    return principal
+
+
+OptionalPrincipal = Annotated[Principal | None, Depends(current_principal)]
+RequiredPrincipal = Annotated[Principal, Depends(require_principal)]
