@@ -113,4 +113,33 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         storage={"root": tmp_path / "blobs"},
         queue={"url": "immediate"},
         rate_limit={"enabled": False},
+        # Core tests exercise the pipeline without models; review tests turn this on explicitly.
+        review={"enabled": False},
     )
+
+
+# ------------------------------------------------------------------------------ app fixtures
+
+
+@pytest.fixture
+def runtime(settings: Settings, engine: Engine) -> Iterator[object]:
+    from openxiv.runtime import Runtime
+
+    runtime = Runtime(settings)
+    yield runtime
+    runtime.close()
+
+
+@pytest.fixture
+def app(settings: Settings, runtime: object) -> object:
+    from openxiv.app import create_app
+
+    return create_app(settings, runtime)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def client(app: object) -> Iterator[object]:
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as test_client:  # type: ignore[arg-type]
+        yield test_client

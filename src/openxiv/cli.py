@@ -32,7 +32,7 @@ err = Console(stderr=True)
 
 def fail(message: str) -> NoReturn:
     """Bad input: one line saying what is wrong, exit code 2."""
-    err.print(f"error: {message}", markup=False, highlight=False)
+    err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(2)
 
 
@@ -70,7 +70,8 @@ def serve(
         from openxiv.runtime import Runtime
 
         runtime = Runtime(settings)
-        thread = threading.Thread(target=runtime.queue.run_consumer, args=(settings.queue.workers,), daemon=True)
+        thread = threading.Thread(target=runtime.queue.run_consumer, args=(settings.queue.workers,),
+                                  kwargs={"main_thread": False}, daemon=True)
         thread.start()
     uvicorn.run("openxiv.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
                 log_level="info", proxy_headers=True)

@@ -65,13 +65,12 @@ def build_stages(settings: Settings) -> list[Stage]:
         except ImportError:
             logger.info("integrity stage unavailable: screening runs format checks only")
     stages: list[Stage] = [ScreeningStage(integrity=integrity)]
-    try:
-        from openxiv.review.stages import ReviewStage, VoteStage  # type: ignore[import-not-found,unused-ignore]
+    why = "the review engine is disabled in the settings ([review] enabled = false)"
+    if settings.review.enabled:
+        try:
+            from openxiv.review.stages import ReviewStage, VoteStage  # type: ignore[import-not-found,unused-ignore]
 
-        stages += [ReviewStage(), VoteStage()]
-    except ImportError:
-        stages += [
-            NotConfiguredStage("review", "the review engine is not installed"),
-            NotConfiguredStage("vote", "the review engine is not installed"),
-        ]
-    return stages
+            return [*stages, ReviewStage(), VoteStage()]
+        except ImportError:
+            why = "the review engine is not installed"
+    return [*stages, NotConfiguredStage("review", why), NotConfiguredStage("vote", why)]

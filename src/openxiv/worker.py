@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import TaskWrapper
+from huey.consumer import Consumer
 
 from openxiv.config import QueueSettings
 
@@ -23,16 +24,16 @@ PIPELINE_RETRIES = 5
 PIPELINE_RETRY_DELAY_S = 60
 
 
-def make_huey(queue: QueueSettings) -> Huey:
+def make_huey(queue: QueueSettings, name: str = "openxiv") -> Huey:
     url = queue.url
     if url == "immediate":
-        return MemoryHuey("openxiv", immediate=True)
+        return MemoryHuey(name, immediate=True)
     if url.startswith("sqlite:///"):
         path = Path(url.removeprefix("sqlite:///"))
         path.parent.mkdir(parents=True, exist_ok=True)
-        return SqliteHuey("openxiv", filename=str(path))
+        return SqliteHuey(name, filename=str(path))
     if url.startswith(("redis://", "rediss://", "unix://")):
-        return RedisHuey("openxiv", url=url)
+        return RedisHuey(name, url=url)
     raise ValueError(f"queue.url {url!r} is not supported (use sqlite:///PATH, redis://HOST:PORT/DB or immediate)")
 
 
@@ -46,9 +47,16 @@ class HueyPipelineQueue:
     def enqueue_pipeline(self, submission_id: int, version_number: int) -> None:
         self._process_version(submission_id, version_number)
 
-    def run_consumer(self, workers: int) -> None:
+    def consumer(self, workers: int, *, main_thread: bool = True) -> Consumer:
         consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
-        consumer.run()
+        if not main_thread:
+            # Signal handlers can only be installed from the main thread; the host process
+            # (the web server) handles shutdown signals itself.
+            consumer._set_signal_handlers = lambda: None  # type: ignore[method-assign]
+        return consumer
+
+    def run_consumer(self, workers: int, *, main_thread: bool = True) -> None:
+        self.consumer(workers, main_thread=main_thread).run()
 
 
 def _register_tasks(huey: Huey, runtime: Runtime) -> TaskWrapper:

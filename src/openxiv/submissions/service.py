@@ -64,13 +64,14 @@ def _store_verified(session: Session, blobs: BlobStore, verified: files.Verified
         pages=verified.pages,
         uploaded_by_account_id=account_id,
     )
-    session.add(blob)
     try:
-        with session.begin_nested():
+        with session.begin_nested():  # a savepoint, so losing the race below keeps the transaction
+            session.add(blob)
             session.flush()
-    except IntegrityError:  # the same file uploaded concurrently
-        blob = session.get(Blob, verified.sha256)  # type: ignore[assignment]
-        assert blob is not None
+    except IntegrityError:  # the same file was stored concurrently: use that row
+        existing = session.get(Blob, verified.sha256)
+        assert existing is not None
+        return existing
     return blob
 
 
@@ -135,8 +136,7 @@ def create_version(
     number = submission.latest_version + 1
     _add_version(session, submission, number, content, principal, response_letter=letter, now=now)
     try:
-        with session.begin_nested():
-            session.flush()
+        session.flush()
     except IntegrityError as error:  # a concurrent revision took this number first
         raise Conflict(f"another revision of {identifier} was posted at the same moment; reload and retry") from error
     previous = submission.status

@@ -29,10 +29,23 @@ def problem_type(slug: str) -> str:
     return f"urn:openxiv:problem:{slug}"
 
 
+_RESERVED = frozenset({"type", "title", "status", "detail", "instance"})
+
+
 def problem_response(
-    status: int, slug: str, title: str, detail: str, *, instance: str | None = None, headers: dict[str, str] | None = None, **extra: Any
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    body = {"type": problem_type(slug), "title": title, "status": status, "detail": detail, "instance": instance, **extra}
+    """A problem document; `extra` members never override the standard ones (a domain error's
+    `status` extra, say, is renamed `current_status`)."""
+    members = {f"current_{k}" if k in _RESERVED else k: v for k, v in (extra or {}).items()}
+    body = {**members, "type": problem_type(slug), "title": title, "status": status, "detail": detail, "instance": instance}
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -68,7 +81,7 @@ def install(app: FastAPI) -> None:
             headers = {"Retry-After": str(error.extra.get("retry_after", 1))}
         extra = {k: v for k, v in error.extra.items() if isinstance(v, str | int | float | bool | None)}
         return problem_response(
-            error.status, error.slug, error.title, error.detail, instance=request.url.path, headers=headers, **extra
+            error.status, error.slug, error.title, error.detail, instance=request.url.path, headers=headers, extra=extra
         )
 
     @app.exception_handler(RequestValidationError)
@@ -80,7 +93,8 @@ def install(app: FastAPI) -> None:
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(p for p in first["loc"] if p != "body") or "request"
         return problem_response(
-            422, "invalid-input", "Invalid input", f"{where}: {first['msg']}", instance=request.url.path, errors=errors
+            422, "invalid-input", "Invalid input", f"{where}: {first['msg']}", instance=request.url.path,
+            extra={"errors": errors},
         )
 
     @app.exception_handler(StarletteHTTPException)
