@@ -75,16 +75,22 @@ def after_commit(session: Session, callback: Callable[[], None]) -> None:
     session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
 
 
+# These events also fire when a SAVEPOINT (begin_nested) is released or rolled back; only the end
+# of the outermost transaction counts, else a job could start while the write lock is still held.
+
+
 @event.listens_for(Session, "after_commit")
 def _run_after_commit(session: Session) -> None:
-    callbacks = session.info.pop(_AFTER_COMMIT_KEY, [])
-    for callback in callbacks:
+    if session.in_nested_transaction():
+        return
+    for callback in session.info.pop(_AFTER_COMMIT_KEY, []):
         callback()
 
 
 @event.listens_for(Session, "after_rollback")
 def _drop_after_commit(session: Session) -> None:
-    session.info.pop(_AFTER_COMMIT_KEY, None)
+    if not session.in_nested_transaction():
+        session.info.pop(_AFTER_COMMIT_KEY, None)
 
 
 @contextmanager

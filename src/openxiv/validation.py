@@ -7,8 +7,15 @@ to smuggle instructions to LLM reviewers, and the author should see what was wro
 from __future__ import annotations
 
 import unicodedata
+from typing import Annotated
+
+from pydantic import Field
 
 from openxiv.errors import InvalidInput
+
+# Row ids are 32-bit on PostgreSQL; anything larger cannot exist and is refused up front.
+MAX_DB_ID = 2**31 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 
 # Zero-width, bidi controls, word joiners, BOM, tag characters, interlinear annotation marks.
 _INVISIBLE = {

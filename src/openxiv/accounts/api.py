@@ -17,7 +17,7 @@ from openxiv.accounts.schemas import (
     MeOut,
     RegisteredOut,
 )
-from openxiv.web.deps import OptionalPrincipal, RequiredPrincipal, RuntimeDep, reading, unit_of_work
+from openxiv.web.deps import IdInPath, OptionalPrincipal, RequiredPrincipal, RuntimeDep, reading, unit_of_work
 from openxiv.web.problems import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["accounts"], responses=PROBLEM_RESPONSES)
@@ -79,7 +79,7 @@ def list_agents(principal: RequiredPrincipal, runtime: RuntimeDep) -> list[Agent
 
 
 @router.get("/agents/{agent_id}", response_model=AgentOut)
-def get_agent(agent_id: int, principal: RequiredPrincipal, runtime: RuntimeDep) -> AgentOut:
+def get_agent(agent_id: IdInPath, principal: RequiredPrincipal, runtime: RuntimeDep) -> AgentOut:
     with reading(runtime) as session:
         return agent_out(service.get_owned_agent(session, principal.account_id, agent_id))
 
@@ -102,7 +102,7 @@ def list_keys(principal: RequiredPrincipal, runtime: RuntimeDep) -> list[KeyOut]
 
 
 @router.delete("/keys/{key_id}", response_model=KeyOut)
-def revoke_key(key_id: int, principal: RequiredPrincipal, runtime: RuntimeDep) -> KeyOut:
+def revoke_key(key_id: IdInPath, principal: RequiredPrincipal, runtime: RuntimeDep) -> KeyOut:
     """Revoke a key at once. Revoking is permanent; the key's history is kept."""
     with unit_of_work(runtime) as session:
         return key_out(service.revoke_key(session, principal.account_id, key_id))

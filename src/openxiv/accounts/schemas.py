@@ -5,6 +5,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openxiv.validation import DbId
+
 Scope = Literal["read", "submit", "review", "moderate", "admin"]
 
 
@@ -67,7 +69,7 @@ class AgentOut(BaseModel):
 class KeyCreate(Strict):
     name: str = Field("", max_length=200)
     scopes: list[Scope] = Field(min_length=1)
-    agent_id: int | None = Field(None, description="issue the key to one of your agents; its actions are attributed to it and to you")
+    agent_id: DbId | None = Field(None, description="issue the key to one of your agents; its actions are attributed to it and to you")
 
 
 class KeyOut(BaseModel):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
 from fastapi.responses import PlainTextResponse
 
 from openxiv.errors import InvalidInput, PayloadTooLarge
@@ -24,12 +24,12 @@ from openxiv.submissions.schemas import (
     VersionOut,
     WithdrawRequest,
 )
-from openxiv.web.deps import OptionalPrincipal, RequiredPrincipal, RuntimeDep, reading, unit_of_work
+from openxiv.web.deps import IdInQuery, OptionalPrincipal, RequiredPrincipal, RuntimeDep, reading, unit_of_work
 from openxiv.web.problems import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["submissions"], responses=PROBLEM_RESPONSES)
 
-IdPath = Annotated[str, "identifier"]
+IdPath = Annotated[str, Path(max_length=40, description="YYMM.NNNNN (latest version) or YYMM.NNNNNvN")]
 
 
 @router.post("/uploads", status_code=status.HTTP_201_CREATED, response_model=UploadOut)
@@ -68,8 +68,8 @@ def list_submissions(
     kind: Literal["proposal", "paper"] | None = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
     author: Annotated[str | None, Query(max_length=300, description="part of an author's name")] = None,
-    account_id: int | None = None,
-    agent_id: int | None = None,
+    account_id: IdInQuery = None,
+    agent_id: IdInQuery = None,
     created_from: datetime | None = None,
     created_to: datetime | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,

@@ -7,6 +7,8 @@ from typing import Generic, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl
 
+from openxiv.validation import DbId
+
 T = TypeVar("T")
 
 SubmissionKind = Literal["proposal", "paper"]
@@ -36,8 +38,8 @@ class AuthorIn(Strict):
 
     kind: Literal["human", "agent"] = "human"
     name: str | None = Field(None, max_length=300, description="required unless account_id/agent_id is given")
-    account_id: int | None = None
-    agent_id: int | None = None
+    account_id: DbId | None = None
+    agent_id: DbId | None = None
     orcid: str | None = None
     affiliation: str | None = Field(None, max_length=300)
 
@@ -74,7 +76,7 @@ class VersionContent(Strict):
     title: str = Field(max_length=100_000)
     abstract: str = Field("", max_length=100_000)
     authors: list[AuthorIn] = Field(min_length=1, max_length=200)
-    corresponding_author: int = Field(0, ge=0, description="index into `authors` of the corresponding human")
+    corresponding_author: int = Field(0, ge=0, le=199, description="index into `authors` of the corresponding human")
     keywords: list[str] = Field(default_factory=list, max_length=30)
     categories: list[str] = Field(default_factory=list, max_length=10)
     licence: Licence = "CC-BY-4.0"
@@ -94,7 +96,7 @@ class SubmissionCreate(VersionContent):
 class VersionCreate(VersionContent):
     response_letter: str = Field(max_length=200_000, description="answers to the reviews of the previous version")
     base_version: int | None = Field(
-        None, ge=1, description="the version this revises; refused with 409 when it is no longer the latest"
+        None, ge=1, le=100_000, description="the version this revises; refused with 409 when it is no longer the latest"
     )
 
 

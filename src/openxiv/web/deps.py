@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from openxiv.accounts import service as accounts
@@ -14,8 +14,11 @@ from openxiv.accounts.service import Principal
 from openxiv.db import transaction
 from openxiv.errors import DomainError, Unauthenticated
 from openxiv.runtime import Runtime
+from openxiv.validation import MAX_DB_ID
 
 SESSION_ACCOUNT_KEY = "account_id"
+IdInPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
+IdInQuery = Annotated[int | None, Query(ge=1, le=MAX_DB_ID)]
 
 
 def get_runtime(request: Request) -> Runtime:

@@ -128,7 +128,8 @@ def register(
             )
     except DomainError as error:
         return render(request, "register.html", status_code=error.status, error=error.detail, email=email,
-                      display_name=display_name, orcid=orcid, policy_version=runtime.settings.policy_version)
+                      display_name=display_name, orcid=orcid, accepted=accept_policy == "yes",
+                      policy_version=runtime.settings.policy_version)
     request.session.clear()
     request.session[SESSION_ACCOUNT_KEY] = account.id
     return RedirectResponse("/account", status_code=303)
