@@ -40,5 +40,5 @@ def text_pdf(title: str, paragraphs: list[str]) -> bytes:
         page.obj.Resources = pikepdf.Dictionary(Font=pikepdf.Dictionary(F1=font))
         page.obj.Contents = pdf.make_stream("\n".join(ops).encode("latin-1"))
     buffer = io.BytesIO()
-    pdf.save(buffer)
+    pdf.save(buffer, deterministic_id=True)  # same input, same bytes, same sha256
     return buffer.getvalue()

@@ -111,7 +111,7 @@ def test_newcomer_flow_through_the_cli(live_server: str, server_env: dict[str, s
     assert state["submission"]["latest_version"] == 2
     assert [t["to_status"] for t in state["transitions"]][:3] == ["submitted", "screening", "under_review"]
     human = _invoke(env, "status", identifier)
-    assert "Warm-up, revisited" in human.output and "pipeline:screening" in human.output
+    assert "Warm-up, revisited" in human.output and "under_review" in human.output
 
     # The web page shows versions and the transition log.
     page = httpx.get(f"{live_server}/abs/{identifier}").text
