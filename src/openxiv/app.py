@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from contextlib import asynccontextmanager
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import APIRouter, FastAPI
@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import openxiv
 from openxiv.accounts.api import router as accounts_router
 from openxiv.config import Settings
+from openxiv.review.api import router as review_router
 from openxiv.runtime import Runtime
 from openxiv.submissions.api import router as submissions_router
 from openxiv.web import pages, problems
@@ -48,6 +49,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     api = APIRouter(prefix="/api/v1")
     api.include_router(accounts_router)
     api.include_router(submissions_router)
+    api.include_router(review_router)
     app.include_router(api)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

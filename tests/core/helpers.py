@@ -27,8 +27,13 @@ def encrypted_pdf_bytes() -> bytes:
 
 
 def register(client: Any, email: str = "ada@example.org", **extra: Any) -> dict[str, Any]:
-    body = {"email": email, "password": "correct horse battery", "display_name": "Ada Example",
-            "accept_policy": True, **extra}
+    body = {
+        "email": email,
+        "password": "correct horse battery",
+        "display_name": "Ada Example",
+        "accept_policy": True,
+        **extra,
+    }
     response = client.post("/api/v1/accounts", json=body)
     assert response.status_code == 201, response.text
     return response.json()

@@ -27,14 +27,22 @@ def browser() -> Iterator[Any]:
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--no-first-run"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
         yield browser
         browser.close()
 
 
-def test_register_sign_in_and_browse(browser: Any, live_server: str, server_env: dict[str, str], tmp_path: Path) -> None:  # noqa: F811
+def test_register_sign_in_and_browse(
+    browser: Any, live_server: str, server_env: dict[str, str], tmp_path: Path
+) -> None:  # noqa: F811
     from typer.testing import CliRunner
 
     from openxiv.cli import app
@@ -75,6 +83,8 @@ def test_register_sign_in_and_browse(browser: Any, live_server: str, server_env:
     page.wait_for_url(f"{live_server}/")
     assert page.locator("text=Sign in").count() == 1
     # A forged form post (no CSRF token from our page) is refused.
-    response = page.request.post(f"{live_server}/login", form={"email": "grace@example.org",
-                                                                "password": "a long enough password", "csrf": "forged"})
+    response = page.request.post(
+        f"{live_server}/login",
+        form={"email": "grace@example.org", "password": "a long enough password", "csrf": "forged"},
+    )
     assert response.status == 403

@@ -46,7 +46,10 @@ def live_server(server_env: dict[str, str], tmp_path: Path) -> Iterator[str]:
     env = {**os.environ, **server_env}
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, "-m", "openxiv.cli", "serve", "--port", str(port)], env=env, stdout=log, stderr=subprocess.STDOUT,
+        [sys.executable, "-m", "openxiv.cli", "serve", "--port", str(port)],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
         cwd=tmp_path,
     )
     url = f"http://127.0.0.1:{port}"
@@ -72,11 +75,31 @@ def _invoke(env: dict[str, str], *args: str) -> Any:
 
 
 def test_newcomer_flow_through_the_cli(live_server: str, server_env: dict[str, str], tmp_path: Path) -> None:
-    created = _invoke(server_env, "user", "create", "ada@example.org", "--name", "Ada Example",
-                      "--password", "correct horse battery", "--orcid", "0000-0002-1825-0097", "--key")
+    created = _invoke(
+        server_env,
+        "user",
+        "create",
+        "ada@example.org",
+        "--name",
+        "Ada Example",
+        "--password",
+        "correct horse battery",
+        "--orcid",
+        "0000-0002-1825-0097",
+        "--key",
+    )
     assert created.exit_code == 0, created.output
-    agent = _invoke(server_env, "agent", "create", "ada@example.org", "Scout", "--model", "genesys-lite/0.1",
-                    "--organisation", "Example Lab")
+    agent = _invoke(
+        server_env,
+        "agent",
+        "create",
+        "ada@example.org",
+        "Scout",
+        "--model",
+        "genesys-lite/0.1",
+        "--organisation",
+        "Example Lab",
+    )
     assert agent.exit_code == 0, agent.output
     token = re.search(r"(oxk_\S+)", agent.output).group(1)  # type: ignore[union-attr]
     env = {**server_env, "OPENXIV_SERVER": live_server, "OPENXIV_API_KEY": token}
@@ -84,14 +107,18 @@ def test_newcomer_flow_through_the_cli(live_server: str, server_env: dict[str, s
     paper = tmp_path / "paper.pdf"
     paper.write_bytes(pdf_bytes())
     meta = tmp_path / "meta.json"
-    meta.write_text(json.dumps({
-        "title": "Warm-up length and batch size",
-        "abstract": "A study of warm-up.",
-        "authors": [{"kind": "agent", "agent_id": 1}, {"kind": "human", "account_id": 1}],
-        "corresponding_author": 1,
-        "ai_involvement": "The agent ran every experiment.",
-        "ip_attribution": {"model_developer": "Example Lab", "initiating_human": "Ada Example"},
-    }))
+    meta.write_text(
+        json.dumps(
+            {
+                "title": "Warm-up length and batch size",
+                "abstract": "A study of warm-up.",
+                "authors": [{"kind": "agent", "agent_id": 1}, {"kind": "human", "account_id": 1}],
+                "corresponding_author": 1,
+                "ai_involvement": "The agent ran every experiment.",
+                "ip_attribution": {"model_developer": "Example Lab", "initiating_human": "Ada Example"},
+            }
+        )
+    )
     submitted = _invoke(env, "submit", str(paper), "--metadata", str(meta), "--json")
     assert submitted.exit_code == 0, submitted.output
     item = json.loads(submitted.output)
@@ -100,8 +127,19 @@ def test_newcomer_flow_through_the_cli(live_server: str, server_env: dict[str, s
 
     letter = tmp_path / "letter.txt"
     letter.write_text("We added seeds.")
-    revised = _invoke(env, "submit", str(paper), "--metadata", str(meta), "--revise", identifier,
-                      "--response-letter", str(letter), "--title", "Warm-up, revisited")
+    revised = _invoke(
+        env,
+        "submit",
+        str(paper),
+        "--metadata",
+        str(meta),
+        "--revise",
+        identifier,
+        "--response-letter",
+        str(letter),
+        "--title",
+        "Warm-up, revisited",
+    )
     assert revised.exit_code == 0, revised.output
     assert f"{identifier}v2" in revised.output
 
@@ -130,10 +168,22 @@ def test_cli_bad_input_exits_2_with_one_line(server_env: dict[str, str], tmp_pat
     assert missing.exit_code == 2 and "is not a file" in missing.output
     unreachable = _invoke(env, "status", "2611.00001")
     assert unreachable.exit_code == 2 and "cannot reach the server" in unreachable.output
-    bad_orcid = _invoke(server_env, "user", "create", "x@example.org", "--name", "X", "--password", "long enough pw",
-                        "--orcid", "1234")
+    bad_orcid = _invoke(
+        server_env,
+        "user",
+        "create",
+        "x@example.org",
+        "--name",
+        "X",
+        "--password",
+        "long enough pw",
+        "--orcid",
+        "1234",
+    )
     assert bad_orcid.exit_code == 2 and "ORCID" in bad_orcid.output
-    nobody = _invoke(server_env, "agent", "create", "ghost@example.org", "A", "--model", "m", "--organisation", "o")
+    nobody = _invoke(
+        server_env, "agent", "create", "ghost@example.org", "A", "--model", "m", "--organisation", "o"
+    )
     assert nobody.exit_code == 2 and "no account" in nobody.output
 
 

@@ -56,8 +56,11 @@ def test_two_revisions_at_the_same_moment_exactly_one_wins(client: Any) -> None:
 
     def revise(letter: str) -> int:
         barrier.wait()
-        response = client.post(f"/api/v1/submissions/{item['id']}/versions", headers=auth(token),
-                               json=version_body(response_letter=letter, title=f"Revision {letter}"))
+        response = client.post(
+            f"/api/v1/submissions/{item['id']}/versions",
+            headers=auth(token),
+            json=version_body(response_letter=letter, title=f"Revision {letter}"),
+        )
         return int(response.status_code)
 
     with ThreadPoolExecutor(2) as pool:
@@ -72,7 +75,9 @@ def test_concurrent_creates_give_distinct_ids(client: Any) -> None:
     token = register(client)["key"]["token"]
 
     def create(index: int) -> Any:
-        return client.post("/api/v1/submissions", headers=auth(token), json=paper_body(title=f"Paper {index}"))
+        return client.post(
+            "/api/v1/submissions", headers=auth(token), json=paper_body(title=f"Paper {index}")
+        )
 
     with ThreadPoolExecutor(8) as pool:
         responses = list(pool.map(create, range(24)))

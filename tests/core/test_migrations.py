@@ -28,7 +28,9 @@ def _fresh_url(db_backend: str, tmp_path: Any, request: Any) -> str:
     return url
 
 
-def test_upgrade_matches_models_and_downgrade_removes_everything(db_backend: str, tmp_path: Any, request: Any) -> None:
+def test_upgrade_matches_models_and_downgrade_removes_everything(
+    db_backend: str, tmp_path: Any, request: Any
+) -> None:
     url = _fresh_url(db_backend, tmp_path, request)
     upgrade(url)
     engine = make_engine(url)

@@ -34,8 +34,12 @@ def _token() -> str:
     from fastapi.testclient import TestClient
 
     with TestClient(_app) as client:
-        body = {"email": "fuzz@example.org", "password": "correct horse battery", "display_name": "Fuzz",
-                "accept_policy": True}
+        body = {
+            "email": "fuzz@example.org",
+            "password": "correct horse battery",
+            "display_name": "Fuzz",
+            "accept_policy": True,
+        }
         return str(client.post("/api/v1/accounts", json=body).json()["key"]["token"])
 
 

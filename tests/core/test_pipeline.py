@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 import threading
-import uuid
 import time
+import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
 
-from openxiv.submissions.lifecycle import ALLOWED_TRANSITIONS, PUBLISHED, REVISABLE, TERMINAL, Status, can_transition
+from openxiv.submissions.lifecycle import (
+    ALLOWED_TRANSITIONS,
+    PUBLISHED,
+    REVISABLE,
+    TERMINAL,
+    Status,
+    can_transition,
+)
 from openxiv.submissions.pipeline import RetryLater, StageContext, StageOutcome, run_pipeline
 from openxiv.submissions.stages import ScreeningStage
 from tests.core.helpers import auth, paper_body, register
@@ -31,9 +38,9 @@ class CountingStage:
 
 def test_transition_table_is_consistent() -> None:
     assert set(ALLOWED_TRANSITIONS) == set(Status)
-    assert TERMINAL == {Status.ACCEPTED, Status.REJECTED, Status.WITHDRAWN}
+    assert {Status.ACCEPTED, Status.REJECTED, Status.WITHDRAWN} == TERMINAL
     assert Status.UNDER_REVIEW in REVISABLE and Status.WITHDRAWN not in REVISABLE
-    assert PUBLISHED <= {s for s in Status if can_transition(s, Status.ACCEPTED) or s == Status.ACCEPTED}
+    assert {s for s in Status if can_transition(s, Status.ACCEPTED) or s == Status.ACCEPTED} >= PUBLISHED
     assert not can_transition(Status.ACCEPTED, Status.WITHDRAWN)
     assert can_transition(Status.UNDER_REVIEW, Status.PROVISIONALLY_ACCEPTED)
 
@@ -62,7 +69,9 @@ def test_stages_run_once_in_order_and_move_the_status(client: Any, manual: Any) 
     _, item = _submit(client)
     sid = _ids(runtime, item["id"])
     review = CountingStage("review", [StageOutcome("completed", reason="reviewed")])
-    vote = CountingStage("vote", [StageOutcome("completed", reason="3 of 5 accept", next_status=Status.PROVISIONALLY_ACCEPTED)])
+    vote = CountingStage(
+        "vote", [StageOutcome("completed", reason="3 of 5 accept", next_status=Status.PROVISIONALLY_ACCEPTED)]
+    )
     stages = [ScreeningStage(), review, vote]
     args = (runtime.write_sessions, runtime.read_sessions, runtime.settings, runtime.blobs, stages, sid, 1)
     assert run_pipeline(*args) == [("screening", "completed"), ("review", "completed"), ("vote", "completed")]
@@ -78,14 +87,27 @@ def test_a_failing_stage_asks_for_a_retry_and_resumes_where_it_stopped(client: A
     runtime = manual
     _, item = _submit(client)
     sid = _ids(runtime, item["id"])
-    review = CountingStage("review", [StageOutcome("failed", reason="model returned invalid JSON", retry=True),
-                                      StageOutcome("completed")])
+    review = CountingStage(
+        "review",
+        [StageOutcome("failed", reason="model returned invalid JSON", retry=True), StageOutcome("completed")],
+    )
     vote = CountingStage("vote", [StageOutcome("completed", next_status=Status.REVISION_REQUESTED)])
-    args = (runtime.write_sessions, runtime.read_sessions, runtime.settings, runtime.blobs, [ScreeningStage(), review, vote], sid, 1)
+    args = (
+        runtime.write_sessions,
+        runtime.read_sessions,
+        runtime.settings,
+        runtime.blobs,
+        [ScreeningStage(), review, vote],
+        sid,
+        1,
+    )
     with pytest.raises(RetryLater, match="invalid JSON"):
         run_pipeline(*args)
     stages = {s["stage"]: s for s in client.get(f"/api/v1/submissions/{item['id']}/stages").json()}
-    assert stages["review"]["state"] == "failed" and stages["review"]["detail"]["reason"] == "model returned invalid JSON"
+    assert (
+        stages["review"]["state"] == "failed"
+        and stages["review"]["detail"]["reason"] == "model returned invalid JSON"
+    )
     assert client.get(f"/api/v1/submissions/{item['id']}").json()["status"] == "under_review"
     run_pipeline(*args)
     stages = {s["stage"]: s for s in client.get(f"/api/v1/submissions/{item['id']}/stages").json()}
@@ -105,23 +127,35 @@ def test_a_crashing_stage_is_recorded_not_lost(client: Any, manual: Any) -> None
             raise ValueError("provider said 401 for alias 'judge' (set OPENAI_API_KEY)")
 
     with pytest.raises(RetryLater):
-        run_pipeline(runtime.write_sessions, runtime.read_sessions, runtime.settings, runtime.blobs,
-                     [ScreeningStage(), Exploding()], sid, 1)
+        run_pipeline(
+            runtime.write_sessions,
+            runtime.read_sessions,
+            runtime.settings,
+            runtime.blobs,
+            [ScreeningStage(), Exploding()],
+            sid,
+            1,
+        )
     stages = {s["stage"]: s for s in client.get(f"/api/v1/submissions/{item['id']}/stages").json()}
     assert "OPENAI_API_KEY" in stages["review"]["detail"]["reason"]
 
 
 def test_held_at_screening_is_hidden_from_the_public(client: Any, runtime: Any) -> None:
     token = register(client)["key"]["token"]
-    item = client.post("/api/v1/submissions", headers=auth(token),
-                       json=paper_body(source={"format": "markdown", "text": "# Too short"})).json()
+    item = client.post(
+        "/api/v1/submissions",
+        headers=auth(token),
+        json=paper_body(source={"format": "markdown", "text": "# Too short"}),
+    ).json()
     owner_view = client.get(f"/api/v1/submissions/{item['id']}", headers=auth(token)).json()
     assert owner_view["status"] == "rejected_at_screening"
     stages = client.get(f"/api/v1/submissions/{item['id']}/stages", headers=auth(token)).json()
     assert "characters of text" in stages[0]["detail"]["reason"]
     assert client.get(f"/api/v1/submissions/{item['id']}").status_code == 404
     assert item["id"] not in [i["id"] for i in client.get("/api/v1/submissions").json()["items"]]
-    assert item["id"] in [i["id"] for i in client.get("/api/v1/submissions", headers=auth(token)).json()["items"]]
+    assert item["id"] in [
+        i["id"] for i in client.get("/api/v1/submissions", headers=auth(token)).json()["items"]
+    ]
 
 
 def test_a_superseded_version_stops_its_pipeline(client: Any, manual: Any) -> None:
@@ -132,18 +166,24 @@ def test_a_superseded_version_stops_its_pipeline(client: Any, manual: Any) -> No
     sid = _ids(runtime, item["id"])
     ports = (runtime.write_sessions, runtime.read_sessions, runtime.settings, runtime.blobs)
     assert run_pipeline(*ports, [ScreeningStage()], sid, 1) == [("screening", "completed")]
-    revised = client.post(f"/api/v1/submissions/{item['id']}/versions", headers=auth(token), json=version_body())
+    revised = client.post(
+        f"/api/v1/submissions/{item['id']}/versions", headers=auth(token), json=version_body()
+    )
     assert revised.status_code == 201
     review = CountingStage("review", [StageOutcome("completed")])
     assert run_pipeline(*ports, [ScreeningStage(), review], sid, 1) == []  # a late v1 job does nothing
     assert review.calls == []
-    assert run_pipeline(*ports, [ScreeningStage(), review], sid, 2) == [("screening", "completed"), ("review", "completed")]
+    assert run_pipeline(*ports, [ScreeningStage(), review], sid, 2) == [
+        ("screening", "completed"),
+        ("review", "completed"),
+    ]
     assert review.calls == [2]
 
 
 @pytest.mark.parametrize("queue", ["sqlite", "redis"])
-def test_real_huey_consumer_processes_new_versions(queue: str, client: Any, runtime: Any, tmp_path: Any,
-                                                   request: pytest.FixtureRequest) -> None:
+def test_real_huey_consumer_processes_new_versions(
+    queue: str, client: Any, runtime: Any, tmp_path: Any, request: pytest.FixtureRequest
+) -> None:
     """Enqueued after commit, executed by a real consumer thread on a real queue."""
     from openxiv.worker import HueyPipelineQueue, make_huey
 
@@ -154,13 +194,15 @@ def test_real_huey_consumer_processes_new_versions(queue: str, client: Any, runt
 
         try:
             redis.Redis.from_url(REDIS_URL).ping()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             service_unavailable("Redis", error)
         url = REDIS_URL
     else:
         url = f"sqlite:///{tmp_path / 'queue.db'}"
     runtime.settings.queue.url = url
-    huey_queue = HueyPipelineQueue(make_huey(runtime.settings.queue, name=f"test-{uuid.uuid4().hex}"), runtime)
+    huey_queue = HueyPipelineQueue(
+        make_huey(runtime.settings.queue, name=f"test-{uuid.uuid4().hex}"), runtime
+    )
     huey_queue.huey.flush()
     runtime.__dict__["queue"] = huey_queue  # the app enqueues on this real queue from now on
     token = register(client)["key"]["token"]

@@ -18,23 +18,38 @@ def _count(runtime: Any, model: Any) -> int:
 def test_agent_submits_proposal_and_pdf_paper_then_revises(client: Any, runtime: Any) -> None:
     owner = register(client)
     human_key = owner["key"]["token"]
-    agent = client.post("/api/v1/agents", headers=auth(human_key),
-                        json={"name": "Scout", "model_identity": "genesys-lite/0.1 on model X", "organisation": "Li Lab"})
+    agent = client.post(
+        "/api/v1/agents",
+        headers=auth(human_key),
+        json={"name": "Scout", "model_identity": "genesys-lite/0.1 on model X", "organisation": "Li Lab"},
+    )
     assert agent.status_code == 201, agent.text
     agent_id = agent.json()["id"]
-    key = client.post("/api/v1/keys", headers=auth(human_key), json={"scopes": ["read", "submit"], "agent_id": agent_id})
+    key = client.post(
+        "/api/v1/keys", headers=auth(human_key), json={"scopes": ["read", "submit"], "agent_id": agent_id}
+    )
     assert key.status_code == 201
     agent_key = key.json()["token"]
     me = client.get("/api/v1/me", headers=auth(agent_key)).json()
     assert me["agent"]["id"] == agent_id and me["account"]["id"] == owner["account"]["id"]
 
-    authors = [{"kind": "agent", "agent_id": agent_id}, {"kind": "human", "account_id": owner["account"]["id"]}]
-    proposal = client.post("/api/v1/submissions", headers=auth(agent_key),
-                           json=proposal_body(authors=authors, corresponding_author=1))
+    authors = [
+        {"kind": "agent", "agent_id": agent_id},
+        {"kind": "human", "account_id": owner["account"]["id"]},
+    ]
+    proposal = client.post(
+        "/api/v1/submissions",
+        headers=auth(agent_key),
+        json=proposal_body(authors=authors, corresponding_author=1),
+    )
     assert proposal.status_code == 201, proposal.text
     proposal_id = proposal.json()["id"]
 
-    upload = client.post("/api/v1/uploads", headers=auth(agent_key), files={"file": ("paper.pdf", pdf_bytes(), "application/pdf")})
+    upload = client.post(
+        "/api/v1/uploads",
+        headers=auth(agent_key),
+        files={"file": ("paper.pdf", pdf_bytes(), "application/pdf")},
+    )
     assert upload.status_code == 201, upload.text
     sha = upload.json()["sha256"]
     body = paper_body(authors=authors, corresponding_author=1, pdf_sha256=sha)
@@ -57,9 +72,17 @@ def test_agent_submits_proposal_and_pdf_paper_then_revises(client: Any, runtime:
     assert client.get(f"/api/v1/submissions/{item['id']}/pdf").content == pdf_bytes()
     assert "warm-up" in client.get(f"/api/v1/submissions/{item['id']}v1/text").text
 
-    revision = client.post(f"/api/v1/submissions/{item['id']}/versions", headers=auth(agent_key),
-                           json=version_body(authors=authors, corresponding_author=1, title="Warm-up, revisited",
-                                             response_letter="We added three seeds as asked.", base_version=1))
+    revision = client.post(
+        f"/api/v1/submissions/{item['id']}/versions",
+        headers=auth(agent_key),
+        json=version_body(
+            authors=authors,
+            corresponding_author=1,
+            title="Warm-up, revisited",
+            response_letter="We added three seeds as asked.",
+            base_version=1,
+        ),
+    )
     assert revision.status_code == 201, revision.text
     assert revision.json()["latest_version"] == 2
     v1 = client.get(f"/api/v1/submissions/{item['id']}v1").json()
@@ -70,16 +93,25 @@ def test_agent_submits_proposal_and_pdf_paper_then_revises(client: Any, runtime:
 
     log = client.get(f"/api/v1/submissions/{item['id']}/transitions").json()
     assert [(t["version"], t["from_status"], t["to_status"]) for t in log] == [
-        (1, None, "submitted"), (1, "submitted", "screening"), (1, "screening", "under_review"),
-        (2, "under_review", "submitted"), (2, "submitted", "screening"), (2, "screening", "under_review"),
+        (1, None, "submitted"),
+        (1, "submitted", "screening"),
+        (1, "screening", "under_review"),
+        (2, "under_review", "submitted"),
+        (2, "submitted", "screening"),
+        (2, "screening", "under_review"),
     ]
     assert log[0]["actor"] == {"account_id": owner["account"]["id"], "agent_id": agent_id, "system": None}
     assert log[1]["actor"]["system"] == "pipeline:screening"
 
-    withdrawn = client.post(f"/api/v1/submissions/{item['id']}/withdraw", headers=auth(agent_key), json={"reason": "found a bug"})
+    withdrawn = client.post(
+        f"/api/v1/submissions/{item['id']}/withdraw", headers=auth(agent_key), json={"reason": "found a bug"}
+    )
     assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
-    again = client.post(f"/api/v1/submissions/{item['id']}/versions", headers=auth(agent_key),
-                        json=version_body(authors=authors, corresponding_author=1, response_letter="fixed"))
+    again = client.post(
+        f"/api/v1/submissions/{item['id']}/versions",
+        headers=auth(agent_key),
+        json=version_body(authors=authors, corresponding_author=1, response_letter="fixed"),
+    )
     assert again.status_code == 409
     assert again.json()["type"] == "urn:openxiv:problem:illegal-transition"
     assert again.headers["content-type"] == "application/problem+json"
@@ -114,10 +146,15 @@ def test_list_filters_and_cursor_paging(client: Any) -> None:
     bad = client.get("/api/v1/submissions", params={"cursor": "garbage!"})
     assert bad.status_code == 422 and bad.json()["type"] == "urn:openxiv:problem:invalid-input"
     assert client.get("/api/v1/submissions", params={"status": "nonsense"}).status_code == 422
-    assert client.get("/api/v1/submissions", params={"created_from": "2999-01-01T00:00:00Z"}).json()["items"] == []
+    assert (
+        client.get("/api/v1/submissions", params={"created_from": "2999-01-01T00:00:00Z"}).json()["items"]
+        == []
+    )
 
 
-def test_bad_uploads_are_refused_and_store_nothing(client: Any, runtime: Any, settings: Any, tmp_path: Any) -> None:
+def test_bad_uploads_are_refused_and_store_nothing(
+    client: Any, runtime: Any, settings: Any, tmp_path: Any
+) -> None:
     from tests.core.helpers import encrypted_pdf_bytes
 
     token = register(client)["key"]["token"]
@@ -167,7 +204,9 @@ def test_bad_metadata_gets_clear_errors_and_writes_nothing(client: Any, runtime:
     ]
     for body, status, needle in cases:
         if isinstance(body, str):
-            response = client.post("/api/v1/submissions", headers={**headers, "Content-Type": "application/json"}, content=body)
+            response = client.post(
+                "/api/v1/submissions", headers={**headers, "Content-Type": "application/json"}, content=body
+            )
         else:
             response = client.post("/api/v1/submissions", headers=headers, json=body)
         assert response.status_code == status, (needle, response.text)
@@ -207,8 +246,16 @@ def test_scopes_revocation_and_ownership(client: Any) -> None:
     item = client.post("/api/v1/submissions", headers=auth(token), json=paper_body()).json()
     other = register(client, email="mallory@example.org")["key"]["token"]
     body = version_body(response_letter="mine now")
-    assert client.post(f"/api/v1/submissions/{item['id']}/versions", headers=auth(other), json=body).status_code == 403
-    assert client.post(f"/api/v1/submissions/{item['id']}/withdraw", headers=auth(other), json={"reason": "x"}).status_code == 403
+    assert (
+        client.post(f"/api/v1/submissions/{item['id']}/versions", headers=auth(other), json=body).status_code
+        == 403
+    )
+    assert (
+        client.post(
+            f"/api/v1/submissions/{item['id']}/withdraw", headers=auth(other), json={"reason": "x"}
+        ).status_code
+        == 403
+    )
     assert client.post("/api/v1/submissions", json=paper_body()).status_code == 401
 
 
@@ -221,29 +268,62 @@ def test_idempotency_keys(client: Any, runtime: Any) -> None:
     assert second.json() == first.json() and second.headers["idempotent-replayed"] == "true"
     assert _count(runtime, Submission) == 1
     different = client.post("/api/v1/submissions", headers=headers, json=paper_body(title="Another"))
-    assert different.status_code == 422 and different.json()["type"] == "urn:openxiv:problem:idempotency-key-reused"
+    assert (
+        different.status_code == 422
+        and different.json()["type"] == "urn:openxiv:problem:idempotency-key-reused"
+    )
     # Keys belong to the caller: someone else may use the same key string.
     other = register(client, email="bob@example.org")["key"]["token"]
-    theirs = client.post("/api/v1/submissions", headers={**auth(other), "Idempotency-Key": "create-1"}, json=paper_body())
+    theirs = client.post(
+        "/api/v1/submissions", headers={**auth(other), "Idempotency-Key": "create-1"}, json=paper_body()
+    )
     assert theirs.status_code == 201 and theirs.json()["id"] != first.json()["id"]
     # A refused request is replayed as refused, not retried into a different outcome.
     bad_headers = {**auth(token), "Idempotency-Key": "bad-1"}
-    assert client.post("/api/v1/submissions", headers=bad_headers, json=paper_body(title="")).status_code == 422
-    assert client.post("/api/v1/submissions", headers=bad_headers, json=paper_body(title="")).status_code == 422
+    assert (
+        client.post("/api/v1/submissions", headers=bad_headers, json=paper_body(title="")).status_code == 422
+    )
+    assert (
+        client.post("/api/v1/submissions", headers=bad_headers, json=paper_body(title="")).status_code == 422
+    )
     assert _count(runtime, Submission) == 2
 
 
 def test_account_registration_rules(client: Any) -> None:
     base = {"email": "x@example.org", "password": "long enough pw", "display_name": "X"}
     assert client.post("/api/v1/accounts", json={**base, "accept_policy": False}).status_code == 422
-    bad_orcid = client.post("/api/v1/accounts", json={**base, "accept_policy": True, "orcid": "0000-0002-1825-0098"})
+    bad_orcid = client.post(
+        "/api/v1/accounts", json={**base, "accept_policy": True, "orcid": "0000-0002-1825-0098"}
+    )
     assert bad_orcid.status_code == 422 and "ORCID" in bad_orcid.json()["detail"]
-    ok = client.post("/api/v1/accounts", json={**base, "accept_policy": True, "orcid": "https://orcid.org/0000-0002-1825-0097"})
+    ok = client.post(
+        "/api/v1/accounts",
+        json={**base, "accept_policy": True, "orcid": "https://orcid.org/0000-0002-1825-0097"},
+    )
     assert ok.status_code == 201
     account = ok.json()["account"]
-    assert account["orcid"] == "0000-0002-1825-0097" and account["policy_version"] and account["policy_accepted_at"]
-    assert client.post("/api/v1/accounts", json={**base, "accept_policy": True, "email": "X@Example.org"}).status_code == 409
-    assert client.post("/api/v1/accounts", json={**base, "accept_policy": True, "email": "not-an-email"}).status_code == 422
+    assert (
+        account["orcid"] == "0000-0002-1825-0097"
+        and account["policy_version"]
+        and account["policy_accepted_at"]
+    )
+    assert (
+        client.post(
+            "/api/v1/accounts", json={**base, "accept_policy": True, "email": "X@Example.org"}
+        ).status_code
+        == 409
+    )
+    assert (
+        client.post(
+            "/api/v1/accounts", json={**base, "accept_policy": True, "email": "not-an-email"}
+        ).status_code
+        == 422
+    )
     key = client.post("/api/v1/auth/keys", json={"email": "x@example.org", "password": "long enough pw"})
     assert key.status_code == 201 and key.json()["token"].startswith("oxk_")
-    assert client.post("/api/v1/auth/keys", json={"email": "x@example.org", "password": "wrong password"}).status_code == 401
+    assert (
+        client.post(
+            "/api/v1/auth/keys", json={"email": "x@example.org", "password": "wrong password"}
+        ).status_code
+        == 401
+    )

@@ -35,14 +35,14 @@ class ModelAlias(BaseModel):
     base_url: str | None = None
     # Name of the environment variable holding the API key (never the key itself).
     api_key_env: str | None = None
-    temperature: float = Field(0.2, ge=0.0, le=2.0)
-    max_output_tokens: int = Field(2048, ge=16)
+    temperature: float = Field(default=0.2, ge=0.0, le=2.0)
+    max_output_tokens: int = Field(default=2048, ge=16)
     # Context window of the model in tokens; long inputs are truncated to fit it.
-    context_tokens: int = Field(128_000, ge=512)
-    price_in_per_mtok: float = Field(0.0, ge=0.0, description="USD per 1M input tokens")
-    price_out_per_mtok: float = Field(0.0, ge=0.0, description="USD per 1M output tokens")
-    max_concurrency: int = Field(8, ge=1)
-    timeout_s: float = Field(120.0, gt=0)
+    context_tokens: int = Field(default=128_000, ge=512)
+    price_in_per_mtok: float = Field(default=0.0, ge=0.0, description="USD per 1M input tokens")
+    price_out_per_mtok: float = Field(default=0.0, ge=0.0, description="USD per 1M output tokens")
+    max_concurrency: int = Field(default=8, ge=1)
+    timeout_s: float = Field(default=120.0, gt=0)
     structured: StructuredMode = "native"
 
     @model_validator(mode="after")
@@ -72,12 +72,12 @@ def _embedded_default() -> ModelAlias:
 
 
 class RetrySettings(BaseModel):
-    max_attempts: int = Field(5, ge=1, description="tries per call on 429 / 5xx / timeouts")
-    backoff_base_s: float = Field(0.5, ge=0)
-    backoff_max_s: float = Field(30.0, ge=0)
+    max_attempts: int = Field(default=5, ge=1, description="tries per call on 429 / 5xx / timeouts")
+    backoff_base_s: float = Field(default=0.5, ge=0)
+    backoff_max_s: float = Field(default=30.0, ge=0)
     # A Retry-After longer than this fails the call instead of blocking a worker for ages.
-    retry_after_max_s: float = Field(120.0, ge=0)
-    repair_attempts: int = Field(2, ge=0, le=5, description="re-asks after invalid JSON")
+    retry_after_max_s: float = Field(default=120.0, ge=0)
+    repair_attempts: int = Field(default=2, ge=0, le=5, description="re-asks after invalid JSON")
 
 
 class EmbeddedSettings(BaseModel):
@@ -86,8 +86,8 @@ class EmbeddedSettings(BaseModel):
     threads: int | None = None  # None: llama.cpp decides
     # The embedded model is weak: its grammar caps list lengths and string sizes so that it
     # always finishes inside max_output_tokens instead of looping.
-    max_list_items: int = Field(2, ge=1)
-    max_string_chars: int = Field(160, ge=16)
+    max_list_items: int = Field(default=2, ge=1)
+    max_string_chars: int = Field(default=160, ge=16)
 
 
 class LLMSettings(BaseModel):

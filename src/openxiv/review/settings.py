@@ -18,25 +18,25 @@ class ReviewSettings(BaseModel):
     # The voting panel: one alias per seat. Repeating an alias is allowed but the votes are then
     # not independent; results say so.
     panel: list[str] = Field(default_factory=lambda: ["embedded"] * 5, min_length=1)
-    accept_votes: int = Field(3, ge=1, description="K: accept when at least K seats accept")
+    accept_votes: int = Field(default=3, ge=1, description="K: accept when at least K seats accept")
     # Score-derived decision: accept when the panel's mean weighted score (0..1) reaches the
     # threshold. None: the rubric's `vote.score_threshold`. Calibrate with review.calibration.
     score_threshold: dict[str, float] = Field(default_factory=dict)
     decision_source: Literal["votes", "scores"] = "votes"
     # Fixed number of meta reviewers; None lets the area chair choose within the rubric's bounds.
-    reviewers: int | None = Field(None, ge=1, le=10)
-    min_successful_reviewers: int = Field(2, ge=1)
+    reviewers: int | None = Field(default=None, ge=1, le=10)
+    min_successful_reviewers: int = Field(default=2, ge=1)
     # After the vote on this version number, an item that is not accepted is rejected.
-    max_versions: int = Field(3, ge=1)
+    max_versions: int = Field(default=3, ge=1)
     # A panel with no accept vote whose mean score is below this is rejected outright.
-    reject_below: float = Field(0.2, ge=0, le=1)
+    reject_below: float = Field(default=0.2, ge=0, le=1)
     pairwise_on_revision: bool = True
     # Token budgets for what each call sees (also capped by the model's context window).
-    plan_doc_tokens: int = Field(3000, ge=100)
-    review_doc_tokens: int = Field(8000, ge=100)
-    literature_tokens: int = Field(5000, ge=0)
-    synthesis_tokens: int = Field(8000, ge=100)
-    grounding_k: int = Field(8, ge=0)
+    plan_doc_tokens: int = Field(default=3000, ge=100)
+    review_doc_tokens: int = Field(default=8000, ge=100)
+    literature_tokens: int = Field(default=5000, ge=0)
+    synthesis_tokens: int = Field(default=8000, ge=100)
+    grounding_k: int = Field(default=8, ge=0)
     rubric_dir: Path | None = None
 
     @model_validator(mode="after")

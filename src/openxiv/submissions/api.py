@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Path, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import PlainTextResponse
 
 from openxiv.errors import InvalidInput, PayloadTooLarge
@@ -24,17 +24,26 @@ from openxiv.submissions.schemas import (
     VersionOut,
     WithdrawRequest,
 )
-from openxiv.web.deps import IdInQuery, OptionalPrincipal, RequiredPrincipal, RuntimeDep, reading, unit_of_work
+from openxiv.web.deps import (
+    IdentifierInPath,
+    IdInQuery,
+    OptionalPrincipal,
+    RequiredPrincipal,
+    RuntimeDep,
+    reading,
+    unit_of_work,
+)
 from openxiv.web.problems import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["submissions"], responses=PROBLEM_RESPONSES)
 
-IdPath = Annotated[str, Path(max_length=40, description="YYMM.NNNNN (latest version) or YYMM.NNNNNvN")]
-
 
 @router.post("/uploads", status_code=status.HTTP_201_CREATED, response_model=UploadOut)
-def upload(file: Annotated[UploadFile, File(description="PDF, Markdown (.md) or LaTeX (.tex)")],
-           principal: RequiredPrincipal, runtime: RuntimeDep) -> UploadOut:
+def upload(
+    file: Annotated[UploadFile, File(description="PDF, Markdown (.md) or LaTeX (.tex)")],
+    principal: RequiredPrincipal,
+    runtime: RuntimeDep,
+) -> UploadOut:
     """Upload a file; it is verified (real type, size, readability) before anything is stored.
     Reference it from a submission or version by its sha256."""
     limit = runtime.settings.uploads.max_bytes
@@ -43,13 +52,20 @@ def upload(file: Annotated[UploadFile, File(description="PDF, Markdown (.md) or 
         raise PayloadTooLarge(f"{file.filename} is larger than the limit of {limit} bytes", field="file")
     with unit_of_work(runtime) as session:
         blob = service.store_upload(
-            session, runtime.blobs, runtime.settings.uploads, data=data, filename=file.filename or "upload", principal=principal
+            session,
+            runtime.blobs,
+            runtime.settings.uploads,
+            data=data,
+            filename=file.filename or "upload",
+            principal=principal,
         )
         return presenters.upload_out(blob)
 
 
 @router.post("/submissions", status_code=status.HTTP_201_CREATED, response_model=SubmissionOut)
-def create_submission(body: SubmissionCreate, principal: RequiredPrincipal, runtime: RuntimeDep, response: Response) -> SubmissionOut:
+def create_submission(
+    body: SubmissionCreate, principal: RequiredPrincipal, runtime: RuntimeDep, response: Response
+) -> SubmissionOut:
     """Submit a proposal or a paper (v1). Screening, review and the vote follow in the background."""
     with unit_of_work(runtime) as session:
         submission = service.create_submission(
@@ -79,16 +95,27 @@ def list_submissions(
     if status_ is not None and status_ not in {s.value for s in Status}:
         raise InvalidInput(f"unknown status {status_!r}", field="status")
     filters = repository.SubmissionFilter(
-        kind=kind, status=status_, author=author.strip() if author else None, account_id=account_id,
-        agent_id=agent_id, created_from=created_from, created_to=created_to,
+        kind=kind,
+        status=status_,
+        author=author.strip() if author else None,
+        account_id=account_id,
+        agent_id=agent_id,
+        created_from=created_from,
+        created_to=created_to,
     )
     with reading(runtime) as session:
-        rows, next_cursor = service.list_submissions(session, filters, cursor=cursor, limit=limit, viewer=principal)
-        return Page[SubmissionSummary](items=[presenters.summary_out(s) for s in rows], next_cursor=next_cursor)
+        rows, next_cursor = service.list_submissions(
+            session, filters, cursor=cursor, limit=limit, viewer=principal
+        )
+        return Page[SubmissionSummary](
+            items=[presenters.summary_out(s) for s in rows], next_cursor=next_cursor
+        )
 
 
 @router.get("/submissions/{identifier}", response_model=SubmissionOut)
-def get_submission(identifier: IdPath, principal: OptionalPrincipal, runtime: RuntimeDep) -> SubmissionOut:
+def get_submission(
+    identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep
+) -> SubmissionOut:
     """`YYMM.NNNNN` gives the latest version; `YYMM.NNNNNvN` a given one."""
     _, number = parse_identifier(identifier)
     with reading(runtime) as session:
@@ -98,7 +125,9 @@ def get_submission(identifier: IdPath, principal: OptionalPrincipal, runtime: Ru
 
 
 @router.get("/submissions/{identifier}/versions", response_model=list[VersionOut])
-def list_versions(identifier: IdPath, principal: OptionalPrincipal, runtime: RuntimeDep) -> list[VersionOut]:
+def list_versions(
+    identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep
+) -> list[VersionOut]:
     with reading(runtime) as session:
         submission = service.get_submission(session, identifier, principal)
         return [
@@ -107,9 +136,16 @@ def list_versions(identifier: IdPath, principal: OptionalPrincipal, runtime: Run
         ]
 
 
-@router.post("/submissions/{identifier}/versions", status_code=status.HTTP_201_CREATED, response_model=SubmissionOut)
-def create_version(identifier: IdPath, body: VersionCreate, principal: RequiredPrincipal, runtime: RuntimeDep,
-                   response: Response) -> SubmissionOut:
+@router.post(
+    "/submissions/{identifier}/versions", status_code=status.HTTP_201_CREATED, response_model=SubmissionOut
+)
+def create_version(
+    identifier: IdentifierInPath,
+    body: VersionCreate,
+    principal: RequiredPrincipal,
+    runtime: RuntimeDep,
+    response: Response,
+) -> SubmissionOut:
     """Post a revision with a response letter to the previous reviews."""
     with unit_of_work(runtime) as session:
         submission = service.create_version(
@@ -122,14 +158,18 @@ def create_version(identifier: IdPath, body: VersionCreate, principal: RequiredP
 
 
 @router.post("/submissions/{identifier}/withdraw", response_model=SubmissionSummary)
-def withdraw(identifier: IdPath, body: WithdrawRequest, principal: RequiredPrincipal, runtime: RuntimeDep) -> SubmissionSummary:
+def withdraw(
+    identifier: IdentifierInPath, body: WithdrawRequest, principal: RequiredPrincipal, runtime: RuntimeDep
+) -> SubmissionSummary:
     """Withdraw before acceptance. The item and its history stay; it is marked withdrawn."""
     with unit_of_work(runtime) as session:
         return presenters.summary_out(service.withdraw(session, principal, identifier, body.reason))
 
 
 @router.get("/submissions/{identifier}/transitions", response_model=list[TransitionOut])
-def transitions(identifier: IdPath, principal: OptionalPrincipal, runtime: RuntimeDep) -> list[TransitionOut]:
+def transitions(
+    identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep
+) -> list[TransitionOut]:
     """The lifecycle log: every status change with actor, time and reason."""
     with reading(runtime) as session:
         submission = service.get_submission(session, identifier, principal)
@@ -137,7 +177,9 @@ def transitions(identifier: IdPath, principal: OptionalPrincipal, runtime: Runti
 
 
 @router.get("/submissions/{identifier}/stages", response_model=list[StageRunOut])
-def stages(identifier: IdPath, principal: OptionalPrincipal, runtime: RuntimeDep) -> list[StageRunOut]:
+def stages(
+    identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep
+) -> list[StageRunOut]:
     """Processing pipeline runs (screening, review, vote) per version."""
     with reading(runtime) as session:
         submission = service.get_submission(session, identifier, principal)
@@ -145,7 +187,9 @@ def stages(identifier: IdPath, principal: OptionalPrincipal, runtime: RuntimeDep
 
 
 @router.get("/submissions/{identifier}/text", response_class=PlainTextResponse)
-def text(identifier: IdPath, principal: OptionalPrincipal, runtime: RuntimeDep) -> PlainTextResponse:
+def text(
+    identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep
+) -> PlainTextResponse:
     """The text extracted from a version (latest unless `vN` is given)."""
     _, number = parse_identifier(identifier)
     with reading(runtime) as session:
@@ -153,24 +197,35 @@ def text(identifier: IdPath, principal: OptionalPrincipal, runtime: RuntimeDep) 
         return PlainTextResponse(service.get_version(session, submission, number).extracted_text)
 
 
-def _download(identifier: str, which: Literal["pdf", "source"], principal: OptionalPrincipal, runtime: RuntimeDep) -> Response:
+def _download(
+    identifier: str, which: Literal["pdf", "source"], principal: OptionalPrincipal, runtime: RuntimeDep
+) -> Response:
     _, number = parse_identifier(identifier)
     with reading(runtime) as session:
         blob = service.get_blob_for_download(session, identifier, number, which, principal)
     extension = "pdf" if which == "pdf" else ("tex" if blob.media_type == "application/x-latex" else "md")
-    headers = {"Content-Disposition": f'inline; filename="{identifier}.{extension}"', "ETag": f'"{blob.sha256}"'}
+    headers = {
+        "Content-Disposition": f'inline; filename="{identifier}.{extension}"',
+        "ETag": f'"{blob.sha256}"',
+    }
     if number is not None:  # a named version never changes; the latest may
         headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return Response(runtime.blobs.get(blob.sha256), media_type=blob.media_type, headers=headers)
 
 
-@router.get("/submissions/{identifier}/pdf", response_class=Response,
-            responses={200: {"content": {"application/pdf": {}}}})
-def pdf(identifier: IdPath, principal: OptionalPrincipal, runtime: RuntimeDep) -> Response:
+@router.get(
+    "/submissions/{identifier}/pdf",
+    response_class=Response,
+    responses={200: {"content": {"application/pdf": {}}}},
+)
+def pdf(identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep) -> Response:
     return _download(identifier, "pdf", principal, runtime)
 
 
-@router.get("/submissions/{identifier}/source", response_class=Response,
-            responses={200: {"content": {"text/markdown": {}, "application/x-latex": {}}}})
-def source(identifier: IdPath, principal: OptionalPrincipal, runtime: RuntimeDep) -> Response:
+@router.get(
+    "/submissions/{identifier}/source",
+    response_class=Response,
+    responses={200: {"content": {"text/markdown": {}, "application/x-latex": {}}}},
+)
+def source(identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep) -> Response:
     return _download(identifier, "source", principal, runtime)

@@ -35,14 +35,18 @@ def verify_upload(data: bytes, filename: str, *, max_bytes: int, max_pdf_pages: 
     if not data:
         raise InvalidInput(f"{filename} is empty (0 bytes)", field="file")
     if len(data) > max_bytes:
-        raise PayloadTooLarge(f"{filename} is {len(data)} bytes; the limit is {max_bytes} bytes", field="file")
+        raise PayloadTooLarge(
+            f"{filename} is {len(data)} bytes; the limit is {max_bytes} bytes", field="file"
+        )
     sha256 = hashlib.sha256(data).hexdigest()
     lower = filename.lower()
     if data[:1024].lstrip().startswith(b"%PDF-") or b"%PDF-" in data[:1024]:
         text, pages = _read_pdf(data, filename, max_pdf_pages)
         return VerifiedFile(data, sha256, PDF, filename, text, pages)
     if lower.endswith(".pdf"):
-        raise UnsupportedMediaType(f"{filename} is named .pdf but is not a PDF (no %PDF- header)", field="file")
+        raise UnsupportedMediaType(
+            f"{filename} is named .pdf but is not a PDF (no %PDF- header)", field="file"
+        )
     text = _decode_text(data, filename)
     if lower.endswith(_LATEX_EXTENSIONS) or looks_like_latex(text):
         return VerifiedFile(data, sha256, LATEX, filename, latex_to_text(text))
@@ -115,7 +119,9 @@ def looks_like_latex(text: str) -> bool:
 
 _COMMENT = re.compile(r"(?<!\\)%.*")
 _ENV_DROP = re.compile(r"\\begin\{(figure|table|tikzpicture|thebibliography)\*?\}.*?\\end\{\1\*?\}", re.S)
-_CMD_WITH_TEXT = re.compile(r"\\(?:section|subsection|subsubsection|paragraph|title|textbf|textit|emph|caption)\*?\{([^{}]*)\}")
+_CMD_WITH_TEXT = re.compile(
+    r"\\(?:section|subsection|subsubsection|paragraph|title|textbf|textit|emph|caption)\*?\{([^{}]*)\}"
+)
 _CMD = re.compile(r"\\[a-zA-Z@]+\*?(\[[^\]]*\])?")
 
 
@@ -134,22 +140,24 @@ def latex_to_text(source: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", body).strip()
 
 
+PROPOSAL_HEADINGS = {
+    "problem_statement": "Problem statement",
+    "motivation": "Motivation",
+    "proposed_method": "Proposed method",
+    "experiment_plan": "Experiment plan",
+    "expected_results_and_risks": "Expected results and risks",
+    "timeline_and_resources": "Timeline and resources",
+}
+
+
 def proposal_text(title: str, fields: dict[str, str]) -> str:
-    """The proposal as one document, in the order a reviewer reads it."""
-    headings = {
-        "problem_statement": "Problem statement",
-        "motivation": "Motivation",
-        "proposed_method": "Proposed method",
-        "experiment_plan": "Experiment plan",
-        "expected_results_and_risks": "Expected results and risks",
-        "timeline_and_resources": "Timeline and resources",
-    }
-    parts = [f"# {title}"]
-    for key, heading in headings.items():
+    """The proposal as one document, in the order a reviewer reads it; fields beyond the standard
+    ones (proposal files given to `openxiv review`) follow under their own names."""
+    parts = [f"# {title}"] if title else []
+    for key, heading in PROPOSAL_HEADINGS.items():
         if fields.get(key):
             parts.append(f"## {heading}\n\n{fields[key]}")
+    for key, value in fields.items():
+        if key not in PROPOSAL_HEADINGS and key != "title" and value:
+            parts.append(f"## {key.replace('_', ' ').capitalize()}\n\n{value}")
     return "\n\n".join(parts)
-
-
-def sha256_hex(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()

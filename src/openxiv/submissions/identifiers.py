@@ -37,7 +37,9 @@ def parse_identifier(value: str) -> tuple[str, int | None]:
     """'2611.00001' -> ('2611.00001', None); '2611.00001v3' -> ('2611.00001', 3)."""
     match = IDENTIFIER.match(value.strip())
     if not match:
-        raise InvalidInput(f"{value!r} is not an identifier of the form YYMM.NNNNN or YYMM.NNNNNvN", field="id")
+        raise InvalidInput(
+            f"{value!r} is not an identifier of the form YYMM.NNNNN or YYMM.NNNNNvN", field="id"
+        )
     version = int(match.group(3)) if match.group(3) else None
     if version == 0:
         raise InvalidInput("versions are numbered from v1", field="id")

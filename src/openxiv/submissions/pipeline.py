@@ -116,10 +116,18 @@ def run_pipeline(
             required, entering = _ENTRY.get(stage.name, (None, None))
             if entering is not None and submission.status == required.value:
                 transition(session, submission, entering, actor, f"{stage.name} started")
-            elif required is not None and submission.status not in (required.value, (entering or required).value):
+            elif required is not None and submission.status not in (
+                required.value,
+                (entering or required).value,
+            ):
                 return log  # withdrawn or moved on by a moderator: nothing to do
             if run is None:
-                run = StageRun(submission_id=submission_id, version_number=version_number, stage=stage.name, state="running")
+                run = StageRun(
+                    submission_id=submission_id,
+                    version_number=version_number,
+                    stage=stage.name,
+                    state="running",
+                )
                 session.add(run)
             run.state = "running"
             run.attempts = (run.attempts or 0) + 1
@@ -138,11 +146,23 @@ def run_pipeline(
             run = repository.stage_run(session, submission_id, version_number, stage.name)
             assert submission is not None and run is not None
             run.state = outcome.state
-            run.detail = {**outcome.detail, "reason": outcome.reason} if outcome.reason else dict(outcome.detail)
+            run.detail = (
+                {**outcome.detail, "reason": outcome.reason} if outcome.reason else dict(outcome.detail)
+            )
             run.finished_at = utcnow()
             still_current = submission.latest_version == version_number
-            if outcome.next_status is not None and still_current and submission.status != outcome.next_status.value:
-                transition(session, submission, outcome.next_status, actor, outcome.reason or f"{stage.name} finished")
+            if (
+                outcome.next_status is not None
+                and still_current
+                and submission.status != outcome.next_status.value
+            ):
+                transition(
+                    session,
+                    submission,
+                    outcome.next_status,
+                    actor,
+                    outcome.reason or f"{stage.name} finished",
+                )
         log.append((stage.name, outcome.state))
         if outcome.state != "completed":
             if outcome.retry:

@@ -23,7 +23,9 @@ from openxiv.submissions.schemas import (
 def file_out(blob: Blob | None, url: str) -> FileOut | None:
     if blob is None:
         return None
-    return FileOut(sha256=blob.sha256, size=blob.size, media_type=blob.media_type, filename=blob.filename, url=url)
+    return FileOut(
+        sha256=blob.sha256, size=blob.size, media_type=blob.media_type, filename=blob.filename, url=url
+    )
 
 
 def upload_out(blob: Blob) -> UploadOut:
@@ -56,11 +58,15 @@ def version_out(session: Session, submission: Submission, version: SubmissionVer
         categories=list(meta.get("categories", [])),
         licence=str(meta.get("licence", "")),
         ai_involvement=str(meta.get("ai_involvement", "")),
-        ip_attribution=IPAttribution(**meta.get("ip_attribution", {"model_developer": "", "initiating_human": ""})),
+        ip_attribution=IPAttribution(
+            **meta.get("ip_attribution", {"model_developer": "", "initiating_human": ""})
+        ),
         links=dict(meta.get("links", {})),
         proposal=ProposalBody(**version.proposal) if version.proposal else None,
         source_format=version.source_format,
-        source=file_out(session.get(Blob, version.source_sha256) if version.source_sha256 else None, f"{base}/source"),
+        source=file_out(
+            session.get(Blob, version.source_sha256) if version.source_sha256 else None, f"{base}/source"
+        ),
         pdf=file_out(session.get(Blob, version.pdf_sha256) if version.pdf_sha256 else None, f"{base}/pdf"),
         response_letter=version.response_letter,
         text_characters=len(version.extracted_text),
@@ -100,7 +106,9 @@ def transition_out(entry: Transition) -> TransitionOut:
         version=entry.version_number,
         from_status=entry.from_status,
         to_status=entry.to_status,
-        actor=Actor(account_id=entry.actor_account_id, agent_id=entry.actor_agent_id, system=entry.actor_system),
+        actor=Actor(
+            account_id=entry.actor_account_id, agent_id=entry.actor_agent_id, system=entry.actor_system
+        ),
         reason=entry.reason,
         at=entry.created_at,
     )

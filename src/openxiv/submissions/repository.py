@@ -38,7 +38,9 @@ def decode_cursor(cursor: str) -> int:
             raise ValueError
         return int(value)
     except (ValueError, binascii.Error, UnicodeDecodeError):
-        raise InvalidInput("cursor is not valid; pass the next_cursor of a previous page", field="cursor") from None
+        raise InvalidInput(
+            "cursor is not valid; pass the next_cursor of a previous page", field="cursor"
+        ) from None
 
 
 def by_identifier(session: Session, identifier: str, *, for_update: bool = False) -> Submission | None:
@@ -92,7 +94,11 @@ def list_page(
     if filters.created_to:
         statement = statement.where(Submission.created_at < filters.created_to)
     if filters.author:
-        pattern = "%" + filters.author.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        pattern = (
+            "%"
+            + filters.author.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            + "%"
+        )
         statement = statement.where(_latest_authors_match(VersionAuthor.name_key.like(pattern, escape="\\")))
     if filters.account_id is not None:
         statement = statement.where(_latest_authors_match(VersionAuthor.account_id == filters.account_id))
@@ -108,7 +114,9 @@ def list_page(
 
 def transitions(session: Session, submission_id: int) -> list[Transition]:
     return list(
-        session.scalars(select(Transition).where(Transition.submission_id == submission_id).order_by(Transition.id))
+        session.scalars(
+            select(Transition).where(Transition.submission_id == submission_id).order_by(Transition.id)
+        )
     )
 
 

@@ -25,7 +25,13 @@ LICENCES = (
     "CC0-1.0",
 )
 Licence = Literal[
-    "CC-BY-4.0", "CC-BY-SA-4.0", "CC-BY-NC-4.0", "CC-BY-NC-SA-4.0", "CC-BY-ND-4.0", "CC-BY-NC-ND-4.0", "CC0-1.0"
+    "CC-BY-4.0",
+    "CC-BY-SA-4.0",
+    "CC-BY-NC-4.0",
+    "CC-BY-NC-SA-4.0",
+    "CC-BY-ND-4.0",
+    "CC-BY-NC-ND-4.0",
+    "CC0-1.0",
 ]
 
 
@@ -76,7 +82,9 @@ class VersionContent(Strict):
     title: str = Field(max_length=100_000)
     abstract: str = Field("", max_length=100_000)
     authors: list[AuthorIn] = Field(min_length=1, max_length=200)
-    corresponding_author: int = Field(0, ge=0, le=199, description="index into `authors` of the corresponding human")
+    corresponding_author: int = Field(
+        0, ge=0, le=199, description="index into `authors` of the corresponding human"
+    )
     keywords: list[str] = Field(default_factory=list, max_length=30)
     categories: list[str] = Field(default_factory=list, max_length=10)
     licence: Licence = "CC-BY-4.0"
@@ -94,9 +102,14 @@ class SubmissionCreate(VersionContent):
 
 
 class VersionCreate(VersionContent):
-    response_letter: str = Field(max_length=200_000, description="answers to the reviews of the previous version")
+    response_letter: str = Field(
+        max_length=200_000, description="answers to the reviews of the previous version"
+    )
     base_version: int | None = Field(
-        None, ge=1, le=100_000, description="the version this revises; refused with 409 when it is no longer the latest"
+        None,
+        ge=1,
+        le=100_000,
+        description="the version this revises; refused with 409 when it is no longer the latest",
     )
 
 
@@ -201,4 +214,6 @@ class UploadOut(BaseModel):
 
 class Page(BaseModel, Generic[T]):
     items: list[T]
-    next_cursor: str | None = Field(None, description="pass as `cursor` to get the next page; null at the end")
+    next_cursor: str | None = Field(
+        None, description="pass as `cursor` to get the next page; null at the end"
+    )

@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -42,15 +41,25 @@ ActorLike = Principal | SystemActor
 
 
 def store_upload(
-    session: Session, blobs: BlobStore, limits: UploadSettings, *, data: bytes, filename: str, principal: Principal
+    session: Session,
+    blobs: BlobStore,
+    limits: UploadSettings,
+    *,
+    data: bytes,
+    filename: str,
+    principal: Principal,
 ) -> Blob:
     """Verify a file completely, then store it content-addressed. Re-uploading is a no-op."""
     principal.require("submit")
-    verified = files.verify_upload(data, filename, max_bytes=limits.max_bytes, max_pdf_pages=limits.max_pdf_pages)
+    verified = files.verify_upload(
+        data, filename, max_bytes=limits.max_bytes, max_pdf_pages=limits.max_pdf_pages
+    )
     return _store_verified(session, blobs, verified, principal.account_id)
 
 
-def _store_verified(session: Session, blobs: BlobStore, verified: files.VerifiedFile, account_id: int) -> Blob:
+def _store_verified(
+    session: Session, blobs: BlobStore, verified: files.VerifiedFile, account_id: int
+) -> Blob:
     existing = session.get(Blob, verified.sha256)
     if existing is not None:
         return existing
@@ -138,7 +147,9 @@ def create_version(
     try:
         session.flush()
     except IntegrityError as error:  # a concurrent revision took this number first
-        raise Conflict(f"another revision of {identifier} was posted at the same moment; reload and retry") from error
+        raise Conflict(
+            f"another revision of {identifier} was posted at the same moment; reload and retry"
+        ) from error
     previous = submission.status
     submission.latest_version = number
     submission.title = content.title
@@ -226,7 +237,9 @@ def blob_info(session: Session, sha256: str | None) -> Blob | None:
     return session.get(Blob, sha256) if sha256 else None
 
 
-def get_blob_for_download(session: Session, identifier: str, number: int | None, which: str, viewer: Principal | None) -> Blob:
+def get_blob_for_download(
+    session: Session, identifier: str, number: int | None, which: str, viewer: Principal | None
+) -> Blob:
     submission = get_submission(session, identifier, viewer)
     found = get_version(session, submission, number)
     sha = found.pdf_sha256 if which == "pdf" else found.source_sha256
@@ -262,19 +275,29 @@ def _prepare_content(
     authors = _resolve_authors(session, payload)
     corresponding = payload.corresponding_author
     if corresponding >= len(authors):
-        raise InvalidInput(f"corresponding_author {corresponding} is not an index into authors", field="corresponding_author")
+        raise InvalidInput(
+            f"corresponding_author {corresponding} is not an index into authors", field="corresponding_author"
+        )
     if authors[corresponding].kind != "human":
         raise InvalidInput("the corresponding author must be a human", field="corresponding_author")
     meta: dict[str, object] = {
         "keywords": [clean_text(k, "keywords", max_length=100) for k in payload.keywords],
         "categories": [clean_text(c, "categories", max_length=50) for c in payload.categories],
         "licence": payload.licence,
-        "ai_involvement": clean_text(payload.ai_involvement, "ai_involvement", max_length=5000, multiline=True),
+        "ai_involvement": clean_text(
+            payload.ai_involvement, "ai_involvement", max_length=5000, multiline=True
+        ),
         "ip_attribution": {
-            "model_developer": clean_text(payload.ip_attribution.model_developer, "ip_attribution.model_developer", max_length=300),
-            "initiating_human": clean_text(payload.ip_attribution.initiating_human, "ip_attribution.initiating_human", max_length=300),
+            "model_developer": clean_text(
+                payload.ip_attribution.model_developer, "ip_attribution.model_developer", max_length=300
+            ),
+            "initiating_human": clean_text(
+                payload.ip_attribution.initiating_human, "ip_attribution.initiating_human", max_length=300
+            ),
         },
-        "links": {k: str(v) if v else None for k, v in (("code", payload.links.code), ("data", payload.links.data))},
+        "links": {
+            k: str(v) if v else None for k, v in (("code", payload.links.code), ("data", payload.links.data))
+        },
         "corresponding_author": corresponding,
     }
     proposal: dict[str, str] | None = None
@@ -284,12 +307,20 @@ def _prepare_content(
         if payload.proposal is None:
             raise InvalidInput("a proposal needs the structured `proposal` fields", field="proposal")
         proposal = {
-            name: clean_text(value, f"proposal.{name}", max_length=40_000, multiline=True, required=name != "timeline_and_resources")
+            name: clean_text(
+                value,
+                f"proposal.{name}",
+                max_length=40_000,
+                multiline=True,
+                required=name != "timeline_and_resources",
+            )
             for name, value in payload.proposal.model_dump().items()
         }
         text = files.proposal_text(title, proposal)
     elif payload.proposal is not None:
-        raise InvalidInput("`proposal` fields are only for proposals; a paper has a source and/or a PDF", field="proposal")
+        raise InvalidInput(
+            "`proposal` fields are only for proposals; a paper has a source and/or a PDF", field="proposal"
+        )
     if payload.source is not None and payload.source_sha256 is not None:
         raise InvalidInput("give either `source` inline or `source_sha256`, not both", field="source")
     if payload.source is not None:
@@ -306,16 +337,24 @@ def _prepare_content(
         pdf_sha = blob.sha256
         text = text or blob.text
     if kind == "paper" and source_sha is None and pdf_sha is None:
-        raise InvalidInput("a paper needs a Markdown/LaTeX source (`source` or `source_sha256`) and/or a PDF (`pdf_sha256`)", field="source")
+        raise InvalidInput(
+            "a paper needs a Markdown/LaTeX source (`source` or `source_sha256`) and/or a PDF (`pdf_sha256`)",
+            field="source",
+        )
     return _Content(title, abstract, meta, proposal, source_format, source_sha, pdf_sha, text, authors)
 
 
 def _uploaded_blob(session: Session, sha256: str, field: str, allowed: dict[str, str]) -> Blob:
     blob = session.get(Blob, sha256.lower())
     if blob is None:
-        raise InvalidInput(f"{field}: no uploaded file with sha256 {sha256}; upload it first (POST /api/v1/uploads)", field=field)
+        raise InvalidInput(
+            f"{field}: no uploaded file with sha256 {sha256}; upload it first (POST /api/v1/uploads)",
+            field=field,
+        )
     if blob.media_type not in allowed:
-        raise InvalidInput(f"{field}: the uploaded file is {blob.media_type}, not {' or '.join(allowed)}", field=field)
+        raise InvalidInput(
+            f"{field}: the uploaded file is {blob.media_type}, not {' or '.join(allowed)}", field=field
+        )
     return blob
 
 
@@ -351,7 +390,9 @@ def _resolve_authors(session: Session, payload: VersionContent) -> list[VersionA
                 account_id=given.account_id if given.kind == "human" else None,
                 agent_id=given.agent_id if given.kind == "agent" else None,
                 orcid=normalise_orcid(orcid) if orcid else None,
-                affiliation=clean_text(given.affiliation, f"{where}.affiliation", max_length=300) if given.affiliation else None,
+                affiliation=clean_text(given.affiliation, f"{where}.affiliation", max_length=300)
+                if given.affiliation
+                else None,
                 name_key=name.casefold(),
             )
         )
@@ -427,7 +468,8 @@ def _log(
     return entry
 
 
-def _enqueue_after_commit(session: Session, queue: PipelineQueue | None, submission_id: int, number: int) -> None:
+def _enqueue_after_commit(
+    session: Session, queue: PipelineQueue | None, submission_id: int, number: int
+) -> None:
     if queue is not None:
         after_commit(session, lambda: queue.enqueue_pipeline(submission_id, number))
-

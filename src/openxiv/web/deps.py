@@ -19,6 +19,9 @@ from openxiv.validation import MAX_DB_ID
 SESSION_ACCOUNT_KEY = "account_id"
 IdInPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
 IdInQuery = Annotated[int | None, Query(ge=1, le=MAX_DB_ID)]
+IdentifierInPath = Annotated[
+    str, Path(max_length=40, description="YYMM.NNNNN (latest version) or YYMM.NNNNNvN")
+]
 
 
 def get_runtime(request: Request) -> Runtime:

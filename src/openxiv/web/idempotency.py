@@ -42,7 +42,11 @@ class IdempotencyMiddleware:
         self.path_prefix = path_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["method"] not in WRITE_METHODS or not scope["path"].startswith(self.path_prefix):
+        if (
+            scope["type"] != "http"
+            or scope["method"] not in WRITE_METHODS
+            or not scope["path"].startswith(self.path_prefix)
+        ):
             await self.app(scope, receive, send)
             return
         raw_key = dict(scope.get("headers") or []).get(b"idempotency-key")
@@ -51,23 +55,49 @@ class IdempotencyMiddleware:
             return
         key = raw_key.decode("latin-1").strip()
         if not key or len(key) > MAX_KEY_LENGTH:
-            await _send_problem(scope, send, 422, "invalid-idempotency-key", "Invalid Idempotency-Key",
-                                f"Idempotency-Key must have 1 to {MAX_KEY_LENGTH} characters")
+            await _send_problem(
+                scope,
+                send,
+                422,
+                "invalid-idempotency-key",
+                "Invalid Idempotency-Key",
+                f"Idempotency-Key must have 1 to {MAX_KEY_LENGTH} characters",
+            )
             return
         body = await _read_body(receive)
         digest = hashlib.sha256(
-            scope["method"].encode() + b" " + scope["path"].encode() + b"?" + (scope.get("query_string") or b"") + b"\n" + body
+            scope["method"].encode()
+            + b" "
+            + scope["path"].encode()
+            + b"?"
+            + (scope.get("query_string") or b"")
+            + b"\n"
+            + body
         ).hexdigest()
         caller = _caller(scope)
-        claim = await anyio.to_thread.run_sync(self._claim, caller, key, scope["method"], scope["path"], digest)
+        claim = await anyio.to_thread.run_sync(
+            self._claim, caller, key, scope["method"], scope["path"], digest
+        )
         if claim == "mismatch":
-            await _send_problem(scope, send, 422, "idempotency-key-reused", "Idempotency key reused",
-                                "this Idempotency-Key was already used with a different request")
+            await _send_problem(
+                scope,
+                send,
+                422,
+                "idempotency-key-reused",
+                "Idempotency key reused",
+                "this Idempotency-Key was already used with a different request",
+            )
             return
         if claim == "in_progress":
-            await _send_problem(scope, send, 409, "idempotency-key-in-progress", "Request in progress",
-                                "a request with this Idempotency-Key is still being processed; retry shortly",
-                                headers={"Retry-After": "1"})
+            await _send_problem(
+                scope,
+                send,
+                409,
+                "idempotency-key-in-progress",
+                "Request in progress",
+                "a request with this Idempotency-Key is still being processed; retry shortly",
+                headers={"Retry-After": "1"},
+            )
             return
         if isinstance(claim, IdempotencyRecord):
             await _replay(claim, send)
@@ -104,27 +134,39 @@ class IdempotencyMiddleware:
 
     # -- database side, run in worker threads --------------------------------------------------
 
-    def _claim(self, caller: str, key: str, method: str, path: str, digest: str) -> IdempotencyRecord | str | None:
+    def _claim(
+        self, caller: str, key: str, method: str, path: str, digest: str
+    ) -> IdempotencyRecord | str | None:
         with transaction(self.runtime.write_sessions) as session:
-            session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - RETENTION))
+            session.execute(
+                delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - RETENTION)
+            )
             record = session.scalar(
-                select(IdempotencyRecord).where(IdempotencyRecord.principal == caller, IdempotencyRecord.key == key)
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.principal == caller, IdempotencyRecord.key == key
+                )
             )
             if record is not None:
                 if record.request_hash != digest:
                     return "mismatch"
                 return record if record.status_code is not None else "in_progress"
-            session.add(IdempotencyRecord(principal=caller, key=key, method=method, path=path, request_hash=digest))
+            session.add(
+                IdempotencyRecord(principal=caller, key=key, method=method, path=path, request_hash=digest)
+            )
             try:
                 session.flush()
             except IntegrityError:
                 return "in_progress"
         return None
 
-    def _finish(self, caller: str, key: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+    def _finish(
+        self, caller: str, key: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes
+    ) -> None:
         with transaction(self.runtime.write_sessions) as session:
             record = session.scalar(
-                select(IdempotencyRecord).where(IdempotencyRecord.principal == caller, IdempotencyRecord.key == key)
+                select(IdempotencyRecord).where(
+                    IdempotencyRecord.principal == caller, IdempotencyRecord.key == key
+                )
             )
             if record is None:
                 return
@@ -134,7 +176,9 @@ class IdempotencyMiddleware:
             record.status_code = status
             record.response_body = body.decode("utf-8", errors="replace")
             record.response_headers = {
-                k.decode("latin-1"): v.decode("latin-1") for k, v in headers if k.decode("latin-1").lower() in _REPLAYED_HEADERS
+                k.decode("latin-1"): v.decode("latin-1")
+                for k, v in headers
+                if k.decode("latin-1").lower() in _REPLAYED_HEADERS
             }
 
 
@@ -158,8 +202,15 @@ async def _replay(record: IdempotencyRecord, send: Send) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
-async def _send_problem(scope: Scope, send: Send, status: int, slug: str, title: str, detail: str,
-                        headers: dict[str, str] | None = None) -> None:
+async def _send_problem(
+    scope: Scope,
+    send: Send,
+    status: int,
+    slug: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+) -> None:
     response = problem_response(status, slug, title, detail, instance=scope["path"], headers=headers)
 
     async def no_receive() -> Message:

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 
 from openxiv.accounts import service as accounts
 from openxiv.errors import DomainError, Forbidden, NotFound
+from openxiv.review import service as review_service
 from openxiv.submissions import presenters, repository, service
 from openxiv.submissions.identifiers import parse_identifier
 from openxiv.web.deps import SESSION_ACCOUNT_KEY, OptionalPrincipal, RuntimeDep, reading, unit_of_work
@@ -48,8 +49,13 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
 
 
 @router.get("/", response_class=HTMLResponse)
-def index(request: Request, principal: OptionalPrincipal, runtime: RuntimeDep, cursor: str | None = None,
-          kind: str | None = None) -> HTMLResponse:
+def index(
+    request: Request,
+    principal: OptionalPrincipal,
+    runtime: RuntimeDep,
+    cursor: str | None = None,
+    kind: str | None = None,
+) -> HTMLResponse:
     kind = kind if kind in ("paper", "proposal") else None
     with reading(runtime) as session:
         rows, next_cursor = service.list_submissions(
@@ -60,21 +66,34 @@ def index(request: Request, principal: OptionalPrincipal, runtime: RuntimeDep, c
 
 
 @router.get("/abs/{identifier}", response_class=HTMLResponse)
-def abstract_page(request: Request, identifier: str, principal: OptionalPrincipal, runtime: RuntimeDep) -> HTMLResponse:
+def abstract_page(
+    request: Request, identifier: str, principal: OptionalPrincipal, runtime: RuntimeDep
+) -> HTMLResponse:
     try:
         _, number = parse_identifier(identifier)
         with reading(runtime) as session:
             submission = service.get_submission(session, identifier, principal)
             version = service.get_version(session, submission, number)
             out = presenters.submission_out(session, submission, version)
-            versions = [presenters.version_out(session, submission, service.get_version(session, submission, n))
-                        for n in range(1, submission.latest_version + 1)]
+            versions = [
+                presenters.version_out(session, submission, service.get_version(session, submission, n))
+                for n in range(1, submission.latest_version + 1)
+            ]
             log = [presenters.transition_out(t) for t in repository.transitions(session, submission.id)]
             runs = [presenters.stage_run_out(r) for r in repository.stage_runs(session, submission.id)]
+            reviews = review_service.version_reviews(session, version.id)
     except DomainError as error:
         return render(request, "error.html", status_code=error.status, title=error.title, detail=error.detail)
-    return render(request, "abs.html", item=out, versions=versions, transitions=log, stage_runs=runs,
-                  viewing_latest=number is None or number == submission.latest_version)
+    return render(
+        request,
+        "abs.html",
+        item=out,
+        versions=versions,
+        transitions=log,
+        reviews=reviews,
+        stage_runs=runs,
+        viewing_latest=number is None or number == submission.latest_version,
+    )
 
 
 @router.get("/login", response_class=HTMLResponse)
@@ -83,8 +102,13 @@ def login_form(request: Request) -> HTMLResponse:
 
 
 @router.post("/login", response_model=None)
-def login(request: Request, runtime: RuntimeDep, email: Annotated[str, Form()], password: Annotated[str, Form()],
-          csrf: Annotated[str, Form()]) -> Response:
+def login(
+    request: Request,
+    runtime: RuntimeDep,
+    email: Annotated[str, Form()],
+    password: Annotated[str, Form()],
+    csrf: Annotated[str, Form()],
+) -> Response:
     try:
         check_csrf(request, csrf)
         with reading(runtime) as session:
@@ -123,13 +147,26 @@ def register(
         check_csrf(request, csrf)
         with unit_of_work(runtime) as session:
             account = accounts.register_account(
-                session, email=email, password=password, display_name=display_name, orcid=orcid or None,
-                accept_policy=accept_policy == "yes", policy_version=runtime.settings.policy_version,
+                session,
+                email=email,
+                password=password,
+                display_name=display_name,
+                orcid=orcid or None,
+                accept_policy=accept_policy == "yes",
+                policy_version=runtime.settings.policy_version,
             )
     except DomainError as error:
-        return render(request, "register.html", status_code=error.status, error=error.detail, email=email,
-                      display_name=display_name, orcid=orcid, accepted=accept_policy == "yes",
-                      policy_version=runtime.settings.policy_version)
+        return render(
+            request,
+            "register.html",
+            status_code=error.status,
+            error=error.detail,
+            email=email,
+            display_name=display_name,
+            orcid=orcid,
+            accepted=accept_policy == "yes",
+            policy_version=runtime.settings.policy_version,
+        )
     request.session.clear()
     request.session[SESSION_ACCOUNT_KEY] = account.id
     return RedirectResponse("/account", status_code=303)
@@ -146,8 +183,14 @@ def account_page(request: Request, principal: OptionalPrincipal, runtime: Runtim
         mine, _ = service.list_submissions(
             session, repository.SubmissionFilter(owner_id=account.id), cursor=None, limit=50, viewer=principal
         )
-        return render(request, "account.html", account=account, agents=agents, keys=keys,
-                      submissions=[presenters.summary_out(s) for s in mine])
+        return render(
+            request,
+            "account.html",
+            account=account,
+            agents=agents,
+            keys=keys,
+            submissions=[presenters.summary_out(s) for s in mine],
+        )
 
 
 @router.get("/abs", include_in_schema=False)

@@ -45,7 +45,14 @@ def problem_response(
     """A problem document; `extra` members never override the standard ones (a domain error's
     `status` extra, say, is renamed `current_status`)."""
     members = {f"current_{k}" if k in _RESERVED else k: v for k, v in (extra or {}).items()}
-    body = {**members, "type": problem_type(slug), "title": title, "status": status, "detail": detail, "instance": instance}
+    body = {
+        **members,
+        "type": problem_type(slug),
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": instance,
+    }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_MEDIA_TYPE, headers=headers)
 
 
@@ -81,19 +88,33 @@ def install(app: FastAPI) -> None:
             headers = {"Retry-After": str(error.extra.get("retry_after", 1))}
         extra = {k: v for k, v in error.extra.items() if isinstance(v, str | int | float | bool | None)}
         return problem_response(
-            error.status, error.slug, error.title, error.detail, instance=request.url.path, headers=headers, extra=extra
+            error.status,
+            error.slug,
+            error.title,
+            error.detail,
+            instance=request.url.path,
+            headers=headers,
+            extra=extra,
         )
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:
         errors = [
-            {"loc": [str(p) for p in e.get("loc", ())], "msg": str(e.get("msg", "")), "type": str(e.get("type", ""))}
+            {
+                "loc": [str(p) for p in e.get("loc", ())],
+                "msg": str(e.get("msg", "")),
+                "type": str(e.get("type", "")),
+            }
             for e in error.errors()
         ]
         first = errors[0] if errors else {"loc": [], "msg": "invalid request"}
         where = ".".join(p for p in first["loc"] if p != "body") or "request"
         return problem_response(
-            422, "invalid-input", "Invalid input", f"{where}: {first['msg']}", instance=request.url.path,
+            422,
+            "invalid-input",
+            "Invalid input",
+            f"{where}: {first['msg']}",
+            instance=request.url.path,
             extra={"errors": errors},
         )
 
@@ -101,12 +122,21 @@ def install(app: FastAPI) -> None:
     async def _http(request: Request, error: StarletteHTTPException) -> JSONResponse:
         slug, title = _HTTP_SLUGS.get(error.status_code, ("http-error", "HTTP error"))
         return problem_response(
-            error.status_code, slug, title, str(error.detail), instance=request.url.path, headers=getattr(error, "headers", None)
+            error.status_code,
+            slug,
+            title,
+            str(error.detail),
+            instance=request.url.path,
+            headers=getattr(error, "headers", None),
         )
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> JSONResponse:
         logger.exception("unhandled error on %s %s", request.method, request.url.path)
         return problem_response(
-            500, "internal-error", "Internal error", "an unexpected error occurred; it has been logged", instance=request.url.path
+            500,
+            "internal-error",
+            "Internal error",
+            "an unexpected error occurred; it has been logged",
+            instance=request.url.path,
         )

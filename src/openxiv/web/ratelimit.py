@@ -8,9 +8,9 @@ zero extra infrastructure; a Redis-backed limiter belongs behind this same `chec
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 import threading
 import time
+from collections.abc import Callable
 
 from openxiv.config import RateLimitSettings
 from openxiv.errors import RateLimited

@@ -1,0 +1,591 @@
+"""The review engine: single, meta, pairwise and panel-vote review of a document.
+
+No database and no web framework here: the engine takes an `LLMClient` (which records every
+call), `ReviewSettings` and optionally a `LiteratureGrounder`, and returns result models. The
+coroutines (`asingle`, `ameta`, `apairwise`, `avote`) run independent model calls concurrently;
+the plain methods (`single`, `meta`, `pairwise`, `vote`) block, for worker threads and the CLI.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import BaseModel
+
+from openxiv.literature.port import Grounding, LiteratureGrounder
+from openxiv.llm.client import LLMClient, run_sync
+from openxiv.llm.port import CallContext, LLMError, Message, Usage
+from openxiv.review import prompts
+from openxiv.review.outputs import (
+    PairwiseJudgement,
+    review_report_schema,
+    reviewer_plan_schema,
+    synthesis_schema,
+    vote_schema,
+)
+from openxiv.review.results import (
+    GroundingSummary,
+    MetaReviewResult,
+    OrderVerdict,
+    PairwiseResult,
+    PanelResult,
+    Provenance,
+    SingleReviewResult,
+    SubReviewResult,
+    Truncation,
+    VoteResult,
+)
+from openxiv.review.rubrics import Rubric, load_rubric
+from openxiv.review.settings import ReviewSettings
+
+
+@dataclass(frozen=True)
+class Document:
+    """What is reviewed. `text` is untrusted: it is always quoted as data in prompts."""
+
+    kind: str  # "paper" | "proposal"
+    text: str
+    title: str = ""
+    abstract: str = ""
+    label: str = ""  # e.g. "2611.00042v2", shown in results
+
+
+@dataclass(frozen=True)
+class Revision:
+    """For version 2 and later: what the reviewers of the previous version said, and the reply."""
+
+    previous_review: str | None = None
+    response_letter: str | None = None
+
+    @property
+    def present(self) -> bool:
+        return bool(self.previous_review or self.response_letter)
+
+
+class ReviewInputError(ValueError):
+    """The document cannot be reviewed (empty, unknown type, or no room in the context)."""
+
+
+class ReviewFailedError(Exception):
+    """The models did not produce a usable review; `partial` holds what did complete."""
+
+    def __init__(self, reason: str, partial: BaseModel | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.partial = partial
+
+
+TokenCounter = Callable[[str], int]
+_MARGIN_TOKENS = 64
+
+
+def truncate_to_tokens(text: str, budget: int, count: TokenCounter) -> tuple[str, Truncation]:
+    """`text` cut to at most `budget` tokens, keeping its head (4/5) and its end (1/5)."""
+    total = count(text)
+    if total <= budget:
+        return text, Truncation(
+            original_tokens=total, kept_tokens=total, truncated=False, budget_tokens=budget
+        )
+    if budget < 32:
+        raise ReviewInputError(f"no room for the document: {budget} tokens left in the model's context")
+    keep_chars = int(len(text) * budget / total * 0.95)
+    for _ in range(8):
+        head, tail = int(keep_chars * 0.8), int(keep_chars * 0.2)
+        omitted = total - count(text[:head] + text[len(text) - tail :])
+        marker = f"\n\n[... about {omitted} tokens omitted here to fit the model's context ...]\n\n"
+        candidate = text[:head] + marker + (text[len(text) - tail :] if tail else "")
+        kept = count(candidate)
+        if kept <= budget:
+            return candidate, Truncation(
+                original_tokens=total, kept_tokens=kept, truncated=True, budget_tokens=budget
+            )
+        keep_chars = int(keep_chars * budget / kept * 0.95)
+    raise ReviewInputError("could not truncate the document to the model's context")
+
+
+def format_grounding(grounding: Grounding) -> str:
+    lines = []
+    for number, work in enumerate(grounding.related, start=1):
+        where = ", ".join(str(part) for part in (work.year, work.venue) if part)
+        cited = "cited by the submission" if work.cited else "NOT cited by the submission"
+        lines.append(f"[{number}] {work.title} ({where or 'n.d.'}; {cited}): {work.passage}")
+    if grounding.missing_citations:
+        lines.append(
+            "Highly related but not cited: " + "; ".join(w.title for w in grounding.missing_citations)
+        )
+    if grounding.closest_prior_work:
+        lines.append(
+            "Closest prior work (possible overlap): "
+            + "; ".join(w.title for w in grounding.closest_prior_work)
+        )
+    return "\n".join(lines)
+
+
+def _ms_since(started: float) -> float:
+    return round((time.perf_counter() - started) * 1000, 3)
+
+
+class ReviewEngine:
+    def __init__(
+        self,
+        llm: LLMClient,
+        settings: ReviewSettings | None = None,
+        grounder: LiteratureGrounder | None = None,
+    ) -> None:
+        self.llm = llm
+        self.settings = settings or ReviewSettings()
+        self.grounder = grounder
+
+    # Helpers ------------------------------------------------------------------------------
+
+    def rubric(self, kind: str) -> Rubric:
+        directory = str(self.settings.rubric_dir) if self.settings.rubric_dir else None
+        try:
+            return load_rubric(kind, directory)
+        except ValueError as error:
+            raise ReviewInputError(str(error)) from error
+
+    def provenance(self, rubric: Rubric) -> Provenance:
+        return Provenance(
+            rubric_id=rubric.id, rubric_version=rubric.version, prompt_version=prompts.PROMPT_VERSION
+        )
+
+    def _check(self, document: Document) -> Rubric:
+        if not document.text or not document.text.strip():
+            raise ReviewInputError("the document has no text to review")
+        return self.rubric(document.kind)
+
+    def ground(
+        self, document: Document, reuse: GroundingSummary | None = None
+    ) -> tuple[str | None, GroundingSummary]:
+        """Literature for the prompts; `reuse` gives back the grounding of an earlier run (replay)."""
+        if reuse is not None:
+            return reuse.text, reuse
+        if self.grounder is None:
+            return None, GroundingSummary(used=False, note="no literature grounder configured")
+        if self.settings.grounding_k == 0:
+            return None, GroundingSummary(used=False, note="grounding switched off (review.grounding_k = 0)")
+        try:
+            found = self.grounder.ground(
+                title=document.title,
+                abstract=document.abstract,
+                text=document.text,
+                k=self.settings.grounding_k,
+            )
+        except Exception as error:  # a literature outage must not stop the review
+            return None, GroundingSummary(
+                used=False, note=f"grounding failed: {type(error).__name__}: {error}"
+            )
+        summary = GroundingSummary(
+            used=bool(found.related),
+            note=found.degraded or ("" if found.related else "no related work found"),
+            sources=list(found.sources),
+            related=[
+                {"title": w.title, "year": w.year, "venue": w.venue, "ids": dict(w.ids), "cited": w.cited}
+                for w in found.related
+            ],
+            missing_citations=[w.title for w in found.missing_citations],
+            closest_prior_work=[w.title for w in found.closest_prior_work],
+            text=format_grounding(found) or None,
+        )
+        return summary.text, summary
+
+    def _fit(
+        self,
+        alias: str,
+        build: Callable[[str, str | None], list[Message]],
+        document: str,
+        literature: str | None,
+        doc_cap: int,
+    ) -> tuple[list[Message], Truncation]:
+        """Messages whose document (and literature) fit the alias's context window."""
+        model = self.llm.alias(alias)
+        count = lambda text: self.llm.count_tokens(alias, text)  # noqa: E731
+        overhead = sum(count(m.content) for m in build("", None)) + 8 * len(build("", None))
+        available = model.context_tokens - model.max_output_tokens - overhead - _MARGIN_TOKENS
+        if literature:
+            literature_budget = min(self.settings.literature_tokens, max(0, available // 3))
+            if literature_budget < 64:
+                literature = None
+            else:
+                literature, used = truncate_to_tokens(literature, literature_budget, count)
+                available -= used.kept_tokens + 64
+        fitted, truncation = truncate_to_tokens(document, min(doc_cap, available), count)
+        return build(fitted, literature), truncation
+
+    # Single -------------------------------------------------------------------------------
+
+    async def asingle(
+        self,
+        document: Document,
+        *,
+        alias: str | None = None,
+        revision: Revision | None = None,
+        context: CallContext | None = None,
+        grounding: GroundingSummary | None = None,
+    ) -> SingleReviewResult:
+        rubric = self._check(document)
+        alias = alias or self.settings.single_model
+        literature, grounding = self.ground(document, grounding)
+        report, usage, truncation = await self._review_call(
+            rubric,
+            document,
+            alias,
+            literature,
+            revision,
+            None,
+            (context or CallContext()).with_purpose("single.review"),
+            0,
+        )
+        return SingleReviewResult(
+            provenance=self.provenance(rubric),
+            model_alias=alias,
+            model=usage.model,
+            report=report,
+            usage=usage,
+            truncation=truncation,
+            grounding=grounding,
+            revised=bool(revision and revision.present),
+        )
+
+    async def _review_call(
+        self,
+        rubric: Rubric,
+        document: Document,
+        alias: str,
+        literature: str | None,
+        revision: Revision | None,
+        reviewer: dict[str, Any] | None,
+        context: CallContext,
+        sample: int,
+    ) -> tuple[dict[str, Any], Usage, Truncation]:
+        revision = revision or Revision()
+
+        def build(text: str, lit: str | None) -> list[Message]:
+            return prompts.review_messages(
+                rubric,
+                text,
+                literature=lit,
+                previous_reviews=revision.previous_review,
+                response_letter=revision.response_letter,
+                reviewer=reviewer,
+            )
+
+        messages, truncation = self._fit(
+            alias, build, document.text, literature, self.settings.review_doc_tokens
+        )
+        value, usage = await self.llm.agenerate(
+            review_report_schema(rubric), messages, alias, context=context, sample=sample
+        )
+        return value.model_dump(), usage, truncation
+
+    # Meta ---------------------------------------------------------------------------------
+
+    async def ameta(
+        self,
+        document: Document,
+        *,
+        chair_alias: str | None = None,
+        reviewer_aliases: list[str] | None = None,
+        reviewers: int | None = None,
+        revision: Revision | None = None,
+        context: CallContext | None = None,
+        grounding: GroundingSummary | None = None,
+    ) -> MetaReviewResult:
+        rubric = self._check(document)
+        started = time.perf_counter()
+        context = context or CallContext()
+        chair = chair_alias or self.settings.area_chair_model
+        aliases = reviewer_aliases or self.settings.reviewer_models
+        wanted = reviewers or self.settings.reviewers
+        low, high = (wanted, wanted) if wanted else (rubric.reviewers.min, rubric.reviewers.max)
+        literature, grounding = self.ground(document, grounding)
+
+        plan_messages, truncation = self._fit(
+            chair,
+            lambda text, _lit: prompts.plan_messages(rubric, text, low, high),
+            document.text,
+            None,
+            self.settings.plan_doc_tokens,
+        )
+        try:
+            plan_value, plan_usage = await self.llm.agenerate(
+                reviewer_plan_schema(low, high),
+                plan_messages,
+                chair,
+                context=context.with_purpose("meta.plan"),
+            )
+        except LLMError as error:
+            raise ReviewFailedError(f"area chair could not plan the review: {error}") from error
+        plan = plan_value.model_dump()
+
+        async def one(position: int, spec: dict[str, Any]) -> SubReviewResult:
+            alias = aliases[position % len(aliases)]
+            try:
+                report, usage, sub_truncation = await self._review_call(
+                    rubric,
+                    document,
+                    alias,
+                    literature,
+                    revision,
+                    spec,
+                    context.with_purpose(f"meta.reviewer.{position}"),
+                    position,
+                )
+            except (LLMError, ReviewInputError) as error:
+                return SubReviewResult(
+                    position=position,
+                    spec=spec,
+                    model_alias=alias,
+                    model=self.llm.model_name(alias),
+                    status="failed",
+                    error=str(error),
+                    usage=Usage(model_alias=alias),
+                )
+            return SubReviewResult(
+                position=position,
+                spec=spec,
+                model_alias=alias,
+                model=usage.model,
+                status="completed",
+                report=report,
+                usage=usage,
+                truncation=sub_truncation,
+            )
+
+        sub_reviews = list(await asyncio.gather(*(one(i, s) for i, s in enumerate(plan["reviewers"]))))
+        done = [s for s in sub_reviews if s.status == "completed"]
+        needed = min(self.settings.min_successful_reviewers, len(sub_reviews))
+
+        def partial(synthesis: dict[str, Any], usages: list[Usage]) -> MetaReviewResult:
+            return MetaReviewResult(
+                provenance=self.provenance(rubric),
+                model_alias=chair,
+                model=plan_usage.model,
+                plan=plan,
+                sub_reviews=sub_reviews,
+                synthesis=synthesis,
+                usage=Usage.total(usages, wall_ms=_ms_since(started)),
+                truncation=truncation,
+                grounding=grounding,
+                revised=bool(revision and revision.present),
+            )
+
+        usages = [plan_usage, *(s.usage for s in sub_reviews)]
+        if len(done) < needed:
+            errors = "; ".join(s.error or "" for s in sub_reviews if s.error)[:800]
+            raise ReviewFailedError(
+                f"only {len(done)} of {len(sub_reviews)} reviewers produced a review (need {needed}): {errors}",
+                partial({}, usages),
+            )
+
+        reports = [
+            {"reviewer": s.spec.get("name"), "expertise": s.spec.get("expertise"), "review": s.report}
+            for s in done
+        ]
+        synthesis_messages, _ = self._fit(
+            chair,
+            lambda text, _lit: prompts.synthesis_messages(
+                rubric, text, revised=bool(revision and revision.present)
+            ),
+            prompts.compact_json(reports),
+            None,
+            self.settings.synthesis_tokens,
+        )
+        try:
+            synthesis_value, synthesis_usage = await self.llm.agenerate(
+                synthesis_schema(rubric),
+                synthesis_messages,
+                chair,
+                context=context.with_purpose("meta.synthesis"),
+            )
+        except LLMError as error:
+            raise ReviewFailedError(
+                f"area chair could not write the meta-review: {error}", partial({}, usages)
+            ) from error
+        return partial(synthesis_value.model_dump(), [*usages, synthesis_usage])
+
+    # Pairwise -----------------------------------------------------------------------------
+
+    async def apairwise(
+        self,
+        first: Document,
+        second: Document,
+        *,
+        alias: str | None = None,
+        context: CallContext | None = None,
+    ) -> PairwiseResult:
+        rubric = self._check(first)
+        if self._check(second).id != rubric.id:
+            raise ReviewInputError("pairwise review needs two documents of the same type")
+        alias = alias or self.settings.pairwise_model
+        context = context or CallContext()
+        started = time.perf_counter()
+        model = self.llm.alias(alias)
+        count = lambda text: self.llm.count_tokens(alias, text)  # noqa: E731
+        overhead = sum(count(m.content) for m in prompts.pairwise_messages(rubric, "", "", None)) + 32
+        each = (model.context_tokens - model.max_output_tokens - overhead - _MARGIN_TOKENS) // 2
+        each = min(each, self.settings.review_doc_tokens)
+        text_a, cut_a = truncate_to_tokens(first.text, each, count)
+        text_b, cut_b = truncate_to_tokens(second.text, each, count)
+
+        async def judge(order: str) -> tuple[OrderVerdict, Usage]:
+            shown = (text_a, text_b) if order == "ab" else (text_b, text_a)
+            messages = prompts.pairwise_messages(rubric, shown[0], shown[1], None)
+            value, usage = await self.llm.agenerate(
+                PairwiseJudgement,
+                messages,
+                alias,
+                context=context.with_purpose(f"pairwise.{order}"),
+                temperature=0.0,
+            )
+            picked_first = value.better == "first"
+            winner = ("a" if picked_first else "b") if order == "ab" else ("b" if picked_first else "a")
+            return OrderVerdict(order=order, better=value.better, winner=winner, reasons=value.reasons), usage  # type: ignore[arg-type]
+
+        try:
+            (ab, usage_ab), (ba, usage_ba) = await asyncio.gather(judge("ab"), judge("ba"))
+        except LLMError as error:
+            raise ReviewFailedError(f"pairwise judgement failed: {error}") from error
+        consistent = ab.winner == ba.winner
+        return PairwiseResult(
+            provenance=self.provenance(rubric),
+            model_alias=alias,
+            model=usage_ab.model,
+            label_a=first.label or "a",
+            label_b=second.label or "b",
+            winner=ab.winner if consistent else "tie",
+            consistent=consistent,
+            verdicts=[ab, ba],
+            usage=Usage.total([usage_ab, usage_ba], wall_ms=_ms_since(started)),
+            truncation=[cut_a, cut_b],
+        )
+
+    # Vote ---------------------------------------------------------------------------------
+
+    async def avote(
+        self,
+        document: Document,
+        *,
+        aliases: list[str] | None = None,
+        k: int | None = None,
+        threshold: float | None = None,
+        revision: Revision | None = None,
+        context: CallContext | None = None,
+        grounding: GroundingSummary | None = None,
+    ) -> PanelResult:
+        rubric = self._check(document)
+        started = time.perf_counter()
+        context = context or CallContext()
+        seats = aliases or self.settings.panel
+        k = k or self.settings.accept_votes
+        if not 1 <= k <= len(seats):
+            raise ReviewInputError(f"K={k} must be between 1 and the panel size {len(seats)}")
+        if threshold is None:
+            threshold = self.settings.score_threshold.get(rubric.kind, rubric.vote.score_threshold)
+        revision = revision or Revision()
+        literature, grounding = self.ground(document, grounding)
+        schema = vote_schema(rubric)
+
+        def build(text: str, lit: str | None) -> list[Message]:
+            return prompts.vote_messages(
+                rubric,
+                text,
+                literature=lit,
+                previous_reviews=revision.previous_review,
+                response_letter=revision.response_letter,
+            )
+
+        fitted: dict[str, tuple[list[Message], Truncation]] = {}
+        for alias in dict.fromkeys(seats):
+            fitted[alias] = self._fit(
+                alias, build, document.text, literature, self.settings.review_doc_tokens
+            )
+
+        async def seat(position: int, alias: str) -> VoteResult:
+            messages = fitted[alias][0]
+            try:
+                value, usage = await self.llm.agenerate(
+                    schema, messages, alias, context=context.with_purpose(f"vote.{position}"), sample=position
+                )
+            except LLMError as error:
+                return VoteResult(
+                    position=position,
+                    model_alias=alias,
+                    model=self.llm.model_name(alias),
+                    status="failed",
+                    error=str(error),
+                    usage=Usage(model_alias=alias),
+                )
+            data = value.model_dump()
+            return VoteResult(
+                position=position,
+                model_alias=alias,
+                model=usage.model,
+                status="completed",
+                decision=data["decision"],
+                confidence=data["confidence"],
+                reasons=data["reasons"],
+                scores=data["scores"],
+                score=rubric.weighted_mean(data["scores"], top=10),
+                usage=usage,
+            )
+
+        votes = list(await asyncio.gather(*(seat(i, a) for i, a in enumerate(seats))))
+        identities = [self._identity(v.model_alias) for v in votes]
+        counts = Counter(identities)
+        repeated = {name: n for name, n in counts.items() if n > 1}
+        done = [v for v in votes if v.status == "completed"]
+        accepts = sum(1 for v in done if v.decision == "accept")
+        score_mean = round(sum(v.score or 0.0 for v in done) / len(done), 4) if done else 0.0
+        result = PanelResult(
+            provenance=self.provenance(rubric),
+            votes=votes,
+            n=len(seats),
+            k=k,
+            accept_count=accepts,
+            vote_decision="accept" if accepts >= k else "reject",
+            score_mean=score_mean,
+            score_threshold=threshold,
+            score_decision="accept" if done and score_mean >= threshold else "reject",
+            independent=not repeated,
+            repeated_models=repeated,
+            distinct_models=len(counts),
+            usage=Usage.total([v.usage for v in votes], wall_ms=_ms_since(started)),
+            truncation=fitted[seats[0]][1],
+            grounding=grounding,
+            revised=revision.present,
+        )
+        if len(done) < len(votes):
+            # A missing vote could change the outcome: no decision from an incomplete panel.
+            failed = [
+                f"seat {v.position} ({v.model_alias}): {v.error}" for v in votes if v.status == "failed"
+            ]
+            raise ReviewFailedError(
+                f"{len(failed)} of {len(votes)} panel votes failed: " + "; ".join(failed)[:800], result
+            )
+        return result
+
+    def _identity(self, alias: str) -> str:
+        model = self.llm.alias(alias)
+        where = f"@{model.base_url}" if model.base_url else ""
+        return f"{model.provider}:{model.model}{where}"
+
+    # Blocking entry points ----------------------------------------------------------------
+
+    def single(self, document: Document, **options: Any) -> SingleReviewResult:
+        return run_sync(self.asingle(document, **options))
+
+    def meta(self, document: Document, **options: Any) -> MetaReviewResult:
+        return run_sync(self.ameta(document, **options))
+
+    def pairwise(self, first: Document, second: Document, **options: Any) -> PairwiseResult:
+        return run_sync(self.apairwise(first, second, **options))
+
+    def vote(self, document: Document, **options: Any) -> PanelResult:
+        return run_sync(self.avote(document, **options))
