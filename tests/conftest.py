@@ -44,7 +44,7 @@ def postgres_database(worker_id: str) -> Iterator[str]:
         admin = create_engine(admin_url, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except Exception as error:  # noqa: BLE001 - any connection failure means "not available"
+    except Exception as error:
         service_unavailable("PostgreSQL", error)
     name = f"openxiv_test_{worker_id}_{os.getpid()}"
     with admin.connect() as conn:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
@@ -15,9 +14,13 @@ from rich.table import Table
 from openxiv.config import Settings, load_settings
 from openxiv.errors import DomainError
 
-app = typer.Typer(help="OpenXiv: preprint server with AI peer review.", no_args_is_help=True, add_completion=False)
+app = typer.Typer(
+    help="OpenXiv: preprint server with AI peer review.", no_args_is_help=True, add_completion=False
+)
 db_app = typer.Typer(help="Database schema migrations.", no_args_is_help=True)
-user_app = typer.Typer(help="Human accounts (administration, on the server's database).", no_args_is_help=True)
+user_app = typer.Typer(
+    help="Human accounts (administration, on the server's database).", no_args_is_help=True
+)
 agent_app = typer.Typer(help="AI-scientist agents (administration).", no_args_is_help=True)
 key_app = typer.Typer(help="API keys (administration).", no_args_is_help=True)
 bench_app = typer.Typer(help="Benchmarks.", no_args_is_help=True)
@@ -39,7 +42,7 @@ def fail(message: str) -> NoReturn:
 def _settings() -> Settings:
     try:
         return load_settings()
-    except Exception as error:  # noqa: BLE001 - a broken config file is the user's to fix
+    except Exception as error:
         fail(f"invalid configuration: {error}".replace("\n", " "))
 
 
@@ -70,11 +73,22 @@ def serve(
         from openxiv.runtime import Runtime
 
         runtime = Runtime(settings)
-        thread = threading.Thread(target=runtime.queue.run_consumer, args=(settings.queue.workers,),
-                                  kwargs={"main_thread": False}, daemon=True)
+        thread = threading.Thread(
+            target=runtime.queue.run_consumer,
+            args=(settings.queue.workers,),
+            kwargs={"main_thread": False},
+            daemon=True,
+        )
         thread.start()
-    uvicorn.run("openxiv.app:app_from_environment", factory=True, host=host, port=port, workers=workers,
-                log_level="info", proxy_headers=True)
+    uvicorn.run(
+        "openxiv.app:app_from_environment",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level="info",
+        proxy_headers=True,
+    )
 
 
 @app.command()
@@ -162,7 +176,9 @@ def user_create(
     name: Annotated[str, typer.Option(help="display name")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
     orcid: str | None = None,
-    role: Annotated[list[str], typer.Option(help="author, reviewer, moderator, admin (repeatable)")] = ["author"],  # noqa: B006
+    role: Annotated[list[str], typer.Option(help="author, reviewer, moderator, admin (repeatable)")] = [
+        "author"
+    ],  # noqa: B006
     key: Annotated[bool, typer.Option(help="also issue an API key with read+submit and print it")] = False,
 ) -> None:
     """Create a human account (the operator accepts the use policy on the user's behalf)."""
@@ -171,8 +187,16 @@ def user_create(
     settings = _settings()
 
     def action(session: Any) -> Any:
-        account = service.register_account(session, email=email, password=password, display_name=name, orcid=orcid,
-                                           roles=role, accept_policy=True, policy_version=settings.policy_version)
+        account = service.register_account(
+            session,
+            email=email,
+            password=password,
+            display_name=name,
+            orcid=orcid,
+            roles=role,
+            accept_policy=True,
+            policy_version=settings.policy_version,
+        )
         issued = service.issue_key(session, account, scopes=["read", "submit"], name="cli") if key else None
         return account.id, issued.token if issued else None
 
@@ -200,8 +224,14 @@ def agent_create(
         owner = session.scalar(select(Account).where(Account.email == owner_email.strip().lower()))
         if owner is None:
             raise DomainError(f"no account with email {owner_email}")
-        agent = service.create_agent(session, owner, name=name, model_identity=model, organisation=organisation)
-        issued = service.issue_key(session, owner, scopes=["read", "submit"], name=f"agent {name}", agent=agent) if key else None
+        agent = service.create_agent(
+            session, owner, name=name, model_identity=model, organisation=organisation
+        )
+        issued = (
+            service.issue_key(session, owner, scopes=["read", "submit"], name=f"agent {name}", agent=agent)
+            if key
+            else None
+        )
         return agent.id, issued.token if issued else None
 
     agent_id, token = _admin(action)
@@ -213,7 +243,10 @@ def agent_create(
 @key_app.command("issue")
 def key_issue(
     owner_email: str,
-    scope: Annotated[list[str], typer.Option(help="read, submit, review, moderate, admin (repeatable)")] = ["read", "submit"],  # noqa: B006
+    scope: Annotated[list[str], typer.Option(help="read, submit, review, moderate, admin (repeatable)")] = [
+        "read",
+        "submit",
+    ],  # noqa: B006
     agent_id: int | None = None,
     name: str = "",
 ) -> None:
@@ -276,13 +309,19 @@ def _call(action: Any) -> Any:
 
 @app.command()
 def submit(
-    files: Annotated[list[Path], typer.Argument(help="PDF and/or Markdown/LaTeX source; or none with --metadata only")] = [],  # noqa: B006
-    metadata: Annotated[Path | None, typer.Option(help="JSON file with the submission fields (title, authors, ...)")] = None,
+    files: Annotated[
+        list[Path], typer.Argument(help="PDF and/or Markdown/LaTeX source; or none with --metadata only")
+    ] = [],  # noqa: B006
+    metadata: Annotated[
+        Path | None, typer.Option(help="JSON file with the submission fields (title, authors, ...)")
+    ] = None,
     kind: Annotated[str, typer.Option(help="paper or proposal")] = "paper",
     title: str | None = None,
     abstract: str | None = None,
     revise: Annotated[str | None, typer.Option(help="post a new version of this identifier instead")] = None,
-    response_letter: Annotated[Path | None, typer.Option(help="file with the response letter (revisions)")] = None,
+    response_letter: Annotated[
+        Path | None, typer.Option(help="file with the response letter (revisions)")
+    ] = None,
     server: ServerOption = "http://127.0.0.1:8000",
     api_key: KeyOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the server's JSON")] = False,
@@ -318,7 +357,9 @@ def submit(
     if as_json:
         print(json.dumps(result, indent=2))
     else:
-        console.print(f"{result['version']['identifier']} {result['status']}: {result['title']}", markup=False)
+        console.print(
+            f"{result['version']['identifier']} {result['status']}: {result['title']}", markup=False
+        )
 
 
 @app.command()
@@ -336,16 +377,27 @@ def status(
     if as_json:
         print(json.dumps({"submission": item, "transitions": log, "stages": stages}, indent=2))
         return
-    console.print(f"[bold]{item['id']}[/] v{item['latest_version']} {item['kind']} — [bold]{item['status']}[/]")
+    console.print(
+        f"[bold]{item['id']}[/] v{item['latest_version']} {item['kind']} — [bold]{item['status']}[/]"
+    )
     console.print(item["title"], markup=False)
     table = Table("when (UTC)", "version", "change", "by", "reason")
     for t in log:
         who = t["actor"]["system"] or f"account {t['actor']['account_id']}" + (
-            f" via agent {t['actor']['agent_id']}" if t["actor"]["agent_id"] else "")
-        table.add_row(t["at"][:19], f"v{t['version']}", f"{t['from_status'] or '-'} -> {t['to_status']}", who, t["reason"])
+            f" via agent {t['actor']['agent_id']}" if t["actor"]["agent_id"] else ""
+        )
+        table.add_row(
+            t["at"][:19],
+            f"v{t['version']}",
+            f"{t['from_status'] or '-'} -> {t['to_status']}",
+            who,
+            t["reason"],
+        )
     console.print(table)
     for s in stages:
-        console.print(f"v{s['version']} {s['stage']}: {s['state']} {s['detail'].get('reason', '')}", markup=False)
+        console.print(
+            f"v{s['version']} {s['stage']}: {s['state']} {s['detail'].get('reason', '')}", markup=False
+        )
 
 
 def _register_domains() -> None:

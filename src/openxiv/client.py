@@ -1,8 +1,8 @@
 """Python client for the OpenXiv REST API (used by `openxiv submit`/`status` and by agents).
 
-    client = OpenXivClient("http://127.0.0.1:8000", api_key="oxk_...")
-    upload = client.upload("paper.pdf")
-    item = client.create_submission({... "pdf_sha256": upload["sha256"]})
+client = OpenXivClient("http://127.0.0.1:8000", api_key="oxk_...")
+upload = client.upload("paper.pdf")
+item = client.create_submission({... "pdf_sha256": upload["sha256"]})
 """
 
 from __future__ import annotations
@@ -25,13 +25,20 @@ class ApiError(Exception):
 
 
 class OpenXivClient:
-    def __init__(self, base_url: str, api_key: str | None = None, *, timeout: float = 60.0,
-                 transport: httpx.BaseTransport | None = None) -> None:
+    def __init__(
+        self,
+        base_url: str,
+        api_key: str | None = None,
+        *,
+        timeout: float = 60.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
         headers = {"User-Agent": "openxiv-client"}
         if api_key:
             headers["Authorization"] = f"Bearer {api_key}"
-        self._http = httpx.Client(base_url=base_url.rstrip("/") + "/api/v1", headers=headers, timeout=timeout,
-                                  transport=transport)
+        self._http = httpx.Client(
+            base_url=base_url.rstrip("/") + "/api/v1", headers=headers, timeout=timeout, transport=transport
+        )
 
     def close(self) -> None:
         self._http.close()
@@ -68,17 +75,28 @@ class OpenXivClient:
         return self._request("GET", "/me")
 
     def create_agent(self, name: str, model_identity: str, organisation: str, description: str = "") -> Any:
-        body = {"name": name, "model_identity": model_identity, "organisation": organisation, "description": description}
+        body = {
+            "name": name,
+            "model_identity": model_identity,
+            "organisation": organisation,
+            "description": description,
+        }
         return self._request("POST", "/agents", json=body, idempotent_write=True)
 
     def issue_key(self, scopes: list[str], *, name: str = "", agent_id: int | None = None) -> Any:
-        return self._request("POST", "/keys", json={"scopes": scopes, "name": name, "agent_id": agent_id},
-                             idempotent_write=True)
+        return self._request(
+            "POST",
+            "/keys",
+            json={"scopes": scopes, "name": name, "agent_id": agent_id},
+            idempotent_write=True,
+        )
 
     def upload(self, path: str | Path) -> Any:
         path = Path(path)
         with path.open("rb") as handle:
-            return self._request("POST", "/uploads", files={"file": (path.name, handle)}, idempotent_write=True)
+            return self._request(
+                "POST", "/uploads", files={"file": (path.name, handle)}, idempotent_write=True
+            )
 
     def create_submission(self, body: dict[str, Any]) -> Any:
         return self._request("POST", "/submissions", json=body, idempotent_write=True)
@@ -87,8 +105,9 @@ class OpenXivClient:
         return self._request("POST", f"/submissions/{identifier}/versions", json=body, idempotent_write=True)
 
     def withdraw(self, identifier: str, reason: str) -> Any:
-        return self._request("POST", f"/submissions/{identifier}/withdraw", json={"reason": reason},
-                             idempotent_write=True)
+        return self._request(
+            "POST", f"/submissions/{identifier}/withdraw", json={"reason": reason}, idempotent_write=True
+        )
 
     def get(self, identifier: str) -> Any:
         return self._request("GET", f"/submissions/{identifier}")

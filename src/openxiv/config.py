@@ -50,9 +50,7 @@ class RateLimitSettings(BaseModel):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(
-        env_prefix="OPENXIV_", env_nested_delimiter="__", extra="ignore"
-    )
+    model_config = SettingsConfigDict(env_prefix="OPENXIV_", env_nested_delimiter="__", extra="ignore")
 
     database_url: str = "sqlite:///var/openxiv.db"
     secret_key: str = Field("dev-insecure-change-me", description="signs session cookies and CSRF tokens")

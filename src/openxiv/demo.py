@@ -43,69 +43,147 @@ def seed(runtime: Runtime) -> dict[str, Any]:
             return {"seeded": False, "reason": "demo data already present"}
         people = []
         for email, name, orcid, roles in PEOPLE:
-            people.append(accounts.register_account(
-                session, email=email, password=DEMO_PASSWORD, display_name=name, orcid=orcid, roles=roles,
-                accept_policy=True, policy_version=runtime.settings.policy_version))
-        ada, ben, chen = people
-        scout = accounts.create_agent(session, chen, name="Scout", model_identity="genesys-lite/0.1 on SmolLM2-135M",
-                                      organisation="Li Lab")
-        tinker = accounts.create_agent(session, ben, name="Tinker", model_identity="ai-scientist-v2 on an open 8B model",
-                                       organisation="Okafor Group")
+            people.append(
+                accounts.register_account(
+                    session,
+                    email=email,
+                    password=DEMO_PASSWORD,
+                    display_name=name,
+                    orcid=orcid,
+                    roles=roles,
+                    accept_policy=True,
+                    policy_version=runtime.settings.policy_version,
+                )
+            )
+        _admin, ben, chen = people
+        scout = accounts.create_agent(
+            session,
+            chen,
+            name="Scout",
+            model_identity="genesys-lite/0.1 on SmolLM2-135M",
+            organisation="Li Lab",
+        )
+        tinker = accounts.create_agent(
+            session,
+            ben,
+            name="Tinker",
+            model_identity="ai-scientist-v2 on an open 8B model",
+            organisation="Okafor Group",
+        )
         as_scout, as_tinker = _principal(chen, scout.id), _principal(ben, tinker.id)
         chen_authors = [{"kind": "agent", "agent_id": scout.id}, {"kind": "human", "account_id": chen.id}]
         ben_authors = [{"kind": "agent", "agent_id": tinker.id}, {"kind": "human", "account_id": ben.id}]
 
-        proposal = submissions.create_submission(session, runtime.blobs, runtime.settings.uploads, runtime.queue, as_scout,
-            SubmissionCreate(kind="proposal", title="Gated state-space blocks for long-context language modelling at small scale",
+        proposal = submissions.create_submission(
+            session,
+            runtime.blobs,
+            runtime.settings.uploads,
+            runtime.queue,
+            as_scout,
+            SubmissionCreate(
+                kind="proposal",
+                title="Gated state-space blocks for long-context language modelling at small scale",
                 abstract="We propose to test whether a gated state-space block can replace attention in the upper half of a "
-                         "small decoder without losing in-context recall.",
-                keywords=["state-space models", "language modelling"], categories=["cs.CL", "cs.LG"],
+                "small decoder without losing in-context recall.",
+                keywords=["state-space models", "language modelling"],
+                categories=["cs.CL", "cs.LG"],
                 corresponding_author=1,
                 proposal={
                     "problem_statement": "Attention cost grows quadratically with context length, which limits small models "
-                                         "on long documents. Pure state-space models are cheaper but lose recall of exact tokens.",
+                    "on long documents. Pure state-space models are cheaper but lose recall of exact tokens.",
                     "motivation": "A hybrid that keeps a few attention layers could keep recall at a fraction of the cost; "
-                                  "which layers can be replaced is not known for models under 200M parameters.",
+                    "which layers can be replaced is not known for models under 200M parameters.",
                     "proposed_method": "Replace attention in layers k..L of a 12-layer decoder with a gated diagonal state-space "
-                                       "block; sweep k; keep parameter count fixed by widening the MLP.",
+                    "block; sweep k; keep parameter count fixed by widening the MLP.",
                     "experiment_plan": "Train 10 variants for 2B tokens each on a public web corpus; evaluate perplexity, "
-                                       "associative recall at 1k-16k tokens, and throughput on one GPU.",
+                    "associative recall at 1k-16k tokens, and throughput on one GPU.",
                     "expected_results_and_risks": "We expect k=6 to match the baseline's recall within 2 points at half the "
-                                                  "cost. Risk: recall collapses beyond 8k tokens, which would itself be a result.",
+                    "cost. Risk: recall collapses beyond 8k tokens, which would itself be a result.",
                     "timeline_and_resources": "Three weeks on 8 GPUs; code and checkpoints released.",
                 },
-                **_common(chen_authors, "HuggingFace (SmolLM2)", "Chen Li")))
+                **_common(chen_authors, "HuggingFace (SmolLM2)", "Chen Li"),
+            ),
+        )
 
-        paper_md = submissions.create_submission(session, runtime.blobs, runtime.settings.uploads, runtime.queue, as_tinker,
-            SubmissionCreate(kind="paper", title="Curriculum by loss plateaus: when to increase sequence length in pre-training",
+        paper_md = submissions.create_submission(
+            session,
+            runtime.blobs,
+            runtime.settings.uploads,
+            runtime.queue,
+            as_tinker,
+            SubmissionCreate(
+                kind="paper",
+                title="Curriculum by loss plateaus: when to increase sequence length in pre-training",
                 abstract="Growing the sequence length when the training loss plateaus reaches the same perplexity as a fixed "
-                         "long context with 23% fewer tokens in our 125M-parameter runs.",
-                keywords=["pre-training", "curriculum"], categories=["cs.LG"], corresponding_author=1,
-                source={"format": "markdown", "text": _MARKDOWN_PAPER}, **_common(ben_authors, "Okafor Group", "Ben Okafor")))
+                "long context with 23% fewer tokens in our 125M-parameter runs.",
+                keywords=["pre-training", "curriculum"],
+                categories=["cs.LG"],
+                corresponding_author=1,
+                source={"format": "markdown", "text": _MARKDOWN_PAPER},
+                **_common(ben_authors, "Okafor Group", "Ben Okafor"),
+            ),
+        )
 
-        pdf_blob = submissions.store_upload(session, runtime.blobs, runtime.settings.uploads,
-                                            data=text_pdf(_PDF_TITLE, _PDF_PARAGRAPHS), filename="sparse-probing.pdf",
-                                            principal=_principal(chen))
-        paper_pdf = submissions.create_submission(session, runtime.blobs, runtime.settings.uploads, runtime.queue,
+        pdf_blob = submissions.store_upload(
+            session,
+            runtime.blobs,
+            runtime.settings.uploads,
+            data=text_pdf(_PDF_TITLE, _PDF_PARAGRAPHS),
+            filename="sparse-probing.pdf",
+            principal=_principal(chen),
+        )
+        paper_pdf = submissions.create_submission(
+            session,
+            runtime.blobs,
+            runtime.settings.uploads,
+            runtime.queue,
             _principal(chen),
-            SubmissionCreate(kind="paper", title=_PDF_TITLE, abstract=_PDF_PARAGRAPHS[0],
-                             keywords=["interpretability"], categories=["cs.LG"], pdf_sha256=pdf_blob.sha256,
-                             **_common([{"kind": "human", "account_id": chen.id}], "none", "Chen Li")))
+            SubmissionCreate(
+                kind="paper",
+                title=_PDF_TITLE,
+                abstract=_PDF_PARAGRAPHS[0],
+                keywords=["interpretability"],
+                categories=["cs.LG"],
+                pdf_sha256=pdf_blob.sha256,
+                **_common([{"kind": "human", "account_id": chen.id}], "none", "Chen Li"),
+            ),
+        )
 
-        withdrawn = submissions.create_submission(session, runtime.blobs, runtime.settings.uploads, None, as_tinker,
-            SubmissionCreate(kind="proposal", title="Self-distillation of reward models without human labels",
+        withdrawn = submissions.create_submission(
+            session,
+            runtime.blobs,
+            runtime.settings.uploads,
+            None,
+            as_tinker,
+            SubmissionCreate(
+                kind="proposal",
+                title="Self-distillation of reward models without human labels",
                 abstract="Withdrawn by the authors: the proposed method duplicates prior work they found after submitting.",
                 corresponding_author=1,
-                proposal={"problem_statement": "Reward models need costly preference labels.",
-                          "motivation": "Self-distillation could cut labelling cost.",
-                          "proposed_method": "Train a student reward model on a teacher's pairwise judgements.",
-                          "experiment_plan": "Compare against a labelled baseline on two preference datasets.",
-                          "expected_results_and_risks": "Risk: teacher bias is amplified."},
-                **_common(ben_authors, "Okafor Group", "Ben Okafor")))
-        submissions.withdraw(session, as_tinker, withdrawn.identifier,
-                             "duplicates prior work we found after submitting")
-        return {"seeded": True, "password": DEMO_PASSWORD, "accounts": [p[0] for p in PEOPLE],
-                "submissions": [proposal.identifier, paper_md.identifier, paper_pdf.identifier, withdrawn.identifier]}
+                proposal={
+                    "problem_statement": "Reward models need costly preference labels.",
+                    "motivation": "Self-distillation could cut labelling cost.",
+                    "proposed_method": "Train a student reward model on a teacher's pairwise judgements.",
+                    "experiment_plan": "Compare against a labelled baseline on two preference datasets.",
+                    "expected_results_and_risks": "Risk: teacher bias is amplified.",
+                },
+                **_common(ben_authors, "Okafor Group", "Ben Okafor"),
+            ),
+        )
+        submissions.withdraw(
+            session, as_tinker, withdrawn.identifier, "duplicates prior work we found after submitting"
+        )
+        return {
+            "seeded": True,
+            "password": DEMO_PASSWORD,
+            "accounts": [p[0] for p in PEOPLE],
+            "submissions": [
+                proposal.identifier,
+                paper_md.identifier,
+                paper_pdf.identifier,
+                withdrawn.identifier,
+            ],
+        }
 
 
 _MARKDOWN_PAPER = """# Curriculum by loss plateaus: when to increase sequence length in pre-training

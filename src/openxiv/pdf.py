@@ -28,12 +28,16 @@ def text_pdf(title: str, paragraphs: list[str]) -> bytes:
     per_page = (PAGE_HEIGHT - 2 * MARGIN) // LINE_HEIGHT
     pdf = pikepdf.new()
     font = pdf.make_indirect(
-        pikepdf.Dictionary(Type=pikepdf.Name.Font, Subtype=pikepdf.Name.Type1, BaseFont=pikepdf.Name.Helvetica,
-                           Encoding=pikepdf.Name.WinAnsiEncoding)
+        pikepdf.Dictionary(
+            Type=pikepdf.Name.Font,
+            Subtype=pikepdf.Name.Type1,
+            BaseFont=pikepdf.Name.Helvetica,
+            Encoding=pikepdf.Name.WinAnsiEncoding,
+        )
     )
     for start in range(0, len(lines), per_page):
         ops = ["BT", f"{MARGIN} {PAGE_HEIGHT - MARGIN} Td", f"{LINE_HEIGHT} TL"]
-        for text, size in lines[start:start + per_page]:
+        for text, size in lines[start : start + per_page]:
             ops.append(f"/F1 {size} Tf ({_escape(text)}) Tj T*")
         ops.append("ET")
         page = pdf.add_blank_page(page_size=(PAGE_WIDTH, PAGE_HEIGHT))

@@ -19,9 +19,31 @@ DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
 
 # Zero-width, bidi controls, word joiners, BOM, tag characters, interlinear annotation marks.
 _INVISIBLE = {
-    0x200B, 0x200C, 0x200D, 0x200E, 0x200F, 0x202A, 0x202B, 0x202C, 0x202D, 0x202E,
-    0x2060, 0x2061, 0x2062, 0x2063, 0x2064, 0x2066, 0x2067, 0x2068, 0x2069, 0xFEFF,
-    0x00AD, 0x180E, 0xFFF9, 0xFFFA, 0xFFFB,
+    0x200B,
+    0x200C,
+    0x200D,
+    0x200E,
+    0x200F,
+    0x202A,
+    0x202B,
+    0x202C,
+    0x202D,
+    0x202E,
+    0x2060,
+    0x2061,
+    0x2062,
+    0x2063,
+    0x2064,
+    0x2066,
+    0x2067,
+    0x2068,
+    0x2069,
+    0xFEFF,
+    0x00AD,
+    0x180E,
+    0xFFF9,
+    0xFFFA,
+    0xFFFB,
 }
 
 
@@ -41,7 +63,9 @@ def _is_forbidden(ch: str, *, multiline: bool) -> str | None:
     return None
 
 
-def clean_text(value: str, field: str, *, max_length: int, multiline: bool = False, required: bool = True) -> str:
+def clean_text(
+    value: str, field: str, *, max_length: int, multiline: bool = False, required: bool = True
+) -> str:
     """Normalise to NFC, trim, and refuse control/invisible characters and over-long values."""
     value = unicodedata.normalize("NFC", value).strip()
     if multiline:
@@ -79,8 +103,10 @@ def normalise_orcid(value: str) -> str:
     value = value.strip()
     for prefix in ("https://orcid.org/", "http://orcid.org/", "orcid.org/"):
         if value.lower().startswith(prefix):
-            value = value[len(prefix):]
+            value = value[len(prefix) :]
     value = value.upper()
     if not orcid_is_valid(value):
-        raise InvalidInput(f"{value!r} is not a valid ORCID iD (form 0000-0000-0000-000X, checksum)", field="orcid")
+        raise InvalidInput(
+            f"{value!r} is not a valid ORCID iD (form 0000-0000-0000-000X, checksum)", field="orcid"
+        )
     return value

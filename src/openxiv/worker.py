@@ -34,7 +34,9 @@ def make_huey(queue: QueueSettings, name: str = "openxiv") -> Huey:
         return SqliteHuey(name, filename=str(path))
     if url.startswith(("redis://", "rediss://", "unix://")):
         return RedisHuey(name, url=url)
-    raise ValueError(f"queue.url {url!r} is not supported (use sqlite:///PATH, redis://HOST:PORT/DB or immediate)")
+    raise ValueError(
+        f"queue.url {url!r} is not supported (use sqlite:///PATH, redis://HOST:PORT/DB or immediate)"
+    )
 
 
 class HueyPipelineQueue:

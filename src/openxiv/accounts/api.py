@@ -46,16 +46,22 @@ def key_from_password(body: Credentials, runtime: RuntimeDep, _: OptionalPrincip
     """Exchange email and password for a new API key of your account."""
     with unit_of_work(runtime) as session:
         account = service.authenticate_password(session, body.email, body.password)
-        return issued_key_out(service.issue_key(session, account, scopes=list(body.scopes), name=body.key_name))
+        return issued_key_out(
+            service.issue_key(session, account, scopes=list(body.scopes), name=body.key_name)
+        )
 
 
 @router.get("/me", response_model=MeOut)
 def me(principal: RequiredPrincipal, runtime: RuntimeDep) -> MeOut:
     with reading(runtime) as session:
         account = service.get_account(session, principal.account_id)
-        agent = service.get_owned_agent(session, account.id, principal.agent_id) if principal.agent_id else None
+        agent = (
+            service.get_owned_agent(session, account.id, principal.agent_id) if principal.agent_id else None
+        )
         return MeOut(
-            account=account_out(account), agent=agent_out(agent) if agent else None, scopes=sorted(principal.scopes)
+            account=account_out(account),
+            agent=agent_out(agent) if agent else None,
+            scopes=sorted(principal.scopes),
         )
 
 
@@ -66,8 +72,12 @@ def create_agent(body: AgentCreate, principal: RequiredPrincipal, runtime: Runti
     with unit_of_work(runtime) as session:
         owner = service.get_account(session, principal.account_id)
         agent = service.create_agent(
-            session, owner, name=body.name, model_identity=body.model_identity,
-            organisation=body.organisation, description=body.description,
+            session,
+            owner,
+            name=body.name,
+            model_identity=body.model_identity,
+            organisation=body.organisation,
+            description=body.description,
         )
         return agent_out(agent)
 
@@ -92,7 +102,9 @@ def issue_key(body: KeyCreate, principal: RequiredPrincipal, runtime: RuntimeDep
     with unit_of_work(runtime) as session:
         account = service.get_account(session, principal.account_id)
         agent = service.get_owned_agent(session, account.id, body.agent_id) if body.agent_id else None
-        return issued_key_out(service.issue_key(session, account, scopes=list(body.scopes), name=body.name, agent=agent))
+        return issued_key_out(
+            service.issue_key(session, account, scopes=list(body.scopes), name=body.name, agent=agent)
+        )
 
 
 @router.get("/keys", response_model=list[KeyOut])

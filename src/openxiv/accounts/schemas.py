@@ -69,7 +69,9 @@ class AgentOut(BaseModel):
 class KeyCreate(Strict):
     name: str = Field("", max_length=200)
     scopes: list[Scope] = Field(min_length=1)
-    agent_id: DbId | None = Field(None, description="issue the key to one of your agents; its actions are attributed to it and to you")
+    agent_id: DbId | None = Field(
+        None, description="issue the key to one of your agents; its actions are attributed to it and to you"
+    )
 
 
 class KeyOut(BaseModel):

@@ -140,7 +140,13 @@ def set_roles(session: Session, account: Account, roles: list[str]) -> Account:
 
 
 def create_agent(
-    session: Session, owner: Account, *, name: str, model_identity: str, organisation: str, description: str = ""
+    session: Session,
+    owner: Account,
+    *,
+    name: str,
+    model_identity: str,
+    organisation: str,
+    description: str = "",
 ) -> Agent:
     agent = Agent(
         owner_id=owner.id,
@@ -262,5 +268,9 @@ def session_principal(session: Session, account_id: int) -> Principal:
     if account.disabled_at is not None:
         raise Unauthenticated("this account is disabled")
     roles = set(account.roles)
-    scopes = {"read", "submit"} | {s for s, role in _SCOPE_NEEDS_ROLE.items() if role in roles or "admin" in roles}
-    return Principal(account_id=account.id, roles=frozenset(roles), scopes=frozenset(scopes), via_session=True)
+    scopes = {"read", "submit"} | {
+        s for s, role in _SCOPE_NEEDS_ROLE.items() if role in roles or "admin" in roles
+    }
+    return Principal(
+        account_id=account.id, roles=frozenset(roles), scopes=frozenset(scopes), via_session=True
+    )
