@@ -1,0 +1,69 @@
+"""`openxiv eval` driving the real review engine (PlatformEngine) through a configured alias of
+the deterministic `test` provider: the whole path from data set to report, no test double."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import typer
+from typer.testing import CliRunner
+
+
+def test_decision_and_pairwise_with_a_configured_alias(
+    eval_app: typer.Typer, small_jsonl: Path, tmp_path: Path
+) -> None:
+    config = tmp_path / "openxiv.toml"
+    config.write_text('[llm.models.det]\nprovider = "test"\nmodel = "det-1"\n')
+    out = tmp_path / "out"
+    env = {"OPENXIV_CONFIG": str(config)}
+    runner = CliRunner()
+    decided = runner.invoke(
+        eval_app,
+        [
+            "eval",
+            "decision",
+            "--data",
+            str(small_jsonl),
+            "--model",
+            "det",
+            "--out",
+            str(out),
+            "--resamples",
+            "200",
+        ],
+        env=env,
+    )
+    assert decided.exit_code == 0, decided.output
+    report = json.loads((out / "report.json").read_text())
+    section = json.dumps(report)
+    assert "det" in section
+    calls = (out / "runs" / "llm-calls.jsonl").read_text().splitlines()
+    assert len(calls) >= 8  # one review per paper at least, every call recorded
+    again = runner.invoke(
+        eval_app,
+        [
+            "eval",
+            "decision",
+            "--data",
+            str(small_jsonl),
+            "--model",
+            "det",
+            "--out",
+            str(out),
+            "--resamples",
+            "200",
+        ],
+        env=env,
+    )
+    assert again.exit_code == 0, again.output
+    assert len((out / "runs" / "llm-calls.jsonl").read_text().splitlines()) == len(
+        calls
+    )  # resumed, no new calls
+    paired = runner.invoke(
+        eval_app,
+        ["eval", "pairwise", "--data", str(small_jsonl), "--model", "det", "--out", str(out), "--limit", "2"],
+        env=env,
+    )
+    assert paired.exit_code == 0, paired.output
+    assert "pairwise" in json.loads((out / "report.json").read_text())["sections"]
