@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -11,12 +10,11 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openxiv.config import Settings
 from openxiv.db import make_engine, make_session_factory
+from openxiv.integrity.schemas import Judge
 from openxiv.storage import make_blob_store
 from openxiv.storage.port import BlobStore
 from openxiv.submissions.pipeline import Stage
 from openxiv.submissions.stages import NotConfiguredStage, ScreeningStage
-
-logger = logging.getLogger("openxiv")
 
 
 @dataclass
@@ -47,30 +45,37 @@ class Runtime:
 
     @cached_property
     def stages(self) -> list[Stage]:
-        return build_stages(self.settings)
+        return build_stages(self.settings, self.write_sessions)
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def build_stages(settings: Settings) -> list[Stage]:
-    """The pipeline: each domain's stage when it is installed and enabled, else a stage that
-    records that it is not configured."""
+def build_stages(settings: Settings, write_sessions: sessionmaker[Session]) -> list[Stage]:
+    """The pipeline: each domain's stage when it is enabled, else a stage that records that it is
+    not configured."""
     integrity: Stage | None = None
     if settings.integrity.enabled:
-        try:
-            from openxiv.integrity.stage import IntegrityScreeningStage  # type: ignore[import-not-found,unused-ignore]
+        from openxiv.integrity.stage import IntegrityScreeningStage
 
-            integrity = IntegrityScreeningStage()
-        except ImportError:
-            logger.info("integrity stage unavailable: screening runs format checks only")
+        integrity = IntegrityScreeningStage(judge=_integrity_judge(settings, write_sessions))
     stages: list[Stage] = [ScreeningStage(integrity=integrity)]
-    why = "the review engine is disabled in the settings ([review] enabled = false)"
     if settings.review.enabled:
-        try:
-            from openxiv.review.stages import ReviewStage, VoteStage  # type: ignore[import-not-found,unused-ignore]
+        from openxiv.review.stages import ReviewStage, VoteStage
 
-            return [*stages, ReviewStage(), VoteStage()]
-        except ImportError:
-            why = "the review engine is not installed"
+        return [*stages, ReviewStage(), VoteStage()]
+    why = "the review engine is disabled in the settings ([review] enabled = false)"
     return [*stages, NotConfiguredStage("review", why), NotConfiguredStage("vote", why)]
+
+
+def _integrity_judge(settings: Settings, write_sessions: sessionmaker[Session]) -> Judge | None:
+    """The LLM judge of uncertain integrity findings, when an alias is configured for it."""
+    if not (settings.integrity.judge_enabled and settings.integrity.judge_model):
+        return None
+    from openxiv.integrity.judge import llm_judge
+    from openxiv.llm.client import LLMClient
+    from openxiv.llm.recording import DatabaseRecorder
+
+    return llm_judge(
+        LLMClient(settings.llm, DatabaseRecorder(write_sessions)), settings.integrity.judge_model
+    )

@@ -1,0 +1,471 @@
+"""Stages 2 (content rules) to 5 (risk) over a format-neutral view of a document.
+
+Extraction (PDF or source) produces `Segment`s: hidden text with the reasons it is hidden,
+visible text per page, and document-level text (metadata, annotations, attachments). Every check
+scores what it finds from 0 to 1; the risk is the probability that at least one finding is an
+attack, 1 - prod(1 - score), and a version is flagged at `settings.flag_threshold`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from openxiv.integrity.classifier import InjectionClassifier, default_classifier
+from openxiv.integrity.lexicon import STRENGTH, addresses_reader, lexicon_hits
+from openxiv.integrity.schemas import Category, Finding, Judge
+from openxiv.integrity.settings import IntegritySettings
+from openxiv.integrity.textscan import (
+    decode_runs,
+    detect_language,
+    fold_for_matching,
+    invisible_payloads,
+    rot13,
+    split_sentences,
+    strip_invisible,
+)
+
+# How much concealment alone says, before the hidden text is read. Hiding a word or two happens in
+# ordinary papers (stray white spaces, tiny labels); hiding prose does not.
+CONCEALMENT_BASE = {
+    Category.WHITE_TEXT: 0.25,
+    Category.SMALL_TEXT: 0.2,
+    Category.INVISIBLE_RENDER: 0.25,
+    Category.OFF_PAGE: 0.25,
+    Category.HIDDEN_LAYER: 0.25,
+}
+REPORT_MIN_SCORE = 0.05  # weaker findings are dropped from the report
+CATEGORY_MIN_SCORE = 0.3  # a category is listed when one of its findings reaches this
+
+# Words about judging a paper, in the languages of the lexicon: only sentences with one of them
+# go to the classifier (the rest of a paper cannot ask for a favourable review).
+_EVALUATIVE = re.compile(
+    r"review|referee|assess|evaluat|rating|rate\b|score|accept|publish|publication|verdict|recommend|merit|"
+    r"criticism|weakness|limitation|instruction|prompt|ignore|disregard|language model|llm|\bai\b|assistant|"
+    r"gutacht|bewert|annahme|anweisung|évalu|relecteur|accept|instruction|revis|evalua|acept|instrucc|"
+    r"рецензи|оцен|принят|инструкц|указани|审稿|评审|评价|评分|接收|录用|指令|指示|査読|評価|採択|指示|"
+    r"심사|평가|채택|지시|지침|점수|리뷰|무시|논문|忽略|无视|论文|满分|高分|無視|論文|игнор|забуд|стать|vergiss|oubli|olvid|"
+    r"ignor|forget|overlook|praise|flawless|landmark|scrutiny|outcome|endorse|manuscri|publi|merece|valora|mérit|"
+    r"рукопис|публик|录用|发表|评估|掲載|게재|원고",
+    re.IGNORECASE,
+)
+
+
+@dataclass
+class Segment:
+    text: str
+    page: int | None = None
+    box: list[float] | None = None
+    location: str = "body"
+    hidden: list[tuple[Category, str]] = field(default_factory=list)
+
+
+@dataclass
+class DocumentView:
+    kind: str  # pdf | markdown | latex | text
+    page_count: int
+    visible_pages: list[str]  # what a reader sees, per page (one entry for sources)
+    full_pages: list[str]  # everything extractable, per page
+    hidden: list[Segment] = field(default_factory=list)
+    document_level: list[Segment] = field(default_factory=list)  # metadata, annotations, attachments
+    structural: list[Finding] = field(default_factory=list)  # fonts, scripts: scored by extraction
+
+
+@dataclass
+class ContentVerdict:
+    score: float  # 0..1 that the text instructs a reviewer or model
+    evidence: str
+    language: str
+    lexicon: bool
+
+
+class ContentScorer:
+    """Lexicon + local classifier over sentences, cached per sentence."""
+
+    def __init__(self, classifier: InjectionClassifier | None) -> None:
+        self.classifier = classifier
+        self._cache: dict[str, float] = {}
+
+    def probabilities(self, sentences: list[str]) -> list[float]:
+        if self.classifier is None:
+            return [0.0] * len(sentences)
+        todo = [s for s in dict.fromkeys(sentences) if s not in self._cache]
+        for sentence, p in zip(todo, self.classifier.predict(todo), strict=True):
+            self._cache[sentence] = p
+        return [self._cache[s] for s in sentences]
+
+    def score(self, text: str, *, concealed: bool) -> ContentVerdict:
+        """How instruction-like `text` is. Concealed text is trusted less: a lexicon hit is enough,
+        whereas visible text (which may quote an attack to discuss it) needs the classifier."""
+        text = strip_invisible(text).strip()
+        if not text:
+            return ContentVerdict(0.0, "", "other", False)
+        folded = fold_for_matching(text)
+        hits = lexicon_hits(folded)
+        sentences = split_sentences(text)[:200]
+        if concealed and 0 < len(text) <= 600:
+            sentences.append(" ".join(text.split()))  # prompts are often split across spans
+        elif not concealed:
+            sentences = [s for s in sentences if _EVALUATIVE.search(s)]
+        probs = self.probabilities(sentences)
+        best_p, best_s = max(zip(probs, sentences, strict=True), default=(0.0, ""))
+        language = detect_language(best_s or text)
+        lex = max((STRENGTH[h.kind] for h in hits), default=0.0)
+        if concealed:
+            score = max(best_p, lex)
+        else:
+            # A lexicon phrase in visible text counts when the classifier agrees it is addressed
+            # to the reader rather than quoted.
+            score = best_p if best_p >= 0.5 or not hits else max(best_p, lex * best_p * 1.5)
+        if hits and (concealed or score >= 0.5):
+            hit = max(hits, key=lambda h: STRENGTH[h.kind])
+            evidence = f"{hit.kind.replace('_', ' ')} phrase ({hit.language}): {hit.phrase[:80]!r}"
+        elif best_s:
+            evidence = f"classifier p={best_p:.2f}: {best_s[:100]!r}"
+        else:
+            evidence = ""
+        return ContentVerdict(min(score, 1.0), evidence, language, bool(hits))
+
+
+def _union(boxes: list[list[float]]) -> list[float] | None:
+    boxes = [b for b in boxes if b]
+    if not boxes:
+        return None
+    return [
+        min(b[0] for b in boxes),
+        min(b[1] for b in boxes),
+        max(b[2] for b in boxes),
+        max(b[3] for b in boxes),
+    ]
+
+
+def _snippet(text: str, limit: int = 500) -> str:
+    text = " ".join(strip_invisible(text).split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class Analyzer:
+    def __init__(self, settings: IntegritySettings, classifier: InjectionClassifier | None = None) -> None:
+        self.settings = settings
+        self.scorer = ContentScorer(classifier if classifier is not None else default_classifier())
+        self.findings: list[Finding] = []
+        self.main_language = "en"
+
+    def add(self, finding: Finding) -> None:
+        if finding.score >= REPORT_MIN_SCORE:
+            self.findings.append(finding)
+
+    def run(self, view: DocumentView) -> list[Finding]:
+        visible_all = "\n".join(view.visible_pages)
+        self.main_language = _main_language(visible_all)
+        self._hidden_text(view)
+        self._visible_text(view)
+        self._characters_and_encodings(view)
+        self._document_level(view)
+        for finding in view.structural:
+            self.add(finding)
+        return self.findings
+
+    # -- hidden text, aggregated per page and per reason ----------------------------------------
+
+    def _hidden_text(self, view: DocumentView) -> None:
+        groups: dict[tuple[int | None, Category], list[tuple[Segment, str]]] = {}
+        for seg in view.hidden:
+            for category, evidence in seg.hidden:
+                groups.setdefault((seg.page, category), []).append((seg, evidence))
+        for (page, category), members in groups.items():
+            text = " ".join(seg.text for seg, _ in members)
+            letters = sum(ch.isalpha() for ch in text)
+            if letters == 0:
+                continue
+            verdict = self.scorer.score(text, concealed=True)
+            base = CONCEALMENT_BASE.get(category, 0.2)
+            if letters < 12:
+                base = 0.02
+            elif letters < 40:
+                base *= 0.5
+            score = (
+                min(1.0, base + 0.8 * verdict.score) if verdict.score >= 0.2 else base * (0.5 + verdict.score)
+            )
+            evidence = members[0][1]
+            if len(members) > 1:
+                evidence += f" (+{len(members) - 1} more spans)"
+            if verdict.evidence and verdict.score >= 0.3:
+                evidence += f"; content: {verdict.evidence}"
+            self.add(
+                Finding(
+                    category=category,
+                    score=round(score, 4),
+                    page=page,
+                    box=_union([seg.box for seg, _ in members if seg.box]),
+                    location=members[0][0].location,
+                    text=_snippet(text),
+                    evidence=evidence,
+                )
+            )
+            self._foreign(
+                verdict, text, page, _union([seg.box for seg, _ in members if seg.box]), concealed=True
+            )
+
+    def _foreign(
+        self,
+        verdict: ContentVerdict,
+        text: str,
+        page: int | None,
+        box: list[float] | None,
+        *,
+        concealed: bool,
+    ) -> None:
+        if verdict.score < 0.3 or verdict.language in (self.main_language, "other"):
+            return
+        self.add(
+            Finding(
+                category=Category.MIXED_LANGUAGE,
+                score=round(verdict.score, 4),
+                page=page,
+                box=box,
+                text=_snippet(text),
+                evidence=f"{'hidden' if concealed else 'visible'} {verdict.language} text in a {self.main_language} document: {verdict.evidence}",
+            )
+        )
+
+    # -- visible text: reviewer-directed persuasion -----------------------------------------------
+
+    def _visible_text(self, view: DocumentView) -> None:
+        for number, text in enumerate(view.visible_pages, start=1):
+            page = number if view.kind == "pdf" else None
+            # Quotations are masked before splitting so that a quoted attack string, full stops and
+            # all, stays inside the sentence that discusses it.
+            quotes: list[str] = []
+
+            def hold(match: re.Match[str], quotes: list[str] = quotes) -> str:
+                quotes.append(match.group(0))
+                return f" QUOTE{len(quotes) - 1}QQ "
+
+            masked_page = _QUOTED.sub(hold, strip_invisible(text))
+            masked = [
+                s
+                for s in split_sentences(masked_page)
+                if _substantial(s) and _EVALUATIVE.search(_restore(s, quotes))
+            ]
+            if not masked:
+                continue
+            sentences = [_restore(s, quotes) for s in masked]
+            masked = [re.sub(r"QUOTE\d+QQ", "QUOTE", s) for s in masked]
+            probs = self.scorer.probabilities(sentences)
+            probs_masked = self.scorer.probabilities(masked)
+            for sentence, bare, p_full, p_masked in zip(sentences, masked, probs, probs_masked, strict=True):
+                # A quoted attack string is being discussed, not addressed to the reader: what
+                # counts is what the sentence says outside its quotation marks.
+                p = max(p_masked, 0.4 * p_full)
+                folded = fold_for_matching(bare)
+                hits = lexicon_hits(folded)
+                addressed = addresses_reader(folded)
+                score = p
+                if hits and p >= 0.3:
+                    score = max(p, min(0.95, p + 0.25))
+                if score < 0.3:
+                    continue
+                language = detect_language(sentence)
+                why = "addresses " + ("a reviewer or model" if addressed else "the evaluation of the paper")
+                if hits:
+                    why += f" with a {hits[0].kind.replace('_', ' ')} phrase"
+                verdict = ContentVerdict(score, f"{why} (classifier p={p:.2f})", language, bool(hits))
+                if language not in (self.main_language, "other"):
+                    self._foreign(verdict, sentence, page, None, concealed=False)
+                else:
+                    self.add(
+                        Finding(
+                            category=Category.CONTEXTUAL_PERSUASION,
+                            score=round(score, 4),
+                            page=page,
+                            text=_snippet(sentence),
+                            evidence=f"visible sentence {why} (classifier p={p:.2f})",
+                        )
+                    )
+
+    # -- invisible characters, homoglyphs, bidi, encoded payloads ------------------------------------
+
+    def _characters_and_encodings(self, view: DocumentView) -> None:
+        pages = view.full_pages
+        for number, text in enumerate(pages, start=1):
+            page = number if view.kind == "pdf" else None
+            self._scan_characters(text, page, "body")
+            self._scan_encodings(text, page, "body")
+
+    def _scan_characters(self, text: str, page: int | None, location: str) -> None:
+        for payload in invisible_payloads(text):
+            if payload.kind in ("tag_characters", "zero_width_binary"):
+                verdict = self.scorer.score(payload.decoded, concealed=True)
+                score = 0.6 + 0.4 * verdict.score
+                category = Category.INVISIBLE_CHARS
+                shown = payload.decoded
+            elif payload.kind == "zero_width_inside_words":
+                verdict = self.scorer.score(_around_invisible(text), concealed=True)
+                score = min(0.2, 0.02 * payload.count) + 0.8 * verdict.score
+                category = Category.INVISIBLE_CHARS
+                shown = _around_invisible(text)
+            elif payload.kind == "bidi_override":
+                verdict = self.scorer.score(payload.decoded, concealed=True)
+                score = 0.3 + 0.7 * verdict.score
+                category = Category.HOMOGLYPH_BIDI
+                shown = payload.decoded
+            else:  # homoglyphs
+                words_text = _around_mixed(text)
+                verdict = self.scorer.score(words_text, concealed=True)
+                score = min(0.25, 0.03 * payload.count) + 0.75 * verdict.score
+                category = Category.HOMOGLYPH_BIDI
+                shown = words_text
+            evidence = payload.evidence
+            if verdict.score >= 0.3:
+                evidence += f"; decoded content: {verdict.evidence}"
+            self.add(
+                Finding(
+                    category=category,
+                    score=round(min(score, 1.0), 4),
+                    page=page,
+                    location=location,
+                    text=_snippet(shown),
+                    evidence=evidence,
+                )
+            )
+
+    def _scan_encodings(self, text: str, page: int | None, location: str) -> None:
+        for run in decode_runs(text):
+            verdict = self.scorer.score(run.decoded, concealed=True)
+            score = 0.05 + 0.9 * verdict.score
+            evidence = f"{run.encoding} run decodes to readable text"
+            if verdict.score >= 0.3:
+                evidence += f": {verdict.evidence}"
+            self.add(
+                Finding(
+                    category=Category.ENCODED,
+                    score=round(score, 4),
+                    page=page,
+                    location=location,
+                    text=_snippet(run.decoded),
+                    evidence=evidence,
+                )
+            )
+        folded = fold_for_matching(text)
+        if lexicon_hits(fold_for_matching(rot13(folded))):
+            for sentence in split_sentences(text):
+                plain = rot13(sentence)
+                if lexicon_hits(fold_for_matching(plain)) and not lexicon_hits(fold_for_matching(sentence)):
+                    verdict = self.scorer.score(plain, concealed=True)
+                    self.add(
+                        Finding(
+                            category=Category.ENCODED,
+                            score=round(0.05 + 0.9 * verdict.score, 4),
+                            page=page,
+                            location=location,
+                            text=_snippet(plain),
+                            evidence=f"ROT13 text decodes to an instruction: {verdict.evidence}",
+                        )
+                    )
+
+    # -- metadata, annotations, attachments ----------------------------------------------------------
+
+    def _document_level(self, view: DocumentView) -> None:
+        for seg in view.document_level:
+            if not seg.text.strip():
+                continue
+            category = seg.hidden[0][0] if seg.hidden else Category.METADATA
+            reason = seg.hidden[0][1] if seg.hidden else seg.location
+            verdict = self.scorer.score(seg.text, concealed=True)
+            base = 0.1 if category == Category.ANNOTATION and "hidden" in reason else 0.0
+            score = min(1.0, base + 0.95 * verdict.score)
+            evidence = reason + (f"; content: {verdict.evidence}" if verdict.score >= 0.3 else "")
+            self.add(
+                Finding(
+                    category=category,
+                    score=round(score, 4),
+                    page=seg.page,
+                    box=seg.box,
+                    location=seg.location,
+                    text=_snippet(seg.text),
+                    evidence=evidence,
+                )
+            )
+            self._foreign(verdict, seg.text, seg.page, seg.box, concealed=True)
+            self._scan_characters(seg.text, seg.page, seg.location)
+            self._scan_encodings(seg.text, seg.page, seg.location)
+
+
+_QUOTED = re.compile(
+    r"\"[^\"]{8,400}\"|“[^”]{8,400}”|«[^»]{8,400}»|„[^“”]{8,400}[“”]|「[^」]{4,200}」|(?<!\w)'[^']{12,400}'(?!\w)"
+)
+
+
+def _substantial(sentence: str) -> bool:
+    """Enough words to carry an instruction: four or more, or a dozen CJK characters."""
+    return len(sentence.split()) >= 4 or sum(ord(ch) > 0x2E80 for ch in sentence) >= 12
+
+
+def _restore(sentence: str, quotes: list[str]) -> str:
+    return re.sub(r"QUOTE(\d+)QQ", lambda m: quotes[int(m.group(1))], sentence)
+
+
+def _main_language(text: str) -> str:
+    counts: Counter[str] = Counter()
+    for sentence in split_sentences(text[:200000])[:2000]:
+        counts[detect_language(sentence)] += len(sentence)
+    counts.pop("other", None)
+    return counts.most_common(1)[0][0] if counts else "en"
+
+
+def _around_invisible(text: str) -> str:
+    """The sentences that contain zero-width characters, with those characters removed."""
+    pieces = [
+        s
+        for s in re.split(r"(?<=[.!?。])\s+|\n", text)
+        if re.search(r"[\u200b\u200c\u200d\u2060\ufeff\u00ad]", s)
+    ]
+    return strip_invisible(" ".join(pieces))[:2000]
+
+
+def _around_mixed(text: str) -> str:
+    from openxiv.integrity.textscan import mixed_script_words
+
+    words = set(mixed_script_words(text))
+    pieces = [s for s in re.split(r"(?<=[.!?。])\s+|\n", text) if any(w in s for w in words)]
+    return " ".join(pieces)[:2000]
+
+
+def apply_judge(findings: list[Finding], judge: Judge, settings: IntegritySettings) -> bool:
+    """Ask the LLM judge about the uncertain findings that carry text; returns True if it was asked."""
+    candidates = [f for f in findings if f.text and 0.2 <= f.score < 0.95]
+    candidates.sort(key=lambda f: -f.score)
+    candidates = candidates[: settings.judge_max_candidates]
+    if not candidates:
+        return False
+    verdicts = judge([f.text for f in candidates])
+    if len(verdicts) != len(candidates):
+        raise ValueError(f"the judge returned {len(verdicts)} verdicts for {len(candidates)} passages")
+    for finding, verdict in zip(candidates, verdicts, strict=True):
+        if verdict.is_injection:
+            finding.score = round(max(finding.score, verdict.confidence), 4)
+        else:
+            finding.score = round(finding.score * (1 - 0.7 * verdict.confidence), 4)
+        finding.evidence += (
+            f"; LLM judge: {'injection' if verdict.is_injection else 'benign'} ({verdict.confidence:.2f})"
+        )
+    return True
+
+
+def risk(findings: list[Finding]) -> float:
+    """Noisy-OR over the strongest finding of each category; weak findings (< 0.15) do not add up."""
+    best: dict[Category, float] = {}
+    for f in findings:
+        best[f.category] = max(best.get(f.category, 0.0), f.score)
+    remaining = 1.0
+    for score in best.values():
+        if score >= 0.15:
+            remaining *= 1.0 - score
+    return round(1.0 - remaining, 4)
+
+
+def categories(findings: list[Finding]) -> list[Category]:
+    seen = {f.category for f in findings if f.score >= CATEGORY_MIN_SCORE}
+    return [c for c in Category if c in seen]
