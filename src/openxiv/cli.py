@@ -56,6 +56,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="server processes")] = 1,
     with_worker: Annotated[bool, typer.Option(help="also run the job worker in this process")] = False,
     upgrade: Annotated[bool, typer.Option(help="apply database migrations first")] = True,
+    access_log: Annotated[bool, typer.Option(help="log every request (off saves CPU under load)")] = True,
 ) -> None:
     """Serve the web UI, REST API and MCP endpoint."""
     import threading
@@ -87,6 +88,7 @@ def serve(
         port=port,
         workers=workers,
         log_level="info",
+        access_log=access_log,
         proxy_headers=True,
     )
 

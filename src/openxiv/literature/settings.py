@@ -33,11 +33,15 @@ class LiteratureSettings(BaseModel):
     """Owned by the literature domain (local index and external connectors)."""
 
     enabled: bool = True
-    index_dir: Path = Field(Path("var/literature-index"), description="on-disk BM25 (and dense) index")
+    index_dir: Path = Field(
+        default=Path("var/literature-index"), description="on-disk BM25 (and dense) index"
+    )
     # Records added since the last full build are scored from an in-memory segment; past this
     # many (or 10% of the main segment, whichever is larger) the main segment is rebuilt.
     delta_rebuild_threshold: int = 5000
-    dense: bool = Field(False, description="fuse MiniLM embeddings with BM25 (extra 'embeddings')")
+    # A search checks the database for new or changed records at most this often (per process).
+    index_refresh_interval_s: float = 1.0
+    dense: bool = Field(default=False, description="fuse MiniLM embeddings with BM25 (extra 'embeddings')")
     rrf_k: int = 60
     max_query_chars: int = 20_000
     max_query_terms: int = 64
@@ -54,5 +58,7 @@ class LiteratureSettings(BaseModel):
     semantic_scholar: ServiceSettings = Field(default_factory=_semantic_scholar)
     arxiv: ServiceSettings = Field(default_factory=_arxiv)
     openalex: ServiceSettings = Field(default_factory=_openalex)
-    # Store records that external services return in the local index (with their fetch time).
-    store_external: bool = True
+    # Grounding: how similar (tf-idf cosine of title + abstract, 0..1) a record must be to count as
+    # a likely missing citation, or as close prior work that may overlap with the submission.
+    missing_citation_min_similarity: float = 0.12
+    overlap_min_similarity: float = 0.3

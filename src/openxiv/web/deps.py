@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Annotated
 
 from fastapi import Depends, Path, Query, Request
+from fastapi.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
 
 from openxiv.accounts import service as accounts
@@ -55,14 +56,27 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-def current_principal(request: Request, runtime: RuntimeDep) -> Principal | None:
-    """Resolve the API key or the browser session, and apply the rate limit. Runs in a worker
-    thread (sync dependency), so database calls never block the event loop."""
+async def current_principal(request: Request, runtime: RuntimeDep) -> Principal | None:
+    """Resolve the API key or the browser session, and apply the rate limit.
+
+    Anonymous requests are answered without leaving the event loop; resolving a credential reads
+    the database, which happens in a worker thread so the loop never blocks.
+    """
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
         return cached
-    principal: Principal | None = None
     token = _bearer_token(request)
+    account_id = request.session.get(SESSION_ACCOUNT_KEY) if "session" in request.scope else None
+    principal: Principal | None = None
+    if token is not None or account_id:
+        principal = await run_in_threadpool(_resolve, request, runtime, token, account_id)
+    client = request.client.host if request.client else "unknown"
+    request.app.state.rate_limiter.check(principal.rate_key if principal else f"ip:{client}")
+    request.state.principal = principal
+    return principal
+
+
+def _resolve(request: Request, runtime: Runtime, token: str | None, account_id: object) -> Principal | None:
     if token is not None:
         with reading(runtime) as session:
             principal, touch = accounts.authenticate_key(session, token)
@@ -71,17 +85,14 @@ def current_principal(request: Request, runtime: RuntimeDep) -> Principal | None
                 with unit_of_work(runtime) as session:
                     accounts.record_key_use(session, principal.key_id)
             except DomainError:
-                pass
-    elif "session" in request.scope and request.session.get(SESSION_ACCOUNT_KEY):
-        with reading(runtime) as session:
-            try:
-                principal = accounts.session_principal(session, int(request.session[SESSION_ACCOUNT_KEY]))
-            except DomainError:
-                request.session.clear()
-    client = request.client.host if request.client else "unknown"
-    request.app.state.rate_limiter.check(principal.rate_key if principal else f"ip:{client}")
-    request.state.principal = principal
-    return principal
+                pass  # bookkeeping only: never fail a request over it
+        return principal
+    with reading(runtime) as session:
+        try:
+            return accounts.session_principal(session, int(str(account_id)))
+        except DomainError:
+            request.session.clear()
+            return None
 
 
 def require_principal(principal: Annotated[Principal | None, Depends(current_principal)]) -> Principal:

@@ -10,6 +10,7 @@ other's responses.
 from __future__ import annotations
 
 import hashlib
+import time
 from datetime import timedelta
 from typing import Any
 
@@ -26,6 +27,7 @@ from openxiv.web.problems import problem_response
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_KEY_LENGTH = 255
 RETENTION = timedelta(hours=24)
+PURGE_INTERVAL_S = 600
 _REPLAYED_HEADERS = ("content-type", "location", "retry-after")
 
 
@@ -40,6 +42,7 @@ class IdempotencyMiddleware:
         self.app = app
         self.runtime = runtime
         self.path_prefix = path_prefix
+        self._last_purge = float("-inf")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if (
@@ -138,9 +141,7 @@ class IdempotencyMiddleware:
         self, caller: str, key: str, method: str, path: str, digest: str
     ) -> IdempotencyRecord | str | None:
         with transaction(self.runtime.write_sessions) as session:
-            session.execute(
-                delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - RETENTION)
-            )
+            self._purge_expired(session)
             record = session.scalar(
                 select(IdempotencyRecord).where(
                     IdempotencyRecord.principal == caller, IdempotencyRecord.key == key
@@ -158,6 +159,15 @@ class IdempotencyMiddleware:
             except IntegrityError:
                 return "in_progress"
         return None
+
+    def _purge_expired(self, session: Any) -> None:
+        """Drop expired records at most once per PURGE_INTERVAL_S per process (created_at is
+        indexed), so the purge is not on the path of every keyed write."""
+        now = time.monotonic()
+        if now - self._last_purge < PURGE_INTERVAL_S:
+            return
+        self._last_purge = now
+        session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.created_at < utcnow() - RETENTION))
 
     def _finish(
         self, caller: str, key: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes

@@ -53,6 +53,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_idempotency_records")),
         sa.UniqueConstraint("principal", "key", name=op.f("uq_idempotency_records_principal")),
     )
+    with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_idempotency_records_created_at"), ["created_at"], unique=False)
+
     op.create_table(
         "identifier_sequences",
         sa.Column("month", sa.String(length=4), nullable=False),
@@ -186,10 +189,12 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("literature_records", schema=None) as batch_op:
         batch_op.create_index(
+            "ix_literature_records_changes", ["updated_at", "created_at", "id"], unique=False
+        )
+        batch_op.create_index(
             batch_op.f("ix_literature_records_submission_id"), ["submission_id"], unique=False
         )
         batch_op.create_index(batch_op.f("ix_literature_records_title_key"), ["title_key"], unique=False)
-        batch_op.create_index("ix_literature_records_updated_at_id", ["updated_at", "id"], unique=False)
 
     op.create_table(
         "stage_runs",
@@ -656,9 +661,9 @@ def downgrade() -> None:
 
     op.drop_table("stage_runs")
     with op.batch_alter_table("literature_records", schema=None) as batch_op:
-        batch_op.drop_index("ix_literature_records_updated_at_id")
         batch_op.drop_index(batch_op.f("ix_literature_records_title_key"))
         batch_op.drop_index(batch_op.f("ix_literature_records_submission_id"))
+        batch_op.drop_index("ix_literature_records_changes")
 
     op.drop_table("literature_records")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
@@ -680,6 +685,9 @@ def downgrade() -> None:
     op.drop_table("agents")
     op.drop_table("literature_imports")
     op.drop_table("identifier_sequences")
+    with op.batch_alter_table("idempotency_records", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_idempotency_records_created_at"))
+
     op.drop_table("idempotency_records")
     op.drop_table("accounts")
     # ### end Alembic commands ###
