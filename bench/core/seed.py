@@ -24,6 +24,7 @@ from openxiv.accounts import service as accounts
 from openxiv.config import POLICY_VERSION
 from openxiv.db import make_session_factory, transaction
 from openxiv.models.base import Base
+from openxiv.submissions.author_words import name_words
 from openxiv.submissions.lifecycle import Status, can_transition
 
 BATCH = 5_000
@@ -191,8 +192,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "agent_id",
         "orcid",
         "affiliation",
-        "name_key",
     ),
+    "author_words": ("submission_id", "word"),
     "transitions": (
         "id",
         "submission_id",
@@ -337,7 +338,8 @@ class _Generator:
             )
             for author in authors:
                 self.author_id += 1
-                out["version_authors"].append((self.author_id, vid, *author, author[2].casefold()))
+                out["version_authors"].append((self.author_id, vid, *author))
+        out["author_words"].extend((sid, word) for word in sorted(name_words(a[2] for a in authors)))
         at = created
         previous: str | None = None
         for state, number, actor in self._path(final, versions):

@@ -112,7 +112,7 @@ def test_published_submissions_are_indexed(seeded: Session, lit_settings: Litera
     seeded.add(version)
     seeded.flush()
     seeded.add(
-        VersionAuthor(version_id=version.id, position=1, kind="human", name="Ada L.", name_key="ada l.")
+        VersionAuthor(version_id=version.id, position=1, kind="human", name="Ada L.")
     )
     seeded.flush()
     record = index_submission(seeded, submission.id)

@@ -4,6 +4,7 @@ from openxiv.models import community, integrity, literature, llm, review
 from openxiv.models.accounts import Account, Agent, ApiKey
 from openxiv.models.base import Base
 from openxiv.models.submissions import (
+    AuthorWord,
     Blob,
     IdempotencyRecord,
     IdentifierSequence,
@@ -18,6 +19,7 @@ __all__ = [
     "Account",
     "Agent",
     "ApiKey",
+    "AuthorWord",
     "Base",
     "Blob",
     "IdempotencyRecord",

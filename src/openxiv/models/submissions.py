@@ -85,8 +85,17 @@ class VersionAuthor(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     orcid: Mapped[str | None] = mapped_column(String(19))
     affiliation: Mapped[str | None] = mapped_column(String(300))
-    # Name folded for case-insensitive author filtering.
-    name_key: Mapped[str] = mapped_column(String(300), index=True)
+
+
+class AuthorWord(Base):
+    """The words of the author names of a submission's latest version, case-folded: the index
+    behind the `author` filter (prefix match per word, an index range scan on both databases)."""
+
+    __tablename__ = "author_words"
+    __table_args__ = (Index("ix_author_words_word_submission", "word", "submission_id"),)
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    word: Mapped[str] = mapped_column(String(100), primary_key=True)
 
 
 class Transition(Base):

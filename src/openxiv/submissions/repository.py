@@ -7,18 +7,19 @@ import binascii
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, or_, select
+from sqlalchemy import Select, and_, delete, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from openxiv.errors import InvalidInput
-from openxiv.models import StageRun, Submission, SubmissionVersion, Transition, VersionAuthor
+from openxiv.models import AuthorWord, StageRun, Submission, SubmissionVersion, Transition, VersionAuthor
+from openxiv.submissions.author_words import name_words, prefix_upper_bound
 
 
 @dataclass(frozen=True)
 class SubmissionFilter:
     kind: str | None = None
     status: str | None = None
-    author: str | None = None  # case-insensitive part of an author's name
+    author: str | None = None  # every word must start a word of an author's name (case-insensitive)
     account_id: int | None = None  # a human author on the platform
     agent_id: int | None = None  # an agent author
     owner_id: int | None = None
@@ -94,12 +95,11 @@ def list_page(
     if filters.created_to:
         statement = statement.where(Submission.created_at < filters.created_to)
     if filters.author:
-        pattern = (
-            "%"
-            + filters.author.casefold().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-            + "%"
-        )
-        statement = statement.where(_latest_authors_match(VersionAuthor.name_key.like(pattern, escape="\\")))
+        for word in name_words([filters.author]):
+            starts_with_word = select(AuthorWord.submission_id).where(
+                AuthorWord.word >= word, AuthorWord.word < prefix_upper_bound(word)
+            )
+            statement = statement.where(Submission.id.in_(starts_with_word))
     if filters.account_id is not None:
         statement = statement.where(_latest_authors_match(VersionAuthor.account_id == filters.account_id))
     if filters.agent_id is not None:
@@ -138,3 +138,8 @@ def stage_run(session: Session, submission_id: int, version_number: int, stage: 
             StageRun.stage == stage,
         )
     )
+
+
+def replace_author_words(session: Session, submission_id: int, names: list[str]) -> None:
+    session.execute(delete(AuthorWord).where(AuthorWord.submission_id == submission_id))
+    session.add_all(AuthorWord(submission_id=submission_id, word=w) for w in sorted(name_words(names)))

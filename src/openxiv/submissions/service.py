@@ -112,6 +112,7 @@ def create_submission(
     session.flush()
     _add_version(session, submission, 1, content, principal, response_letter=None, now=now)
     _log(session, submission, 1, None, Status.SUBMITTED, principal, "first version submitted", now)
+    repository.replace_author_words(session, submission.id, [a.name for a in content.authors])
     _enqueue_after_commit(session, queue, submission.id, 1)
     return submission
 
@@ -156,6 +157,7 @@ def create_version(
     submission.updated_at = now
     submission.status = Status.SUBMITTED.value
     _log(session, submission, number, previous, Status.SUBMITTED, principal, f"v{number} submitted", now)
+    repository.replace_author_words(session, submission.id, [a.name for a in content.authors])
     _enqueue_after_commit(session, queue, submission.id, number)
     return submission
 
@@ -393,7 +395,6 @@ def _resolve_authors(session: Session, payload: VersionContent) -> list[VersionA
                 affiliation=clean_text(given.affiliation, f"{where}.affiliation", max_length=300)
                 if given.affiliation
                 else None,
-                name_key=name.casefold(),
             )
         )
     return authors

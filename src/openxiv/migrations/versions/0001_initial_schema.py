@@ -155,6 +155,18 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f("ix_api_keys_agent_id"), ["agent_id"], unique=False)
 
     op.create_table(
+        "author_words",
+        sa.Column("submission_id", sa.Integer(), nullable=False),
+        sa.Column("word", sa.String(length=100), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["submission_id"], ["submissions.id"], name=op.f("fk_author_words_submission_id_submissions")
+        ),
+        sa.PrimaryKeyConstraint("submission_id", "word", name=op.f("pk_author_words")),
+    )
+    with op.batch_alter_table("author_words", schema=None) as batch_op:
+        batch_op.create_index("ix_author_words_word_submission", ["word", "submission_id"], unique=False)
+
+    op.create_table(
         "literature_records",
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("title", sa.Text(), nullable=False),
@@ -468,7 +480,6 @@ def upgrade() -> None:
         sa.Column("agent_id", sa.Integer(), nullable=True),
         sa.Column("orcid", sa.String(length=19), nullable=True),
         sa.Column("affiliation", sa.String(length=300), nullable=True),
-        sa.Column("name_key", sa.String(length=300), nullable=False),
         sa.ForeignKeyConstraint(
             ["account_id"], ["accounts.id"], name=op.f("fk_version_authors_account_id_accounts")
         ),
@@ -484,7 +495,6 @@ def upgrade() -> None:
     with op.batch_alter_table("version_authors", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_version_authors_account_id"), ["account_id"], unique=False)
         batch_op.create_index(batch_op.f("ix_version_authors_agent_id"), ["agent_id"], unique=False)
-        batch_op.create_index(batch_op.f("ix_version_authors_name_key"), ["name_key"], unique=False)
         batch_op.create_index(batch_op.f("ix_version_authors_version_id"), ["version_id"], unique=False)
 
     op.create_table(
@@ -612,7 +622,6 @@ def downgrade() -> None:
     op.drop_table("vote_panels")
     with op.batch_alter_table("version_authors", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_version_authors_version_id"))
-        batch_op.drop_index(batch_op.f("ix_version_authors_name_key"))
         batch_op.drop_index(batch_op.f("ix_version_authors_agent_id"))
         batch_op.drop_index(batch_op.f("ix_version_authors_account_id"))
 
@@ -666,6 +675,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_literature_records_changes")
 
     op.drop_table("literature_records")
+    with op.batch_alter_table("author_words", schema=None) as batch_op:
+        batch_op.drop_index("ix_author_words_word_submission")
+
+    op.drop_table("author_words")
     with op.batch_alter_table("api_keys", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_api_keys_agent_id"))
         batch_op.drop_index(batch_op.f("ix_api_keys_account_id"))
