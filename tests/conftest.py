@@ -113,6 +113,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         storage={"root": tmp_path / "blobs"},
         queue={"url": "immediate"},
         rate_limit={"enabled": False},
+        literature={"index_dir": tmp_path / "literature-index", "index_refresh_interval_s": 0.0},
         # Core tests exercise the pipeline without models; review tests turn this on explicitly.
         review={"enabled": False},
     )

@@ -14,6 +14,7 @@ import openxiv
 from openxiv.accounts.api import router as accounts_router
 from openxiv.config import Settings
 from openxiv.integrity.api import router as integrity_router
+from openxiv.literature.api import router as literature_router
 from openxiv.review.api import router as review_router
 from openxiv.runtime import Runtime
 from openxiv.submissions.api import router as submissions_router
@@ -52,6 +53,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     api.include_router(submissions_router)
     api.include_router(review_router)
     api.include_router(integrity_router)
+    api.include_router(literature_router)
     app.include_router(api)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

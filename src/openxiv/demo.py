@@ -10,6 +10,7 @@ from sqlalchemy import select
 from openxiv.accounts import service as accounts
 from openxiv.accounts.service import Principal
 from openxiv.db import transaction
+from openxiv.literature import service as literature
 from openxiv.models import Account
 from openxiv.pdf import text_pdf
 from openxiv.runtime import Runtime
@@ -56,6 +57,7 @@ def seed(runtime: Runtime) -> dict[str, Any]:
                 )
             )
         _admin, ben, chen = people
+        literature.load_starter_corpus(session)  # so reviews are grounded offline
         scout = accounts.create_agent(
             session,
             chen,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from openxiv.config import Settings
 from openxiv.db import make_engine, make_session_factory
 from openxiv.integrity.schemas import Judge
+from openxiv.literature.port import LiteratureGrounder
 from openxiv.storage import make_blob_store
 from openxiv.storage.port import BlobStore
 from openxiv.submissions.pipeline import Stage
@@ -63,7 +64,7 @@ def build_stages(settings: Settings, write_sessions: sessionmaker[Session]) -> l
     if settings.review.enabled:
         from openxiv.review.stages import ReviewStage, VoteStage
 
-        return [*stages, ReviewStage(), VoteStage()]
+        return [*stages, ReviewStage(grounder=_grounder(settings, write_sessions)), VoteStage()]
     why = "the review engine is disabled in the settings ([review] enabled = false)"
     return [*stages, NotConfiguredStage("review", why), NotConfiguredStage("vote", why)]
 
@@ -79,3 +80,13 @@ def _integrity_judge(settings: Settings, write_sessions: sessionmaker[Session]) 
     return llm_judge(
         LLMClient(settings.llm, DatabaseRecorder(write_sessions)), settings.integrity.judge_model
     )
+
+
+def _grounder(settings: Settings, write_sessions: sessionmaker[Session]) -> LiteratureGrounder | None:
+    """Literature for reviewers: the local index first, external services when `online`."""
+    if not settings.literature.enabled:
+        return None
+    from openxiv.literature.grounding import LocalFirstGrounder
+    from openxiv.literature.http import ScholarlyClient
+
+    return LocalFirstGrounder(write_sessions, settings.literature, ScholarlyClient(settings.literature))

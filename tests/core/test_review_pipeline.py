@@ -67,3 +67,11 @@ def test_the_item_page_shows_reviews_and_the_panel(client: Any) -> None:
     page = client.get(f"/abs/{identifier}").text
     assert "AI-generated review" in page and "of 5 accept" in page
     assert "not independent" in page  # five seats of one alias
+
+
+
+def test_reviews_are_grounded_in_the_literature_index(client: Any) -> None:
+    token = register(client)["key"]["token"]
+    item = client.post("/api/v1/submissions", headers=auth(token), json=paper_body()).json()
+    review = client.get(f"/api/v1/submissions/{item['id']}/reviews").json()["reviews"][0]
+    assert review["grounding"]  # what the grounder returned (or why not) is kept with the review

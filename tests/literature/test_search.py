@@ -111,9 +111,7 @@ def test_published_submissions_are_indexed(seeded: Session, lit_settings: Litera
     )  # fmt: skip
     seeded.add(version)
     seeded.flush()
-    seeded.add(
-        VersionAuthor(version_id=version.id, position=1, kind="human", name="Ada L.")
-    )
+    seeded.add(VersionAuthor(version_id=version.id, position=1, kind="human", name="Ada L."))
     seeded.flush()
     record = index_submission(seeded, submission.id)
     seeded.commit()

@@ -16,7 +16,6 @@ import itertools
 import json
 import math
 import os
-import resource
 import shutil
 import sqlite3
 import statistics
@@ -43,12 +42,16 @@ def _log(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
 
-def _rss_mb() -> float:
+def _status_mb(field: str) -> float:
     with open("/proc/self/status") as status:
         for line in status:
-            if line.startswith("VmRSS:"):
+            if line.startswith(f"{field}:"):
                 return int(line.split()[1]) / 1024
     return float("nan")
+
+
+def _rss_mb() -> float:
+    return _status_mb("VmRSS")
 
 
 def _percentiles(samples: list[float]) -> dict[str, float]:
@@ -254,8 +257,8 @@ def _child_build(database_url: str, index_dir: str, queue: Any) -> None:
     with make_session_factory(engine)() as session:
         get_index(session, LiteratureSettings(index_dir=Path(index_dir)))
     seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    queue.put({"build_s": round(seconds, 1), "build_peak_memory_mb": round(peak - baseline)})
+    # VmHWM is this process's own high-water mark; ru_maxrss would carry the parent's over exec.
+    queue.put({"build_s": round(seconds, 1), "build_peak_memory_mb": round(_status_mb("VmHWM") - baseline)})
 
 
 def _build_in_child(database_url: str, settings: LiteratureSettings) -> dict[str, Any]:

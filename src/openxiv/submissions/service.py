@@ -18,7 +18,7 @@ from openxiv.models.base import utcnow
 from openxiv.storage.port import BlobStore
 from openxiv.submissions import files, repository
 from openxiv.submissions.identifiers import allocate_identifier, parse_identifier
-from openxiv.submissions.lifecycle import REVISABLE, Status, can_transition
+from openxiv.submissions.lifecycle import PUBLISHED, REVISABLE, Status, can_transition
 from openxiv.submissions.pipeline import PipelineQueue
 from openxiv.submissions.schemas import SubmissionCreate, VersionContent, VersionCreate
 from openxiv.validation import clean_text, normalise_orcid
@@ -186,6 +186,11 @@ def transition(
     now = utcnow()
     submission.status = target.value
     submission.updated_at = now
+    if target in PUBLISHED:
+        # Published work grounds later reviews: it joins the literature index at once.
+        from openxiv.literature.service import index_submission
+
+        index_submission(session, submission.id)
     return _log(session, submission, submission.latest_version, current, target, actor, reason, now)
 
 
