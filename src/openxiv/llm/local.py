@@ -8,6 +8,7 @@ its token budget instead of looping. One model instance per process, one generat
 from __future__ import annotations
 
 import asyncio
+import atexit
 import copy
 import importlib.util
 import threading
@@ -57,7 +58,18 @@ def load_model(path: Path, context_tokens: int, threads: int | None) -> tuple[An
                 model_path=str(path), n_ctx=context_tokens, n_threads=threads, seed=0, verbose=False
             )
             _MODELS[key] = (model, threading.Lock())
+            if len(_MODELS) == 1:
+                atexit.register(_close_models)
         return _MODELS[key]
+
+
+def _close_models() -> None:
+    """Free the models before interpreter shutdown tears down llama_cpp's module globals (its own
+    finaliser then fails with a noisy TypeError)."""
+    with _MODELS_LOCK:
+        for model, _ in _MODELS.values():
+            model.close()
+        _MODELS.clear()
 
 
 def tighten_schema(schema: dict[str, Any], max_items: int, max_chars: int) -> dict[str, Any]:
