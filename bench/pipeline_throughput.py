@@ -27,7 +27,9 @@ from openxiv.submissions.schemas import SubmissionCreate
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--submissions", type=int, default=20)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--delay", type=float, default=0.3, help="seconds the fake model takes per call")
@@ -35,44 +37,78 @@ def main() -> None:
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="openxiv-pipeline-bench-"))
     with FakeLLMServer(delay_s=args.delay) as server:
-        fake = {"provider": "openai-compatible", "model": "fake-model", "base_url": f"{server.url}/v1",
-                "max_concurrency": 64}
+        fake = {
+            "provider": "openai-compatible",
+            "model": "fake-model",
+            "base_url": f"{server.url}/v1",
+            "max_concurrency": 64,
+        }
         settings = Settings(
             database_url=args.database_url or f"sqlite:///{workdir / 'bench.db'}",
             storage={"root": workdir / "blobs"},
             queue={"url": "immediate"},
             llm={"models": {"fake": fake}},
-            review={"single_model": "fake", "area_chair_model": "fake", "reviewer_models": ["fake"],
-                    "pairwise_model": "fake", "panel": ["fake"] * 5, "reviewers": 3},
+            review={
+                "single_model": "fake",
+                "area_chair_model": "fake",
+                "reviewer_models": ["fake"],
+                "pairwise_model": "fake",
+                "panel": ["fake"] * 5,
+                "reviewers": 3,
+            },
             db_pool_size=args.threads + 4,
         )
         upgrade(settings.database_url)
         runtime = Runtime(settings)
         runtime.__dict__["queue"] = None  # the benchmark drives the pipeline itself
         with transaction(runtime.write_sessions) as session:
-            owner = accounts.register_account(session, email=f"bench-{workdir.name}@example.org",
-                                              password="benchmark password", display_name="Bench",
-                                              accept_policy=True, policy_version=settings.policy_version)
+            owner = accounts.register_account(
+                session,
+                email=f"bench-{workdir.name}@example.org",
+                password="benchmark password",
+                display_name="Bench",
+                accept_policy=True,
+                policy_version=settings.policy_version,
+            )
             principal = accounts.session_principal(session, owner.id)
 
         def process(index: int) -> Any:
             with transaction(runtime.write_sessions) as session:
                 item = submissions.create_submission(
-                    session, runtime.blobs, settings.uploads, None, principal,
-                    SubmissionCreate(kind="paper", title=f"Sparse mixture routing, run {index}",
-                                     authors=[{"name": "Bench"}], ai_involvement="benchmark",
-                                     ip_attribution={"model_developer": "none", "initiating_human": "Bench"},
-                                     source={"format": "markdown", "text": f"{SAMPLE_PAPER}\n\nRun {index}."}),
+                    session,
+                    runtime.blobs,
+                    settings.uploads,
+                    None,
+                    principal,
+                    SubmissionCreate(
+                        kind="paper",
+                        title=f"Sparse mixture routing, run {index}",
+                        authors=[{"name": "Bench"}],
+                        ai_involvement="benchmark",
+                        ip_attribution={"model_developer": "none", "initiating_human": "Bench"},
+                        source={"format": "markdown", "text": f"{SAMPLE_PAPER}\n\nRun {index}."},
+                    ),
                 )
                 submission_id = item.id
-            log = run_pipeline(runtime.write_sessions, runtime.read_sessions, settings, runtime.blobs,
-                               runtime.stages, submission_id, 1)
+            log = run_pipeline(
+                runtime.write_sessions,
+                runtime.read_sessions,
+                settings,
+                runtime.blobs,
+                runtime.stages,
+                submission_id,
+                1,
+            )
             assert [state for _, state in log] == ["completed"] * 3, log
             return log
 
         report = pipeline_throughput(process, submissions=args.submissions, threads=args.threads)
-        report.update(delay_s=args.delay, backend=runtime.engine.dialect.name, model_calls=len(server.requests),
-                      max_in_flight=server.max_in_flight)
+        report.update(
+            delay_s=args.delay,
+            backend=runtime.engine.dialect.name,
+            model_calls=len(server.requests),
+            max_in_flight=server.max_in_flight,
+        )
         runtime.close()
     print(json.dumps(report, indent=2))
 

@@ -178,9 +178,9 @@ def user_create(
     name: Annotated[str, typer.Option(help="display name")],
     password: Annotated[str, typer.Option(prompt=True, hide_input=True, confirmation_prompt=True)],
     orcid: str | None = None,
-    role: Annotated[list[str], typer.Option(help="author, reviewer, moderator, admin (repeatable)")] = [
-        "author"
-    ],  # noqa: B006
+    role: Annotated[
+        list[str] | None, typer.Option(help="author, reviewer, moderator, admin (repeatable; default author)")
+    ] = None,
     key: Annotated[bool, typer.Option(help="also issue an API key with read+submit and print it")] = False,
 ) -> None:
     """Create a human account (the operator accepts the use policy on the user's behalf)."""
@@ -195,7 +195,7 @@ def user_create(
             password=password,
             display_name=name,
             orcid=orcid,
-            roles=role,
+            roles=role or ["author"],
             accept_policy=True,
             policy_version=settings.policy_version,
         )
@@ -245,10 +245,10 @@ def agent_create(
 @key_app.command("issue")
 def key_issue(
     owner_email: str,
-    scope: Annotated[list[str], typer.Option(help="read, submit, review, moderate, admin (repeatable)")] = [
-        "read",
-        "submit",
-    ],  # noqa: B006
+    scope: Annotated[
+        list[str] | None,
+        typer.Option(help="read, submit, review, moderate, admin (repeatable; default read, submit)"),
+    ] = None,
     agent_id: int | None = None,
     name: str = "",
 ) -> None:
@@ -263,7 +263,9 @@ def key_issue(
         if owner is None:
             raise DomainError(f"no account with email {owner_email}")
         agent = service.get_owned_agent(session, owner.id, agent_id) if agent_id else None
-        return service.issue_key(session, owner, scopes=scope, name=name, agent=agent).token
+        return service.issue_key(
+            session, owner, scopes=scope or ["read", "submit"], name=name, agent=agent
+        ).token
 
     console.print(f"API key (shown once): {_admin(action)}", markup=False)
 
@@ -312,8 +314,9 @@ def _call(action: Any) -> Any:
 @app.command()
 def submit(
     files: Annotated[
-        list[Path], typer.Argument(help="PDF and/or Markdown/LaTeX source; or none with --metadata only")
-    ] = [],  # noqa: B006
+        list[Path] | None,
+        typer.Argument(help="PDF and/or Markdown/LaTeX source; or none with --metadata only"),
+    ] = None,
     metadata: Annotated[
         Path | None, typer.Option(help="JSON file with the submission fields (title, authors, ...)")
     ] = None,
@@ -337,6 +340,7 @@ def submit(
             fail(f"cannot read metadata {metadata}: {error}")
         if not isinstance(body, dict):
             fail(f"{metadata} must hold a JSON object")
+    files = files or []
     for path in files:
         if not path.is_file():
             fail(f"{path} is not a file")

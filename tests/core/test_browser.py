@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from tests.conftest import REQUIRE_SERVICES
-from tests.core.test_cli import live_server, server_env  # noqa: F401 - fixtures
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -42,7 +41,7 @@ def browser() -> Iterator[Any]:
 
 def test_register_sign_in_and_browse(
     browser: Any, live_server: str, server_env: dict[str, str], tmp_path: Path
-) -> None:  # noqa: F811
+) -> None:
     from typer.testing import CliRunner
 
     from openxiv.cli import app

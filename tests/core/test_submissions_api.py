@@ -331,8 +331,11 @@ def test_account_registration_rules(client: Any) -> None:
 
 def test_author_filter_matches_word_prefixes_of_the_latest_version(client: Any) -> None:
     token = register(client)["key"]["token"]
-    item = client.post("/api/v1/submissions", headers=auth(token),
-                       json=paper_body(authors=[{"name": "Chén Lǐ-Wang"}, {"name": "Ada Lovelace"}])).json()
+    item = client.post(
+        "/api/v1/submissions",
+        headers=auth(token),
+        json=paper_body(authors=[{"name": "Chén Lǐ-Wang"}, {"name": "Ada Lovelace"}]),
+    ).json()
 
     def found(query: str) -> bool:
         items = client.get("/api/v1/submissions", params={"author": query}).json()["items"]
@@ -340,6 +343,9 @@ def test_author_filter_matches_word_prefixes_of_the_latest_version(client: Any) 
 
     assert found("chen") and found("LI wang") and found("love") and found("ada lov")
     assert not found("ovelace") and not found("ada smith")
-    client.post(f"/api/v1/submissions/{item['id']}/versions", headers=auth(token),
-                json=version_body(authors=[{"name": "Grace Hopper"}]))
+    client.post(
+        f"/api/v1/submissions/{item['id']}/versions",
+        headers=auth(token),
+        json=version_body(authors=[{"name": "Grace Hopper"}]),
+    )
     assert found("hopper") and not found("lovelace")

@@ -23,6 +23,7 @@ def rankdata(values: NDArray[np.float64], axis: int = -1) -> NDArray[np.float64]
 
     return np.asarray(scipy_rankdata(values, axis=axis), dtype=float)
 
+
 FloatArray = NDArray[np.float64]
 
 DECISION_METRICS = (

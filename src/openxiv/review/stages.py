@@ -31,6 +31,7 @@ from openxiv.submissions.pipeline import StageContext, StageOutcome
 
 LLMFactory = Callable[[Settings, CallRecorder], LLMClient]
 
+
 def default_llm_factory(settings: Settings, recorder: CallRecorder) -> LLMClient:
     return LLMClient(settings.llm, recorder)
 
