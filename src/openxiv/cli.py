@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -13,6 +13,10 @@ from rich.table import Table
 
 from openxiv.config import Settings, load_settings
 from openxiv.errors import DomainError
+
+if TYPE_CHECKING:
+    from openxiv.client import OpenXivClient
+    from openxiv.runtime import Runtime
 
 app = typer.Typer(
     help="OpenXiv: preprint server with AI peer review.", no_args_is_help=True, add_completion=False
@@ -134,7 +138,7 @@ def db_downgrade(revision: str) -> None:
 # ---------------------------------------------------------------------------- demo & admin
 
 
-def _runtime():  # type: ignore[no-untyped-def]
+def _runtime() -> Runtime:
     from openxiv.runtime import Runtime
 
     settings = _settings()
@@ -292,7 +296,7 @@ ServerOption = Annotated[str, typer.Option(envvar="OPENXIV_SERVER", help="server
 KeyOption = Annotated[str | None, typer.Option(envvar="OPENXIV_API_KEY", help="API key")]
 
 
-def _client(server: str, api_key: str | None):  # type: ignore[no-untyped-def]
+def _client(server: str, api_key: str | None) -> OpenXivClient:
     from openxiv.client import OpenXivClient
 
     return OpenXivClient(server, api_key)

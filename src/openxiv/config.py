@@ -24,7 +24,7 @@ POLICY_VERSION = "2026-11"
 
 
 class StorageSettings(BaseModel):
-    backend: str = Field("local", description="'local' (directory) or 's3'")
+    backend: str = Field(default="local", description="'local' (directory) or 's3'")
     root: Path = Path("var/blobs")
     s3_bucket: str = ""
     s3_endpoint_url: str = ""
@@ -53,7 +53,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPENXIV_", env_nested_delimiter="__", extra="ignore")
 
     database_url: str = "sqlite:///var/openxiv.db"
-    secret_key: str = Field("dev-insecure-change-me", description="signs session cookies and CSRF tokens")
+    secret_key: str = Field(
+        default="dev-insecure-change-me", description="signs session cookies and CSRF tokens"
+    )
     base_url: str = "http://127.0.0.1:8000"
     instance_name: str = "OpenXiv"
     policy_version: str = POLICY_VERSION

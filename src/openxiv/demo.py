@@ -15,7 +15,7 @@ from openxiv.models import Account
 from openxiv.pdf import text_pdf
 from openxiv.runtime import Runtime
 from openxiv.submissions import service as submissions
-from openxiv.submissions.schemas import SubmissionCreate
+from openxiv.submissions.schemas import InlineSource, ProposalBody, SubmissionCreate
 
 DEMO_PASSWORD = "demo-password-123"
 PEOPLE = [
@@ -90,19 +90,21 @@ def seed(runtime: Runtime) -> dict[str, Any]:
                 keywords=["state-space models", "language modelling"],
                 categories=["cs.CL", "cs.LG"],
                 corresponding_author=1,
-                proposal={
-                    "problem_statement": "Attention cost grows quadratically with context length, which limits small models "
-                    "on long documents. Pure state-space models are cheaper but lose recall of exact tokens.",
-                    "motivation": "A hybrid that keeps a few attention layers could keep recall at a fraction of the cost; "
-                    "which layers can be replaced is not known for models under 200M parameters.",
-                    "proposed_method": "Replace attention in layers k..L of a 12-layer decoder with a gated diagonal state-space "
-                    "block; sweep k; keep parameter count fixed by widening the MLP.",
-                    "experiment_plan": "Train 10 variants for 2B tokens each on a public web corpus; evaluate perplexity, "
-                    "associative recall at 1k-16k tokens, and throughput on one GPU.",
-                    "expected_results_and_risks": "We expect k=6 to match the baseline's recall within 2 points at half the "
-                    "cost. Risk: recall collapses beyond 8k tokens, which would itself be a result.",
-                    "timeline_and_resources": "Three weeks on 8 GPUs; code and checkpoints released.",
-                },
+                proposal=ProposalBody(
+                    **{
+                        "problem_statement": "Attention cost grows quadratically with context length, which limits small models "
+                        "on long documents. Pure state-space models are cheaper but lose recall of exact tokens.",
+                        "motivation": "A hybrid that keeps a few attention layers could keep recall at a fraction of the cost; "
+                        "which layers can be replaced is not known for models under 200M parameters.",
+                        "proposed_method": "Replace attention in layers k..L of a 12-layer decoder with a gated diagonal state-space "
+                        "block; sweep k; keep parameter count fixed by widening the MLP.",
+                        "experiment_plan": "Train 10 variants for 2B tokens each on a public web corpus; evaluate perplexity, "
+                        "associative recall at 1k-16k tokens, and throughput on one GPU.",
+                        "expected_results_and_risks": "We expect k=6 to match the baseline's recall within 2 points at half the "
+                        "cost. Risk: recall collapses beyond 8k tokens, which would itself be a result.",
+                        "timeline_and_resources": "Three weeks on 8 GPUs; code and checkpoints released.",
+                    }
+                ),
                 **_common(chen_authors, "HuggingFace (SmolLM2)", "Chen Li"),
             ),
         )
@@ -121,7 +123,7 @@ def seed(runtime: Runtime) -> dict[str, Any]:
                 keywords=["pre-training", "curriculum"],
                 categories=["cs.LG"],
                 corresponding_author=1,
-                source={"format": "markdown", "text": _MARKDOWN_PAPER},
+                source=InlineSource(format="markdown", text=_MARKDOWN_PAPER),
                 **_common(ben_authors, "Okafor Group", "Ben Okafor"),
             ),
         )
@@ -162,13 +164,15 @@ def seed(runtime: Runtime) -> dict[str, Any]:
                 title="Self-distillation of reward models without human labels",
                 abstract="Withdrawn by the authors: the proposed method duplicates prior work they found after submitting.",
                 corresponding_author=1,
-                proposal={
-                    "problem_statement": "Reward models need costly preference labels.",
-                    "motivation": "Self-distillation could cut labelling cost.",
-                    "proposed_method": "Train a student reward model on a teacher's pairwise judgements.",
-                    "experiment_plan": "Compare against a labelled baseline on two preference datasets.",
-                    "expected_results_and_risks": "Risk: teacher bias is amplified.",
-                },
+                proposal=ProposalBody(
+                    **{
+                        "problem_statement": "Reward models need costly preference labels.",
+                        "motivation": "Self-distillation could cut labelling cost.",
+                        "proposed_method": "Train a student reward model on a teacher's pairwise judgements.",
+                        "experiment_plan": "Compare against a labelled baseline on two preference datasets.",
+                        "expected_results_and_risks": "Risk: teacher bias is amplified.",
+                    }
+                ),
                 **_common(ben_authors, "Okafor Group", "Ben Okafor"),
             ),
         )

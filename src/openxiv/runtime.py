@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
@@ -16,6 +17,9 @@ from openxiv.storage import make_blob_store
 from openxiv.storage.port import BlobStore
 from openxiv.submissions.pipeline import Stage
 from openxiv.submissions.stages import NotConfiguredStage, ScreeningStage
+
+if TYPE_CHECKING:
+    from openxiv.worker import HueyPipelineQueue
 
 
 @dataclass
@@ -39,7 +43,7 @@ class Runtime:
         return make_blob_store(self.settings.storage)
 
     @cached_property
-    def queue(self):  # type: ignore[no-untyped-def]  # HueyPipelineQueue; imported lazily
+    def queue(self) -> HueyPipelineQueue:
         from openxiv.worker import HueyPipelineQueue, make_huey
 
         return HueyPipelineQueue(make_huey(self.settings.queue), self)

@@ -54,7 +54,7 @@ class HueyPipelineQueue:
         if not main_thread:
             # Signal handlers can only be installed from the main thread; the host process
             # (the web server) handles shutdown signals itself.
-            consumer._set_signal_handlers = lambda: None  # type: ignore[method-assign]
+            consumer._set_signal_handlers = lambda: None
         return consumer
 
     def run_consumer(self, workers: int, *, main_thread: bool = True) -> None:

@@ -36,7 +36,9 @@ def decision_plots(section: dict[str, Any], folder: Path) -> list[str]:
         return []
     written = []
 
-    labels, values, errors = [], [], [[], []]
+    labels: list[str] = []
+    values: list[float] = []
+    errors: list[list[float]] = [[], []]
     human = section.get("human_baseline", {})
     rows = []
     if human.get("available"):

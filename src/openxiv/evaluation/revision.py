@@ -8,6 +8,7 @@ every new version to the voting panel. Every step is logged, so a rerun redoes o
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from functools import partial
 from typing import Any, Literal
 
 import numpy as np
@@ -67,27 +68,21 @@ def run_revision_study(
         old = paper.model_input()
         try:
             outcome: dict[str, Any] = {"paper_id": pid, "variants": {}, "cost": Cost()}
-            vote_old = steps.run(f"{pid}:vote:old", lambda old=old: _vote(engine, old))
+            vote_old = steps.run(f"{pid}:vote:old", partial(_vote, engine, old))
             outcome["vote_old"] = vote_old
             outcome["cost"] = outcome["cost"].plus(Cost.from_dict(vote_old.get("cost")))
             for mode in modes:
-                review = steps.run(
-                    f"{pid}:review:{mode}", lambda mode=mode, old=old: _review(engine, old, mode)
-                )
+                review = steps.run(f"{pid}:review:{mode}", partial(_review, engine, old, mode))
                 outcome["cost"] = outcome["cost"].plus(Cost.from_dict(review.get("cost")))
                 for with_response in (False, True):
                     name = variant_name(mode, with_response)
                     revised = steps.run(
                         f"{pid}:revise:{name}",
-                        lambda review=review, wr=with_response, old=old: _revise(
-                            engine, old, review["text"], wr
-                        ),
+                        partial(_revise, engine, old, review["text"], with_response),
                     )
                     new = judged_text(revised["text"], revised["letter"], with_response)
-                    judged = steps.run(
-                        f"{pid}:compare:{name}", lambda new=new, old=old: _compare(engine, old, new)
-                    )
-                    voted = steps.run(f"{pid}:vote:{name}", lambda new=new: _vote(engine, new))
+                    judged = steps.run(f"{pid}:compare:{name}", partial(_compare, engine, old, new))
+                    voted = steps.run(f"{pid}:vote:{name}", partial(_vote, engine, new))
                     for item in (revised, judged, voted):
                         outcome["cost"] = outcome["cost"].plus(Cost.from_dict(item.get("cost")))
                     outcome["variants"][name] = {

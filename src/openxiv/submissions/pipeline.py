@@ -76,7 +76,7 @@ class RetryLater(Exception):
 
 
 # The status a version must be in for each stage to run, and the status entering it moves to.
-_ENTRY = {
+_ENTRY: dict[str, tuple[Status, Status | None]] = {
     "screening": (Status.SUBMITTED, Status.SCREENING),
     "review": (Status.UNDER_REVIEW, None),
     "vote": (Status.UNDER_REVIEW, None),
@@ -113,14 +113,13 @@ def run_pipeline(
                 if run.state == "completed":
                     continue
                 return log
-            required, entering = _ENTRY.get(stage.name, (None, None))
-            if entering is not None and submission.status == required.value:
-                transition(session, submission, entering, actor, f"{stage.name} started")
-            elif required is not None and submission.status not in (
-                required.value,
-                (entering or required).value,
-            ):
-                return log  # withdrawn or moved on by a moderator: nothing to do
+            entry = _ENTRY.get(stage.name)
+            if entry is not None:
+                required, entering = entry
+                if entering is not None and submission.status == required.value:
+                    transition(session, submission, entering, actor, f"{stage.name} started")
+                elif submission.status not in (required.value, (entering or required).value):
+                    return log  # withdrawn or moved on by a moderator: nothing to do
             if run is None:
                 run = StageRun(
                     submission_id=submission_id,

@@ -6,8 +6,9 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import Select, and_, delete, exists, or_, select
+from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from openxiv.errors import InvalidInput
@@ -59,14 +60,14 @@ def version(session: Session, submission_id: int, number: int) -> SubmissionVers
     )
 
 
-def _latest_authors_match(*conditions: object) -> object:
+def _latest_authors_match(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists(
         select(VersionAuthor.id)
         .join(SubmissionVersion, SubmissionVersion.id == VersionAuthor.version_id)
         .where(
             SubmissionVersion.submission_id == Submission.id,
             SubmissionVersion.number == Submission.latest_version,
-            *conditions,  # type: ignore[arg-type]
+            *conditions,
         )
     )
 
@@ -81,7 +82,7 @@ def list_page(
     viewer_id: int | None,
 ) -> list[Submission]:
     """Newest first; keyset paging on the primary key so deep pages cost the same as the first."""
-    statement: Select[tuple[Submission]] = select(Submission).order_by(Submission.id.desc()).limit(limit)
+    statement: Select[Any] = select(Submission).order_by(Submission.id.desc()).limit(limit)
     if after_id is not None:
         statement = statement.where(Submission.id < after_id)
     if filters.kind:
@@ -105,9 +106,9 @@ def list_page(
     if filters.agent_id is not None:
         statement = statement.where(_latest_authors_match(VersionAuthor.agent_id == filters.agent_id))
     if hidden_statuses:
-        visible = Submission.status.not_in(hidden_statuses)
+        visible: ColumnElement[bool] = Submission.status.not_in(hidden_statuses)
         if viewer_id is not None:
-            visible = or_(visible, and_(Submission.owner_id == viewer_id))
+            visible = or_(visible, Submission.owner_id == viewer_id)
         statement = statement.where(visible)
     return list(session.scalars(statement))
 

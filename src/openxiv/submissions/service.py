@@ -308,7 +308,9 @@ def _prepare_content(
         "corresponding_author": corresponding,
     }
     proposal: dict[str, str] | None = None
-    source_sha = pdf_sha = source_format = None
+    source_sha: str | None = None
+    pdf_sha: str | None = None
+    source_format: str | None = None
     text = ""
     if kind == "proposal":
         if payload.proposal is None:
