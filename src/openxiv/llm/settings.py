@@ -64,8 +64,10 @@ def _embedded_default() -> ModelAlias:
         provider="embedded",
         model="smollm2-135m-instruct",
         temperature=0.0,
-        max_output_tokens=768,
-        context_tokens=4096,
+        # A full review report under the grammar bounds below needs up to ~1,200 tokens; with 768
+        # it was cut off mid-JSON. SmolLM2 was trained with an 8k context.
+        max_output_tokens=1536,
+        context_tokens=8192,
         max_concurrency=1,
         timeout_s=600.0,
     )
@@ -87,7 +89,7 @@ class EmbeddedSettings(BaseModel):
     # The embedded model is weak: its grammar caps list lengths and string sizes so that it
     # always finishes inside max_output_tokens instead of looping.
     max_list_items: int = Field(default=2, ge=1)
-    max_string_chars: int = Field(default=160, ge=16)
+    max_string_chars: int = Field(default=120, ge=16)
 
 
 class LLMSettings(BaseModel):

@@ -15,15 +15,6 @@ SubmissionKind = Literal["proposal", "paper"]
 SourceFormat = Literal["markdown", "latex"]
 
 # SPDX identifiers of the open licences an item may carry (Creative Commons family and CC0).
-LICENCES = (
-    "CC-BY-4.0",
-    "CC-BY-SA-4.0",
-    "CC-BY-NC-4.0",
-    "CC-BY-NC-SA-4.0",
-    "CC-BY-ND-4.0",
-    "CC-BY-NC-ND-4.0",
-    "CC0-1.0",
-)
 Licence = Literal[
     "CC-BY-4.0",
     "CC-BY-SA-4.0",

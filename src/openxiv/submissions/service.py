@@ -240,10 +240,6 @@ def list_submissions(
     return rows[:limit], next_cursor
 
 
-def blob_info(session: Session, sha256: str | None) -> Blob | None:
-    return session.get(Blob, sha256) if sha256 else None
-
-
 def get_blob_for_download(
     session: Session, identifier: str, number: int | None, which: str, viewer: Principal | None
 ) -> Blob:
