@@ -139,6 +139,7 @@ class EmbeddedAdapter:
                 temperature=call.temperature,
                 max_tokens=min(call.max_output_tokens, budget),
                 seed=call.sample,
+                repeat_penalty=self.settings.repeat_penalty,
             )
         choice = answer["choices"][0]
         usage = answer.get("usage") or {}

@@ -90,6 +90,9 @@ class EmbeddedSettings(BaseModel):
     # always finishes inside max_output_tokens instead of looping.
     max_list_items: int = Field(default=2, ge=1)
     max_string_chars: int = Field(default=120, ge=16)
+    # Without a repetition penalty the model falls into "1.1.1.1..." loops inside strings and
+    # runs out of tokens mid-JSON; 1.3 makes it close its strings and objects.
+    repeat_penalty: float = Field(default=1.3, ge=1.0, le=2.0)
 
 
 class LLMSettings(BaseModel):
