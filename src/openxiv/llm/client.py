@@ -97,7 +97,9 @@ def extract_json(text: str) -> Any:
     last_error: json.JSONDecodeError | None = None
     for candidate in candidates:
         try:
-            return json.loads(candidate)
+            # strict=False: raw tabs and newlines inside strings are a common, harmless slip of
+            # small models (and of constrained grammars); everything else stays strict JSON.
+            return json.loads(candidate, strict=False)
         except json.JSONDecodeError as error:
             last_error = error
     if not stripped:
