@@ -79,3 +79,21 @@ def test_embedded_model_answers_with_schema_valid_json() -> None:
         Answer, [user("Give the topic and tags of: sparse expert routing.")], "embedded", max_output_tokens=64
     )
     assert again == value
+
+
+@pytest.mark.embedded
+@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python not installed")
+def test_embedded_answers_do_not_depend_on_the_prompt_cache() -> None:
+    paper = user("A paper on sparse expert routing: tokens pick two experts by a learned gate. " * 20)
+    ask = [paper, user("Give the topic and tags of the paper above.")]
+    other = [user("Give the topic and tags of: protein folding with diffusion models.")]
+
+    def answers(cache_mib: int) -> list[Answer]:
+        settings = LLMSettings.model_validate({"embedded": {"prompt_cache_mib": cache_mib}})
+        client = LLMClient(settings, MemoryRecorder())
+        # ask, something else, ask again: the third call finds its prefix only in the cache.
+        return [client.generate(Answer, m, "embedded", max_output_tokens=48)[0] for m in (ask, other, ask)]
+
+    cached, uncached = answers(64), answers(0)
+    assert cached[0] == cached[2] == uncached[0] == uncached[2]
+    assert cached[1] == uncached[1]

@@ -68,9 +68,7 @@ def test_meta_review_runs_reviewers_concurrently_and_synthesises() -> None:
     assert sorted(purposes[1:-1]) == [f"meta.reviewer.{i}" for i in range(5)]
     assert result.usage.calls == 7
     # Each reviewer got its own expertise in its prompt.
-    reviewer_prompts = [
-        c.messages[0].content for c in adapter.calls if "expertise in" in c.messages[0].content
-    ]
+    reviewer_prompts = [user_text(c) for c in adapter.calls if "expertise in" in user_text(c)]
     assert len(set(reviewer_prompts)) == 5
 
 
@@ -84,7 +82,7 @@ def test_area_chair_is_bounded_by_the_rubric() -> None:
 
 def _bad_reviewer(names: set[int]) -> Any:
     def respond(call: ModelCall) -> Any:
-        if any(call.sample == n and "expertise in" in call.messages[0].content for n in names):
+        if any(call.sample == n and "expertise in" in user_text(call) for n in names):
             return "I refuse to answer in JSON"
         return fill_schema(call.json_schema, seed=call.request_hash())
 
@@ -137,6 +135,50 @@ def test_long_document_is_truncated_to_the_context_and_the_cut_is_recorded() -> 
     )
     prompt = user_text(adapter.calls[0])
     assert "tokens omitted here" in prompt and "Intro." in prompt and "THE END." in prompt
+
+
+LONG_TEXT = "Intro. " + " ".join(f"sentence {i} of the method section." for i in range(3000)) + " THE END."
+
+
+def test_every_role_reading_a_version_opens_with_the_same_messages() -> None:
+    """Plan, reviewers and panel share system prompt and document cut: one cacheable prefix."""
+    adapter = Programmable()
+    engine = ReviewEngine(
+        client({"t": adapter}, context_tokens=4000, max_output_tokens=500), review_settings(reviewers=3)
+    )
+    document = Document(kind="paper", text=LONG_TEXT)
+    revision = Revision(previous_review="The method is unclear.", response_letter="We rewrote it.")
+    engine.meta(document, revision=revision)
+    engine.vote(document, revision=revision)
+    readers = [c for c in adapter.calls if "<<<BEGIN SUBMISSION" in user_text(c)]
+    assert len(readers) == 1 + 3 + 5  # the synthesis reads the reviews, not the paper
+    openings = {(c.messages[0].content, c.messages[1].content) for c in readers}
+    assert len(openings) == 1
+    assert "tokens omitted here" in readers[0].messages[1].content
+    # What differs between roles comes after the document.
+    assert len({c.messages[-1].content for c in readers}) >= 3
+
+
+def test_a_task_longer_than_its_allowance_cuts_the_document_for_that_call_only() -> None:
+    persona = "expert " * 85  # an area chair that describes its reviewers at great length
+
+    def respond(call: ModelCall) -> Any:
+        answer = fill_schema(call.json_schema, seed=call.request_hash())
+        if call.schema_name == "ReviewerPlan":
+            for spec in answer["reviewers"]:
+                spec.update(expertise=persona, focus=persona)
+        return answer
+
+    adapter = Programmable(respond)
+    engine = ReviewEngine(
+        client({"t": adapter}, context_tokens=4000, max_output_tokens=500),
+        review_settings(reviewers=3, task_tokens=256),
+    )
+    engine.meta(Document(kind="paper", text=LONG_TEXT))
+    for call in adapter.calls:
+        assert sum(adapter.count_tokens(m.content) + 8 for m in call.messages) <= 4000 - 500
+    plan, reviewer = adapter.calls[0], adapter.calls[1]
+    assert len(reviewer.messages[1].content) < len(plan.messages[1].content)
 
 
 def test_empty_and_unknown_documents_are_refused() -> None:
@@ -231,6 +273,19 @@ def test_repeated_model_on_the_panel_is_flagged_not_independent() -> None:
     )
     # Seats differ by `sample`, so each seat's call has its own hash and replays to its own answer.
     assert len({r.request_hash for r in recorder.records}) == 5
+    # A greedy alias repeated on the panel would vote five times the same: its seats sample.
+    assert {c.temperature for c in adapter.calls} == {0.7}
+
+
+def test_seats_of_distinct_models_keep_their_own_temperature() -> None:
+    adapter = Programmable()
+    engine = ReviewEngine(
+        client({"a": adapter, "b": adapter, "c": adapter}),
+        review_settings(panel=["a", "b", "b", "c", "c"], repeated_seat_temperature=0.9),
+    )
+    engine.vote(PAPER)
+    by_alias = {(c.alias, c.temperature) for c in adapter.calls}
+    assert by_alias == {("a", 0.2), ("b", 0.9), ("c", 0.9)}  # 0.2: the alias default
 
 
 def test_a_failed_seat_fails_the_panel_with_the_other_votes_kept() -> None:

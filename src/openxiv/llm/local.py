@@ -25,7 +25,7 @@ INSTALL_HINT = (
     "or configure a hosted provider in [llm.models.<alias>]"
 )
 
-_MODELS: dict[tuple[str, int, int | None, bool], tuple[Any, threading.Lock]] = {}
+_MODELS: dict[tuple[str, int, int | None, bool, int], tuple[Any, threading.Lock]] = {}
 _MODELS_LOCK = threading.Lock()
 
 
@@ -45,13 +45,17 @@ def default_model_path() -> Path:
 
 
 def load_model(
-    path: Path, context_tokens: int, threads: int | None, flash_attention: bool = True
+    path: Path,
+    context_tokens: int,
+    threads: int | None,
+    flash_attention: bool = True,
+    prompt_cache_mib: int = 0,
 ) -> tuple[Any, threading.Lock]:
-    key = (str(path), context_tokens, threads, flash_attention)
+    key = (str(path), context_tokens, threads, flash_attention, prompt_cache_mib)
     with _MODELS_LOCK:
         if key not in _MODELS:
             try:
-                from llama_cpp import Llama
+                from llama_cpp import Llama, LlamaRAMCache
             except ImportError as error:
                 raise LLMConfigError(INSTALL_HINT) from error
             if not path.is_file():
@@ -64,6 +68,10 @@ def load_model(
                 seed=0,
                 verbose=False,
             )
+            if prompt_cache_mib:
+                # llama.cpp keeps only the last sequence; this keeps recent ones (keyed by their
+                # tokens), so a vote after the synthesis still finds the paper already read.
+                model.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mib << 20))
             _MODELS[key] = (model, threading.Lock())
             if len(_MODELS) == 1:
                 atexit.register(_close_models)
@@ -116,7 +124,11 @@ class EmbeddedAdapter:
     def _model(self) -> tuple[Any, threading.Lock]:
         path = self.settings.model_path or default_model_path()
         return load_model(
-            Path(path), self.alias.context_tokens, self.settings.threads, self.settings.flash_attention
+            Path(path),
+            self.alias.context_tokens,
+            self.settings.threads,
+            self.settings.flash_attention,
+            self.settings.prompt_cache_mib,
         )
 
     def count_tokens(self, text: str) -> int:

@@ -201,13 +201,23 @@ class ReviewEngine:
         build: Callable[[str, str | None], list[Message]],
         document: str,
         literature: str | None,
-        doc_cap: int,
+        *,
+        revision: Revision | None = None,
+        cap: int | None = None,
     ) -> tuple[list[Message], Truncation]:
-        """Messages whose document (and literature) fit the alias's context window."""
+        """Messages whose document (and literature) fit the alias's context window.
+
+        The document's length is computed from a fixed allowance for the task (`task_tokens`), not
+        from the calling role's own prompt, so the area chair, every reviewer and every panel seat
+        on one alias get the same cut and their prompts share the opening (see `prompts`). Only a
+        task longer than the allowance cuts the document further, for that call alone.
+        """
         model = self.llm.alias(alias)
         count = lambda text: self.llm.count_tokens(alias, text)  # noqa: E731
-        overhead = sum(count(m.content) for m in build("", None)) + 8 * len(build("", None))
-        available = model.context_tokens - model.max_output_tokens - overhead - _MARGIN_TOKENS
+        room = model.context_tokens - model.max_output_tokens - _MARGIN_TOKENS
+        available = room - self.settings.task_tokens
+        if revision is not None and revision.present:
+            available -= count(prompts.revision_block(revision.previous_review, revision.response_letter))
         if literature:
             literature_budget = min(self.settings.literature_tokens, max(0, available // 3))
             if literature_budget < 64:
@@ -215,8 +225,14 @@ class ReviewEngine:
             else:
                 literature, used = truncate_to_tokens(literature, literature_budget, count)
                 available -= used.kept_tokens + 64
-        fitted, truncation = truncate_to_tokens(document, min(doc_cap, available), count)
-        return build(fitted, literature), truncation
+        cap = self.settings.review_doc_tokens if cap is None else cap
+        fitted, truncation = truncate_to_tokens(document, min(cap, available), count)
+        messages = build(fitted, literature)
+        excess = sum(count(m.content) + 8 for m in messages) - room
+        if excess > 0:
+            fitted, truncation = truncate_to_tokens(document, truncation.kept_tokens - excess, count)
+            messages = build(fitted, literature)
+        return messages, truncation
 
     # Single -------------------------------------------------------------------------------
 
@@ -276,9 +292,7 @@ class ReviewEngine:
                 reviewer=reviewer,
             )
 
-        messages, truncation = self._fit(
-            alias, build, document.text, literature, self.settings.review_doc_tokens
-        )
+        messages, truncation = self._fit(alias, build, document.text, literature, revision=revision)
         value, usage = await self.llm.agenerate(
             review_report_schema(rubric), messages, alias, context=context, sample=sample
         )
@@ -306,12 +320,13 @@ class ReviewEngine:
         low, high = (wanted, wanted) if wanted else (rubric.reviewers.min, rubric.reviewers.max)
         literature, grounding = self.ground(document, grounding)
 
+        # Literature and revision only size the document here, to the reviewers' cut.
         plan_messages, truncation = self._fit(
             chair,
             lambda text, _lit: prompts.plan_messages(rubric, text, low, high),
             document.text,
-            None,
-            self.settings.plan_doc_tokens,
+            literature,
+            revision=revision,
         )
         try:
             plan_value, plan_usage = await self.llm.agenerate(
@@ -395,7 +410,7 @@ class ReviewEngine:
             ),
             prompts.compact_json(reports),
             None,
-            self.settings.synthesis_tokens,
+            cap=self.settings.synthesis_tokens,
         )
         try:
             synthesis_value, synthesis_usage = await self.llm.agenerate(
@@ -503,15 +518,25 @@ class ReviewEngine:
 
         fitted: dict[str, tuple[list[Message], Truncation]] = {}
         for alias in dict.fromkeys(seats):
-            fitted[alias] = self._fit(
-                alias, build, document.text, literature, self.settings.review_doc_tokens
-            )
+            fitted[alias] = self._fit(alias, build, document.text, literature, revision=revision)
+
+        seats_per_alias = Counter(seats)
 
         async def seat(position: int, alias: str) -> VoteResult:
             messages = fitted[alias][0]
+            temperature = None
+            if seats_per_alias[alias] > 1:
+                # At temperature 0 the seats of one alias would cast the same vote N times.
+                floor = self.settings.repeated_seat_temperature
+                temperature = max(self.llm.alias(alias).temperature, floor)
             try:
                 value, usage = await self.llm.agenerate(
-                    schema, messages, alias, context=context.with_purpose(f"vote.{position}"), sample=position
+                    schema,
+                    messages,
+                    alias,
+                    context=context.with_purpose(f"vote.{position}"),
+                    sample=position,
+                    temperature=temperature,
                 )
             except LLMError as error:
                 return VoteResult(

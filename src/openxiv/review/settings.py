@@ -18,6 +18,9 @@ class ReviewSettings(BaseModel):
     # The voting panel: one alias per seat. Repeating an alias is allowed but the votes are then
     # not independent; results say so.
     panel: list[str] = Field(default_factory=lambda: ["embedded"] * 5, min_length=1)
+    # Seats that share an alias sample at least at this temperature (each with its own seed), so
+    # they are samples of one model's judgement rather than one greedy answer repeated.
+    repeated_seat_temperature: float = Field(default=0.7, ge=0, le=2)
     accept_votes: int = Field(default=3, ge=1, description="K: accept when at least K seats accept")
     # Score-derived decision: accept when the panel's mean weighted score (0..1) reaches the
     # threshold. None: the rubric's `vote.score_threshold`. Calibrate with review.calibration.
@@ -31,9 +34,12 @@ class ReviewSettings(BaseModel):
     # A panel with no accept vote whose mean score is below this is rejected outright.
     reject_below: float = Field(default=0.2, ge=0, le=1)
     pairwise_on_revision: bool = True
-    # Token budgets for what each call sees (also capped by the model's context window).
-    plan_doc_tokens: int = Field(default=3000, ge=100)
+    # Token budgets for what each call sees (also capped by the model's context window). The area
+    # chair, reviewers and panel read the same cut of the document (so providers can cache it):
+    # the model's context less its output, the literature, the revision materials and
+    # `task_tokens` for the role's instructions and rubric.
     review_doc_tokens: int = Field(default=8000, ge=100)
+    task_tokens: int = Field(default=1024, ge=256)
     literature_tokens: int = Field(default=5000, ge=0)
     synthesis_tokens: int = Field(default=8000, ge=100)
     grounding_k: int = Field(default=8, ge=0)
