@@ -86,6 +86,16 @@ def _num(v: float, pct: bool) -> str:
     return f"{100 * v:.1f}%" if pct else f"{v:.3f}"
 
 
+def cost_text(cost: dict[str, Any]) -> str:
+    """Money, calls, tokens and model time: a local model costs no money but still costs time."""
+    minutes = cost.get("latency_ms", 0.0) / 60000
+    return (
+        f"${cost.get('cost_usd', 0.0):.4f}, {cost.get('calls', 0)} calls, "
+        f"{cost.get('input_tokens', 0):,} in / {cost.get('output_tokens', 0):,} out tokens, "
+        f"{minutes:.1f} min in model calls"
+    )
+
+
 def _table(header: list[str], rows: list[list[str]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
     lines += ["| " + " | ".join(str(c).replace("|", "\\|") for c in row) + " |" for row in rows]
@@ -139,7 +149,7 @@ def _decision_md(s: dict[str, Any]) -> str:
                 fmt(mean.get("pearson")),
                 fmt(mean.get("spearman")),
                 fmt(single.get("pearson")),
-                (r["cost"]["cost_usd"] and f"${r['cost']['cost_usd']:.4f}") or "-",
+                cost_text(r["cost"]) if r["cost"].get("calls") else "-",
             ]
         )
     parts.append(
@@ -201,7 +211,7 @@ def _pairwise_md(s: dict[str, Any]) -> str:
         rows = [
             [j["name"], str(j["pairs"]), str(j["failed"])]
             + [fmt(j.get(c)) for c in PAIR_COLUMNS]
-            + [f"${j['cost']['cost_usd']:.4f}"]
+            + [cost_text(j["cost"])]
             for j in s["judges"]
         ]
         parts += [
@@ -248,7 +258,7 @@ def _revision_md(s: dict[str, Any]) -> str:
         "## Revision study",
         "",
         f"{s['papers_completed']} of {s['settings']['papers_requested']} papers completed every step. "
-        f"Cost: ${s['cost']['cost_usd']:.4f}, {s['cost']['calls']} model calls.",
+        f"Cost: {cost_text(s['cost'])}.",
         "",
         "New version preferred over old (ties ½) — shape of the seed paper's tables 5-6:",
         "",
