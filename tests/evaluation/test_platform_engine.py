@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 import typer
 from typer.testing import CliRunner
 
@@ -67,3 +68,28 @@ def test_decision_and_pairwise_with_a_configured_alias(
     )
     assert paired.exit_code == 0, paired.output
     assert "pairwise" in json.loads((out / "report.json").read_text())["sections"]
+
+
+def test_a_rewrite_replaces_the_opening_but_a_fragment_is_added_to_it() -> None:
+    from openxiv.evaluation.adapters import merge_rewrite
+
+    opening = "Title\n\nAbstract. We study routing.\n\nIntroduction. " + "Context. " * 40
+    full = "Title\n\nAbstract. We study routing, and state its limits.\n\n" + "Clearer context. " * 20
+    assert merge_rewrite(opening, full) == full
+    merged = merge_rewrite(opening, "We now state the limits.")
+    assert merged.startswith(opening.rstrip()) and merged.endswith("Revision note: We now state the limits.")
+
+
+def test_revision_through_the_engine_keeps_the_paper(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from openxiv.evaluation.adapters import REVISED_CHARS, PlatformEngine
+
+    config = tmp_path / "openxiv.toml"
+    config.write_text('[llm.models.det]\nprovider = "test"\nmodel = "det-1"\n')
+    monkeypatch.setenv("OPENXIV_CONFIG", str(config))
+    paper = "Routing experts\n\nAbstract. " + "We route tokens to experts. " * 400 + "Conclusion. It works."
+    revision = PlatformEngine("det").revise(paper, "Unclear method.", with_response=True)
+    # Whatever the model wrote, the revised paper still holds everything after the opening...
+    assert revision.text.endswith(paper[REVISED_CHARS:].strip())
+    # ...and, since the test model's answer is a short fragment, the original opening too.
+    assert revision.text.startswith(paper[:REVISED_CHARS].rstrip()) and "Revision note: " in revision.text
+    assert revision.cost.calls == 1

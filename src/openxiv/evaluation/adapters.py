@@ -14,7 +14,8 @@ How engine results become what the metrics use:
 * `revise`: the review engine has no author side, so a small reviser here asks the model to rewrite
   the opening of the paper (title, abstract, introduction: the first `REVISED_CHARS` characters)
   in answer to the review, and to write a response letter. The rest of the paper is kept as is:
-  a small model cannot rewrite a 30,000-token paper in one answer.
+  a small model cannot rewrite a 30,000-token paper in one answer. A rewrite too short to be the
+  whole opening is added to it as a revision note (`merge_rewrite`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from openxiv.evaluation.engine import (
 from openxiv.evaluation.engine import ReviewEngine as HarnessEngine
 
 REVISED_CHARS = 6000
+MIN_REWRITE_SHARE = 0.5
 
 
 class EngineUnavailable(RuntimeError):
@@ -75,6 +77,16 @@ REVISER_SYSTEM = (
     "Keep the same language and Markdown style. List your changes, and when asked, write a short "
     "response letter to the reviewers that says what changed and why."
 )
+
+
+def merge_rewrite(opening: str, rewrite: str) -> str:
+    """The revised opening. A rewrite shorter than `MIN_REWRITE_SHARE` of the original cannot be
+    the whole opening (a model with bounded answers, like the embedded one whose strings stop at
+    120 characters, returns a sentence): it is added after the original as a revision note
+    instead of deleting the title, abstract and introduction."""
+    if len(rewrite) >= MIN_REWRITE_SHARE * len(opening):
+        return rewrite
+    return f"{opening.rstrip()}\n\nRevision note: {rewrite}"
 
 
 class PlatformEngine:
@@ -144,9 +156,8 @@ class PlatformEngine:
         ]
         value, usage = self.llm.generate(RevisedOpening, messages, self.alias)
         letter = value.response_letter if with_response else ""
-        return Revision(
-            text=f"{value.revised_opening}\n\n{rest}".strip(), response_letter=letter, cost=_cost(usage)
-        )
+        new_opening = merge_rewrite(opening, value.revised_opening)
+        return Revision(text=f"{new_opening}\n\n{rest}".strip(), response_letter=letter, cost=_cost(usage))
 
     def vote(self, text: str) -> PanelVote:
         panel = self.engine.vote(self._doc(text), aliases=self.panel, k=self.k)
