@@ -9,10 +9,12 @@ from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import PlainTextResponse
 
 from openxiv.errors import InvalidInput, PayloadTooLarge
-from openxiv.submissions import presenters, repository, service
+from openxiv.submissions import moderation, presenters, repository, service
 from openxiv.submissions.identifiers import parse_identifier
 from openxiv.submissions.lifecycle import Status
 from openxiv.submissions.schemas import (
+    HeldVersionOut,
+    ModerationDecision,
     Page,
     StageRunOut,
     SubmissionCreate,
@@ -164,6 +166,31 @@ def withdraw(
     """Withdraw before acceptance. The item and its history stay; it is marked withdrawn."""
     with unit_of_work(runtime) as session:
         return presenters.summary_out(service.withdraw(session, principal, identifier, body.reason))
+
+
+@router.get("/moderation/held", response_model=list[HeldVersionOut])
+def held_versions(
+    principal: RequiredPrincipal,
+    runtime: RuntimeDep,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[HeldVersionOut]:
+    """Moderators: the versions screening held, longest-waiting first, with its findings."""
+    with reading(runtime) as session:
+        return [
+            presenters.held_out(item) for item in moderation.held_versions(session, principal, limit=limit)
+        ]
+
+
+@router.post("/submissions/{identifier}/moderation", response_model=SubmissionSummary)
+def moderate(
+    identifier: IdentifierInPath, body: ModerationDecision, principal: RequiredPrincipal, runtime: RuntimeDep
+) -> SubmissionSummary:
+    """Moderators: release a held version to review (the pipeline continues) or reject it."""
+    with unit_of_work(runtime) as session:
+        submission = moderation.decide(
+            session, principal, runtime.queue, identifier, body.decision, body.reason
+        )
+        return presenters.summary_out(submission)
 
 
 @router.get("/submissions/{identifier}/transitions", response_model=list[TransitionOut])

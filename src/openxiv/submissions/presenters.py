@@ -5,10 +5,12 @@ from __future__ import annotations
 from sqlalchemy.orm import Session
 
 from openxiv.models import Blob, StageRun, Submission, SubmissionVersion, Transition
+from openxiv.submissions.moderation import HeldVersion
 from openxiv.submissions.schemas import (
     Actor,
     AuthorOut,
     FileOut,
+    HeldVersionOut,
     IPAttribution,
     ProposalBody,
     StageRunOut,
@@ -98,6 +100,16 @@ def summary_out(submission: Submission) -> SubmissionSummary:
         latest_version=submission.latest_version,
         created_at=submission.created_at,
         updated_at=submission.updated_at,
+    )
+
+
+def held_out(item: HeldVersion) -> HeldVersionOut:
+    return HeldVersionOut(
+        submission=summary_out(item.submission),
+        version=item.version_number,
+        held_since=item.held_since,
+        reason=item.reason,
+        screening=item.screening,
     )
 
 

@@ -108,6 +108,13 @@ class WithdrawRequest(Strict):
     reason: str = Field(max_length=5000)
 
 
+class ModerationDecision(Strict):
+    decision: Literal["release", "reject"] = Field(
+        description="release: the held version goes to review; reject: it is rejected"
+    )
+    reason: str = Field(min_length=1, max_length=5000, description="shown to the author in the log")
+
+
 class AuthorOut(BaseModel):
     position: int
     kind: str
@@ -175,6 +182,14 @@ class SubmissionSummary(BaseModel):
     latest_version: int
     created_at: datetime
     updated_at: datetime
+
+
+class HeldVersionOut(BaseModel):
+    submission: SubmissionSummary
+    version: int
+    held_since: datetime
+    reason: str = Field(description="why screening held the version")
+    screening: dict[str, object] = Field(description="screening's findings: format checks, integrity scan")
 
 
 class TransitionOut(BaseModel):

@@ -113,7 +113,7 @@ def create_submission(
     _add_version(session, submission, 1, content, principal, response_letter=None, now=now)
     _log(session, submission, 1, None, Status.SUBMITTED, principal, "first version submitted", now)
     repository.replace_author_words(session, submission.id, [a.name for a in content.authors])
-    _enqueue_after_commit(session, queue, submission.id, 1)
+    enqueue_after_commit(session, queue, submission.id, 1)
     return submission
 
 
@@ -158,7 +158,7 @@ def create_version(
     submission.status = Status.SUBMITTED.value
     _log(session, submission, number, previous, Status.SUBMITTED, principal, f"v{number} submitted", now)
     repository.replace_author_words(session, submission.id, [a.name for a in content.authors])
-    _enqueue_after_commit(session, queue, submission.id, number)
+    enqueue_after_commit(session, queue, submission.id, number)
     return submission
 
 
@@ -472,7 +472,7 @@ def _log(
     return entry
 
 
-def _enqueue_after_commit(
+def enqueue_after_commit(
     session: Session, queue: PipelineQueue | None, submission_id: int, number: int
 ) -> None:
     if queue is not None:

@@ -1,0 +1,83 @@
+"""The moderators' queue through the API: held versions are listed with screening's findings,
+released to review (the pipeline continues) or rejected; only moderators may do either."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from openxiv.accounts import service as accounts
+from openxiv.db import transaction
+from tests.core.helpers import auth, register
+from tests.core.test_integrity_screening import _hidden_prompt_pdf, _submit_pdf
+
+
+def _moderator(client: Any, runtime: Any) -> str:
+    account_id = register(client, email="moderator@example.org")["account"]["id"]
+    with transaction(runtime.write_sessions) as session:
+        account = accounts.get_account(session, account_id)
+        accounts.set_roles(session, account, ["author", "moderator"])
+        return accounts.issue_key(session, account, scopes=["read", "moderate"]).token
+
+
+def _decide(client: Any, token: str, identifier: str, decision: str, reason: str = "checked by hand") -> Any:
+    return client.post(
+        f"/api/v1/submissions/{identifier}/moderation",
+        headers=auth(token),
+        json={"decision": decision, "reason": reason},
+    )
+
+
+def test_a_moderator_releases_one_held_version_and_rejects_another(client: Any, runtime: Any) -> None:
+    author = register(client)["key"]["token"]
+    first = _submit_pdf(client, author, _hidden_prompt_pdf())["id"]
+    second = _submit_pdf(client, author, _hidden_prompt_pdf())["id"]
+    moderator = _moderator(client, runtime)
+
+    queue = client.get("/api/v1/moderation/held", headers=auth(moderator))
+    assert queue.status_code == 200, queue.text
+    held = queue.json()
+    assert [item["submission"]["id"] for item in held] == [first, second]  # longest-waiting first
+    assert "moderator" in held[0]["reason"] and held[0]["screening"]["integrity"]["flagged"] is True
+
+    released = _decide(client, moderator, first, "release", "white text quoted in the paper's appendix")
+    assert released.status_code == 200, released.text
+    assert released.json()["status"] == "under_review"
+    log = client.get(f"/api/v1/submissions/{first}/transitions", headers=auth(author)).json()
+    assert log[-1]["to_status"] == "under_review" and "appendix" in log[-1]["reason"]
+    assert log[-1]["actor"]["account_id"] is not None and log[-1]["actor"]["system"] is None
+    # The pipeline went on from review (not configured in tests), screening kept its findings.
+    runs = {
+        r["stage"]: r for r in client.get(f"/api/v1/submissions/{first}/stages", headers=auth(author)).json()
+    }
+    assert runs["screening"]["state"] == "completed" and "released" in runs["screening"]["detail"]
+    assert runs["screening"]["detail"]["integrity"]["flagged"] is True
+    assert runs["review"]["state"] == "not_configured"
+    assert client.get(f"/api/v1/submissions/{first}").status_code == 200  # public now
+
+    assert _decide(client, moderator, second, "reject").json()["status"] == "rejected"
+    assert client.get("/api/v1/moderation/held", headers=auth(moderator)).json() == []
+    again = _decide(client, moderator, second, "release")
+    assert again.status_code == 409 and "not held" in again.json()["detail"]
+
+
+def test_only_moderators_see_the_queue_or_decide(client: Any, runtime: Any) -> None:
+    author = register(client)["key"]["token"]
+    item = _submit_pdf(client, author, _hidden_prompt_pdf())["id"]
+    assert client.get("/api/v1/moderation/held", headers=auth(author)).status_code == 403
+    assert client.get("/api/v1/moderation/held").status_code == 401
+    refused = _decide(client, author, item, "release")
+    assert refused.status_code == 403
+    status = client.get(f"/api/v1/submissions/{item}", headers=auth(author)).json()["status"]
+    assert status == "rejected_at_screening"  # nothing changed
+
+
+def test_bad_moderation_requests_are_refused_and_change_nothing(client: Any, runtime: Any) -> None:
+    author = register(client)["key"]["token"]
+    item = _submit_pdf(client, author, _hidden_prompt_pdf())["id"]
+    moderator = _moderator(client, runtime)
+    assert _decide(client, moderator, item, "release", "").status_code == 422
+    assert _decide(client, moderator, item, "publish").status_code == 422
+    assert _decide(client, moderator, "2611.99999", "release").status_code == 404
+    assert _decide(client, moderator, item, "release", "fine\u202e").status_code == 422  # invisible control
+    assert client.get("/api/v1/moderation/held?limit=0", headers=auth(moderator)).status_code == 422
+    assert len(client.get("/api/v1/moderation/held", headers=auth(moderator)).json()) == 1
