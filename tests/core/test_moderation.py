@@ -3,6 +3,7 @@ released to review (the pipeline continues) or rejected; only moderators may do 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from openxiv.accounts import service as accounts
@@ -81,3 +82,49 @@ def test_bad_moderation_requests_are_refused_and_change_nothing(client: Any, run
     assert _decide(client, moderator, item, "release", "fine\u202e").status_code == 422  # invisible control
     assert client.get("/api/v1/moderation/held?limit=0", headers=auth(moderator)).status_code == 422
     assert len(client.get("/api/v1/moderation/held", headers=auth(moderator)).json()) == 1
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf" value="([^"]+)"', html)
+    assert found, html
+    return found.group(1)
+
+
+def _sign_in(client: Any, email: str) -> None:
+    form = client.get("/login").text
+    signed = client.post(
+        "/login",
+        data={"email": email, "password": "correct horse battery", "csrf": _csrf(form)},
+        follow_redirects=False,
+    )
+    assert signed.status_code == 303, signed.text
+
+
+def test_the_moderation_page_releases_a_held_version(client: Any, runtime: Any) -> None:
+    author = register(client)["key"]["token"]
+    item = _submit_pdf(client, author, _hidden_prompt_pdf())["id"]
+    _sign_in(client, "ada@example.org")
+    assert client.get("/moderation").status_code == 403  # an author is not a moderator
+    _moderator(client, runtime)
+    _sign_in(client, "moderator@example.org")
+    page = client.get("/moderation")
+    assert page.status_code == 200 and item in page.text and "integrity risk" in page.text
+    assert 'href="/moderation"' in page.text  # the menu offers the queue to moderators
+    token = _csrf(page.text)
+
+    def post(reason: str, csrf: str) -> Any:
+        return client.post(
+            f"/moderation/{item}",
+            data={"decision": "release", "reason": reason, "csrf": csrf},
+            follow_redirects=False,
+        )
+
+    assert post("looks fine", "forged").status_code == 403
+    refused = post("   ", token)
+    assert refused.status_code == 422 and "reason" in refused.text and item in refused.text
+    assert client.get(f"/api/v1/submissions/{item}", headers=auth(author)).json()["status"] == (
+        "rejected_at_screening"
+    )
+    assert post("the white text is a quoted example of an attack", token).status_code == 303
+    assert client.get(f"/api/v1/submissions/{item}").json()["status"] == "under_review"
+    assert "Nothing is waiting" in client.get("/moderation").text

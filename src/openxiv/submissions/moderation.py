@@ -18,7 +18,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
 from openxiv.accounts.service import Principal
-from openxiv.errors import Forbidden, IllegalTransition, NotFound
+from openxiv.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
 from openxiv.models import StageRun, Submission
 from openxiv.models.base import utcnow
 from openxiv.submissions import repository
@@ -88,6 +88,8 @@ def decide(
     reason: str,
 ) -> Submission:
     require_moderator(principal)
+    if decision not in ("release", "reject"):
+        raise InvalidInput(f"decision must be 'release' or 'reject', not {decision!r}", field="decision")
     reason = clean_text(reason, "reason", max_length=5000, multiline=True)
     base, _ = parse_identifier(identifier)
     submission = repository.by_identifier(session, base, for_update=True)

@@ -14,7 +14,7 @@ from fastapi.templating import Jinja2Templates
 from openxiv.accounts import service as accounts
 from openxiv.errors import DomainError, Forbidden, NotFound
 from openxiv.review import service as review_service
-from openxiv.submissions import presenters, repository, service
+from openxiv.submissions import moderation, presenters, repository, service
 from openxiv.submissions.identifiers import parse_identifier
 from openxiv.web.deps import SESSION_ACCOUNT_KEY, OptionalPrincipal, RuntimeDep, reading, unit_of_work
 
@@ -191,6 +191,52 @@ def account_page(request: Request, principal: OptionalPrincipal, runtime: Runtim
             keys=keys,
             submissions=[presenters.summary_out(s) for s in mine],
         )
+
+
+@router.get("/moderation", response_model=None)
+def moderation_page(
+    request: Request, principal: OptionalPrincipal, runtime: RuntimeDep, error: str | None = None
+) -> Response:
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        with reading(runtime) as session:
+            held = [presenters.held_out(h) for h in moderation.held_versions(session, principal, limit=200)]
+    except DomainError as failure:
+        return render(
+            request, "error.html", status_code=failure.status, title=failure.title, detail=failure.detail
+        )
+    return render(request, "moderation.html", held=held, error=error)
+
+
+@router.post("/moderation/{identifier}", response_model=None)
+def moderation_decide(
+    request: Request,
+    identifier: str,
+    principal: OptionalPrincipal,
+    runtime: RuntimeDep,
+    decision: Annotated[str, Form()],
+    csrf: Annotated[str, Form()],
+    reason: Annotated[str, Form()] = "",
+) -> Response:
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        check_csrf(request, csrf)
+        with unit_of_work(runtime) as session:
+            moderation.decide(session, principal, runtime.queue, identifier, decision, reason)  # type: ignore[arg-type]
+    except DomainError as failure:
+        with reading(runtime) as session:
+            held = [presenters.held_out(h) for h in moderation.held_versions(session, principal, limit=200)]
+        return render(
+            request,
+            "moderation.html",
+            status_code=failure.status,
+            held=held,
+            error=f"{identifier}: {failure.detail}",
+            typed={identifier: reason},
+        )
+    return RedirectResponse("/moderation", status_code=303)
 
 
 @router.get("/abs", include_in_schema=False)
