@@ -87,3 +87,32 @@ def test_register_sign_in_and_browse(
         form={"email": "grace@example.org", "password": "a long enough password", "csrf": "forged"},
     )
     assert response.status == 403
+
+
+def test_the_demo_admin_releases_the_held_paper(
+    browser: Any, live_server: str, server_env: dict[str, str]
+) -> None:
+    from typer.testing import CliRunner
+
+    from openxiv.cli import app
+
+    assert CliRunner().invoke(app, ["demo"], env=server_env).exit_code == 0
+    page = browser.new_page()
+    page.goto(live_server)
+    assert "Warm restarts" not in page.inner_text("main")  # held items are not public
+    page.goto(f"{live_server}/login")
+    page.fill("input[name=email]", "ada@demo.openxiv.org")
+    page.fill("input[name=password]", "demo-password-123")
+    page.click("button[type=submit]")
+    page.wait_for_url(f"{live_server}/account")
+    page.click("nav >> text=Moderation")
+    held = page.locator("section.held")
+    assert held.count() == 1 and "Warm restarts" in held.inner_text()
+    assert "integrity risk" in held.inner_text() and "invisible render" in held.inner_text()
+    page.click("text=Release to review")  # the browser refuses: a reason is required
+    assert page.locator("section.held").count() == 1
+    page.fill("input[name=reason]", "the comment is quoted as an example in the paper's threat model")
+    page.click("text=Release to review")
+    page.wait_for_selector("text=Nothing is waiting")
+    page.goto(live_server)
+    assert "Warm restarts" in page.inner_text("main")
