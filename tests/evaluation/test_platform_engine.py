@@ -39,6 +39,17 @@ def test_decision_and_pairwise_with_a_configured_alias(
     report = json.loads((out / "report.json").read_text())
     section = json.dumps(report)
     assert "det" in section
+    # The report says what produced the reviews: model, sampling, prompt and rubric versions.
+    from openxiv.review.prompts import PROMPT_VERSION
+
+    (engine,) = report["sections"]["decision"]["engines"]
+    assert (engine["provider"], engine["model"], engine["prompt_version"]) == (
+        "test",
+        "det-1",
+        PROMPT_VERSION,
+    )
+    assert engine["rubric"].startswith("openxiv-paper ")
+    assert f"prompts {PROMPT_VERSION}" in (out / "report.md").read_text()
     calls = (out / "runs" / "llm-calls.jsonl").read_text().splitlines()
     assert len(calls) >= 8  # one review per paper at least, every call recorded
     again = runner.invoke(

@@ -112,6 +112,22 @@ class PlatformEngine:
         self.k = min(settings.review.accept_votes, len(self.panel))
         self.rubric = self.engine.rubric("paper")
 
+    def describe(self) -> dict[str, Any]:
+        """What produces these reviews, for the report: model, sampling, prompts, rubric, panel."""
+        model = self.llm.alias(self.alias)
+        provenance = self.engine.provenance(self.rubric)
+        return {
+            "alias": self.alias,
+            "provider": model.provider,
+            "model": model.model,
+            "temperature": model.temperature,
+            "max_output_tokens": model.max_output_tokens,
+            "context_tokens": model.context_tokens,
+            "prompt_version": provenance.prompt_version,
+            "rubric": f"{provenance.rubric_id} {provenance.rubric_version}",
+            "panel": f"{self.k} of {len(self.panel)} seats",
+        }
+
     def _doc(self, text: str) -> Any:
         return self.Document(kind="paper", text=text)
 

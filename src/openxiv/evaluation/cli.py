@@ -79,6 +79,12 @@ def _engine(model: str, out: Path) -> ReviewEngine:
         raise fail(str(error)) from None
 
 
+def describe(engine: ReviewEngine) -> dict[str, Any]:
+    """The engine's configuration for the report, where it can say (the protocol does not ask)."""
+    method = getattr(engine, "describe", None)
+    return dict(method()) if callable(method) else {"alias": engine.name}
+
+
 @contextmanager
 def progress(label: str, total: int) -> Iterator[Callable[[str], None]]:
     columns = (
@@ -150,13 +156,16 @@ def build_decision(
     limit: int | None,
 ) -> tuple[dict[str, Any], list[Predictions]]:
     predictions = _stored_predictions(dataset, reviewers) if stored else []
+    engines = []
     if model:
-        predictions.append(_model_predictions(dataset, _engine(model, out), out, limit))
+        engine = _engine(model, out)
+        engines.append(describe(engine))
+        predictions.append(_model_predictions(dataset, engine, out, limit))
     with progress("decision metrics", len(predictions)) as tick:
         section = decision_section(
             dataset, predictions, threshold=threshold, resamples=resamples, seed=seed, on_reviewer=tick
         )
-    return section, predictions
+    return {**section, "engines": engines}, predictions
 
 
 def build_pairwise(
@@ -175,6 +184,7 @@ def build_pairwise(
     borderline = (5.0, 6.0) if exclude_borderline else None
     judged = []
     pointwise = []
+    engines: list[dict[str, Any]] = []
     stored_pairs: list[tuple[str, str]] = []
     if stored:
         stored_pairs = build_pairs(
@@ -187,6 +197,7 @@ def build_pairwise(
         if not pairs:
             raise fail(f"{dataset.source}: no accepted/rejected pairs of papers with text to judge")
         engine = _engine(model, out)
+        engines.append(describe(engine))
         log = RunLog(out / "runs" / f"pairwise-{_safe(engine.name)}.jsonl")
         try:
             with progress(f"judging pairs with {engine.name}", len(pairs)) as tick:
@@ -202,7 +213,7 @@ def build_pairwise(
             )
             mine = _model_predictions(subset, engine, out, None)
         pointwise.append(pointwise_pairwise(mine, pairs, dataset, resamples=resamples, seed=seed))
-    return pairwise_section(
+    section = pairwise_section(
         pairs=pairs if model else stored_pairs,
         judged=judged,
         pointwise=pointwise,
@@ -210,6 +221,7 @@ def build_pairwise(
         resamples=resamples,
         exclude_borderline=borderline,
     )
+    return {**section, "engines": engines}
 
 
 def build_revision(
@@ -226,7 +238,8 @@ def build_revision(
             results = run_revision_study(papers, engine, log, modes=modes, on_item=tick)
     except RunAborted as error:
         raise fail(str(error)) from None
-    return revision_section(results, requested=len(papers), modes=modes, resamples=resamples, seed=seed)
+    section = revision_section(results, requested=len(papers), modes=modes, resamples=resamples, seed=seed)
+    return {**section, "engines": [describe(engine)]}
 
 
 def build_integrity(out: Path, *, quick: bool, seed: int) -> dict[str, Any]:

@@ -291,6 +291,20 @@ def _integrity_md(s: dict[str, Any]) -> str:
     return "## Integrity benchmark\n\n" + body
 
 
+def _engines_md(engines: list[dict[str, Any]]) -> list[str]:
+    lines = []
+    for e in engines:
+        if "model" not in e:
+            lines.append(f"Engine: alias `{e.get('alias')}`.")
+            continue
+        lines.append(
+            f"Engine: alias `{e['alias']}` = {e['provider']} `{e['model']}`, temperature "
+            f"{e['temperature']:g}, output ≤ {e['max_output_tokens']:,} of a {e['context_tokens']:,}-token "
+            f"context; prompts {e['prompt_version']}, rubric {e['rubric']}, panel {e['panel']}."
+        )
+    return ["", *lines] if lines else []
+
+
 def render_markdown(report: dict[str, Any]) -> str:
     render = {
         "decision": _decision_md,
@@ -303,6 +317,7 @@ def render_markdown(report: dict[str, Any]) -> str:
     for name in [*SECTION_ORDER, *sorted(set(sections) - set(SECTION_ORDER))]:
         if name in sections:
             parts.append(render.get(name, _integrity_md)(sections[name]))
+            parts += _engines_md(sections[name].get("engines") or [])
             for plot in report.get("plots", {}).get(name, []):
                 parts += ["", f"![{Path(plot).stem}]({plot})"]
             parts.append("")
