@@ -19,7 +19,7 @@ from openxiv.evaluation import adapters
 from openxiv.evaluation.datasets import load_deepreview_jsonl
 from openxiv.evaluation.engine import Cost, PairVerdict, PanelVote, PointwiseVerdict, ReviewEngine, Revision
 from openxiv.evaluation.pairwise import build_pairs, run_judgements, score_judgements
-from openxiv.evaluation.runlog import RunLog
+from openxiv.evaluation.runlog import ConfigurationChanged, RunLog
 from tests.evaluation.conftest import SECRET_META
 
 CALL = Cost(input_tokens=100, output_tokens=20, cost_usd=0.001, calls=1)
@@ -155,6 +155,17 @@ def test_torn_last_line_of_the_run_log_is_ignored(tmp_path: Path) -> None:
     assert "a" in again and "b" not in again
     again.add("b", {"ok": True})
     assert {"a", "b"} <= {item["key"] for item in RunLog(path).items()}
+
+
+def test_a_run_log_does_not_resume_under_another_configuration(tmp_path: Path) -> None:
+    path = tmp_path / "log.jsonl"
+    path.write_text('{"key": "old", "ok": true}\n')  # from before logs were stamped: accepted
+    log = RunLog(path, config={"model": "m-1", "prompt_version": "1"})
+    log.add("a", {"ok": True})
+    assert "old" in log and "a" in RunLog(path, config={"model": "m-1", "prompt_version": "1"})
+    with pytest.raises(ConfigurationChanged, match="another engine configuration"):
+        RunLog(path, config={"model": "m-1", "prompt_version": "2"})
+    assert len(path.read_text().splitlines()) == 2  # nothing was touched
 
 
 def test_pairwise_judge_scored_in_both_orders(small_jsonl: Path, tmp_path: Path) -> None:

@@ -72,6 +72,15 @@ def test_decision_and_pairwise_with_a_configured_alias(
     assert len((out / "runs" / "llm-calls.jsonl").read_text().splitlines()) == len(
         calls
     )  # resumed, no new calls
+    # Same alias, another model behind it: resuming would mix two configurations in one report.
+    config.write_text('[llm.models.det]\nprovider = "test"\nmodel = "det-2"\n')
+    changed = runner.invoke(
+        eval_app,
+        ["eval", "decision", "--data", str(small_jsonl), "--model", "det", "--out", str(out)],
+        env=env,
+    )
+    assert changed.exit_code == 2 and "another engine configuration" in changed.output
+    config.write_text('[llm.models.det]\nprovider = "test"\nmodel = "det-1"\n')
     paired = runner.invoke(
         eval_app,
         ["eval", "pairwise", "--data", str(small_jsonl), "--model", "det", "--out", str(out), "--limit", "2"],

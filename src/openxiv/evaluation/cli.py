@@ -42,7 +42,7 @@ from openxiv.evaluation.engine import ReviewEngine
 from openxiv.evaluation.pairwise import build_pairs, pairwise_section, pointwise_pairwise, run_judgements
 from openxiv.evaluation.report import write_report
 from openxiv.evaluation.revision import Mode, revision_section, run_revision_study
-from openxiv.evaluation.runlog import RunAborted, RunLog
+from openxiv.evaluation.runlog import ConfigurationChanged, RunAborted, RunLog
 
 BENCH_RELATIVE = Path("shared/data/iclr2022-bench")
 console = Console(stderr=True)
@@ -113,7 +113,7 @@ def _stored_predictions(dataset: Dataset, reviewers: list[str] | None) -> list[P
 
 
 def _model_predictions(dataset: Dataset, engine: ReviewEngine, out: Path, limit: int | None) -> Predictions:
-    log = RunLog(out / "runs" / f"decision-{_safe(engine.name)}.jsonl")
+    log = _run_log(out / "runs" / f"decision-{_safe(engine.name)}.jsonl", engine)
     total = min(len(dataset.with_text), limit) if limit else len(dataset.with_text)
     if total == 0:
         raise fail(f"{dataset.source}: --model needs paper texts and this data set has none")
@@ -125,6 +125,13 @@ def _model_predictions(dataset: Dataset, engine: ReviewEngine, out: Path, limit:
     if not preds.paper_ids:
         raise fail(f"no paper could be reviewed with {engine.name}; the errors are in {log.path}")
     return preds
+
+
+def _run_log(path: Path, engine: ReviewEngine) -> RunLog:
+    try:
+        return RunLog(path, config=describe(engine))
+    except ConfigurationChanged as error:
+        raise fail(str(error)) from None
 
 
 def _safe(name: str) -> str:
@@ -198,7 +205,7 @@ def build_pairwise(
             raise fail(f"{dataset.source}: no accepted/rejected pairs of papers with text to judge")
         engine = _engine(model, out)
         engines.append(describe(engine))
-        log = RunLog(out / "runs" / f"pairwise-{_safe(engine.name)}.jsonl")
+        log = _run_log(out / "runs" / f"pairwise-{_safe(engine.name)}.jsonl", engine)
         try:
             with progress(f"judging pairs with {engine.name}", len(pairs)) as tick:
                 records, cost, failed = run_judgements(dataset, pairs, engine, log, on_item=tick)
@@ -232,7 +239,7 @@ def build_revision(
     if not papers:
         raise fail(f"{dataset.source}: the revision study needs paper texts and there are none")
     modes: list[Mode] = ["single", "meta"] if meta else ["single"]
-    log = RunLog(out / "runs" / f"revision-{_safe(engine.name)}.jsonl")
+    log = _run_log(out / "runs" / f"revision-{_safe(engine.name)}.jsonl", engine)
     try:
         with progress(f"revision study with {engine.name}", len(papers)) as tick:
             results = run_revision_study(papers, engine, log, modes=modes, on_item=tick)
