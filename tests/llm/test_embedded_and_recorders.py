@@ -43,6 +43,8 @@ def test_tightened_schema_bounds_lists_and_strings_but_keeps_minimums() -> None:
         "properties": {
             "tags": {"type": "array", "items": {"type": "string"}},
             "score": {"type": "integer", "minimum": 1, "maximum": 4},
+            "confidence": {"type": "number", "minimum": 0, "maximum": 1},
+            "weight": {"type": "number", "minimum": 0},
             "reviewers": {
                 "type": "array",
                 "minItems": 3,
@@ -60,6 +62,8 @@ def test_tightened_schema_bounds_lists_and_strings_but_keeps_minimums() -> None:
     )
     assert "maxLength" not in tight["properties"]["reviewers"]["items"]  # enums are left alone
     assert tight["properties"]["score"]["enum"] == [1, 2, 3, 4]
+    assert tight["properties"]["confidence"]["enum"] == [i / 10 for i in range(11)]
+    assert "enum" not in tight["properties"]["weight"]  # unbounded above: left alone
     assert "maxItems" not in schema["properties"]["tags"]  # the original is untouched
 
 
