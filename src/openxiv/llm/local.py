@@ -105,8 +105,8 @@ def tighten_schema(schema: dict[str, Any], max_items: int, max_chars: int) -> di
                     node["enum"] = list(range(low, high + 1))
             elif kind == "number" and "minimum" in node and "maximum" in node and "enum" not in node:
                 # Nor float bounds (it wrote confidence 5 on a 0-1 scale): eleven even steps instead.
-                low, high = float(node["minimum"]), float(node["maximum"])
-                node["enum"] = sorted({round(low + (high - low) * i / 10, 4) for i in range(11)})
+                bottom, top = float(node["minimum"]), float(node["maximum"])
+                node["enum"] = sorted({round(bottom + (top - bottom) * i / 10, 4) for i in range(11)})
             elif kind == "string" and "enum" not in node and "const" not in node:
                 node["maxLength"] = min(int(node.get("maxLength", max_chars)), max_chars)
                 node["minLength"] = min(int(node.get("minLength", 0)), node["maxLength"])
