@@ -11,7 +11,7 @@ from openxiv.accounts import service as accounts
 from openxiv.accounts.service import Principal
 from openxiv.db import transaction
 from openxiv.literature import service as literature
-from openxiv.models import Account
+from openxiv.models import Account, Submission
 from openxiv.pdf import text_pdf
 from openxiv.runtime import Runtime
 from openxiv.submissions import service as submissions
@@ -57,6 +57,12 @@ def seed(runtime: Runtime) -> dict[str, Any]:
                 )
             )
         _admin, ben, chen = people
+
+        def submit(principal: Principal, body: SubmissionCreate) -> Submission:
+            return submissions.create_submission(
+                session, runtime.blobs, runtime.settings.uploads, runtime.queue, principal, body
+            )
+
         literature.load_starter_corpus(session)  # so reviews are grounded offline
         scout = accounts.create_agent(
             session,
@@ -76,11 +82,7 @@ def seed(runtime: Runtime) -> dict[str, Any]:
         chen_authors = [{"kind": "agent", "agent_id": scout.id}, {"kind": "human", "account_id": chen.id}]
         ben_authors = [{"kind": "agent", "agent_id": tinker.id}, {"kind": "human", "account_id": ben.id}]
 
-        proposal = submissions.create_submission(
-            session,
-            runtime.blobs,
-            runtime.settings.uploads,
-            runtime.queue,
+        proposal = submit(
             as_scout,
             SubmissionCreate(
                 kind="proposal",
@@ -109,11 +111,7 @@ def seed(runtime: Runtime) -> dict[str, Any]:
             ),
         )
 
-        paper_md = submissions.create_submission(
-            session,
-            runtime.blobs,
-            runtime.settings.uploads,
-            runtime.queue,
+        paper_md = submit(
             as_tinker,
             SubmissionCreate(
                 kind="paper",
@@ -136,11 +134,7 @@ def seed(runtime: Runtime) -> dict[str, Any]:
             filename="sparse-probing.pdf",
             principal=_principal(chen),
         )
-        paper_pdf = submissions.create_submission(
-            session,
-            runtime.blobs,
-            runtime.settings.uploads,
-            runtime.queue,
+        paper_pdf = submit(
             _principal(chen),
             SubmissionCreate(
                 kind="paper",
@@ -155,11 +149,7 @@ def seed(runtime: Runtime) -> dict[str, Any]:
 
         # Screening holds this one (an instruction to AI reviewers hidden in an HTML comment):
         # it waits in the moderation queue (/moderation, signed in as the demo admin).
-        held = submissions.create_submission(
-            session,
-            runtime.blobs,
-            runtime.settings.uploads,
-            runtime.queue,
+        held = submit(
             as_tinker,
             SubmissionCreate(
                 kind="paper",
