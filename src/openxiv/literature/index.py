@@ -404,15 +404,7 @@ class Bm25Index:
         """
         segment = self._segment
         assert segment is not None
-        data, indices, indptr = (
-            segment.retriever.scores["data"],
-            segment.retriever.scores["indices"],
-            segment.indptr,
-        )
-        lists = [
-            (np.asarray(indices[indptr[t] : indptr[t + 1]]), np.asarray(data[indptr[t] : indptr[t + 1]]))
-            for t in token_ids
-        ]
+        lists = [_postings(segment, t) for t in token_ids]
         bounds = [self._max_score(t) for t in token_ids]
         candidates = np.zeros(0, dtype=np.int64)
         scores = np.zeros(0, dtype=np.float64)
@@ -421,11 +413,7 @@ class Bm25Index:
             if len(new):
                 new_scores = np.zeros(len(new), dtype=np.float64)
                 for other_postings, other_values in lists:
-                    at = np.searchsorted(other_postings, new)
-                    inside = at < len(other_postings)
-                    found = np.zeros(len(new), dtype=bool)
-                    found[inside] = other_postings[at[inside]] == new[inside]
-                    new_scores[found] += other_values[at[found]]
+                    _add_term_scores(new_scores, new, other_postings, other_values)
                 candidates = np.concatenate([candidates, new])
                 scores = np.concatenate([scores, new_scores])
             if self._hidden is not None:
@@ -448,23 +436,12 @@ class Bm25Index:
         """
         segment = self._segment
         assert segment is not None
-        data, indices, indptr = (
-            segment.retriever.scores["data"],
-            segment.retriever.scores["indices"],
-            segment.indptr,
-        )
         impacts = [self._impact(t) for t in token_ids]
         bound = sum(floor for _, floor in impacts)
         candidates = np.unique(np.concatenate([docs for docs, _ in impacts]))
         scores = np.zeros(len(candidates), dtype=np.float64)
         for term in token_ids:
-            postings = np.asarray(indices[indptr[term] : indptr[term + 1]])
-            values = np.asarray(data[indptr[term] : indptr[term + 1]])
-            at = np.searchsorted(postings, candidates)
-            inside = at < len(postings)
-            found = np.zeros(len(candidates), dtype=bool)
-            found[inside] = postings[at[inside]] == candidates[inside]
-            scores[found] += values[at[found]]
+            _add_term_scores(scores, candidates, *_postings(segment, term))
         if self._hidden is not None:
             scores[self._hidden[candidates]] = 0.0
         if _kth_largest(scores, k) <= bound:
@@ -477,18 +454,12 @@ class Bm25Index:
         if cached is None:
             segment = self._segment
             assert segment is not None
-            data, indices, indptr = (
-                segment.retriever.scores["data"],
-                segment.retriever.scores["indices"],
-                segment.indptr,
-            )
-            values = np.asarray(data[indptr[term] : indptr[term + 1]])
+            postings, values = _postings(segment, term)
             if len(values) <= IMPACT_DEPTH:
-                cached = (np.asarray(indices[indptr[term] : indptr[term + 1]]), 0.0)
+                cached = (postings, 0.0)
             else:
                 best = np.argpartition(-values, IMPACT_DEPTH - 1)[:IMPACT_DEPTH]
-                docs = np.asarray(indices[indptr[term] : indptr[term + 1]])[best]
-                cached = (docs, float(values[best].min()))
+                cached = (postings[best], float(values[best].min()))
             if len(self._impacts) >= 4096:
                 self._impacts.pop(next(iter(self._impacts)))
             self._impacts[term] = cached
@@ -519,6 +490,22 @@ class Bm25Index:
             idf = math.log(1 + (n - df + 0.5) / (df + 0.5))
             scores[docs] += idf * tf / (tf + norm[docs])
         return _top(scores, self._delta_ids, k)
+
+
+def _postings(segment: _Segment, term: int) -> tuple[np.ndarray, np.ndarray]:
+    """The main segment's documents holding `term` (sorted) and the term's score in each."""
+    start, end = segment.indptr[term], segment.indptr[term + 1]
+    matrix = segment.retriever.scores
+    return np.asarray(matrix["indices"][start:end]), np.asarray(matrix["data"][start:end])
+
+
+def _add_term_scores(scores: np.ndarray, docs: np.ndarray, postings: np.ndarray, values: np.ndarray) -> None:
+    """Add a term's score to `scores[i]` for each `docs[i]` in its sorted `postings`."""
+    at = np.searchsorted(postings, docs)
+    inside = at < len(postings)
+    found = np.zeros(len(docs), dtype=bool)
+    found[inside] = postings[at[inside]] == docs[inside]
+    scores[found] += values[at[found]]
 
 
 def _top(scores: np.ndarray, ids: np.ndarray, k: int) -> list[tuple[int, float]]:
