@@ -224,7 +224,7 @@ def moderation_decide(
     try:
         check_csrf(request, csrf)
         with unit_of_work(runtime) as session:
-            moderation.decide(session, principal, runtime.queue, identifier, decision, reason)  # type: ignore[arg-type]
+            moderation.decide(session, principal, runtime.queue, identifier, decision, reason)
     except DomainError as failure:
         with reading(runtime) as session:
             held = [presenters.held_out(h) for h in moderation.held_versions(session, principal, limit=200)]
