@@ -4,6 +4,17 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 # The embedded model's runtime (llama-cpp-python) is compiled on first install: ~13 min on 2 cores.
+# It is built for a portable CPU baseline, never -march=native: a native build segfaults on CPUs
+# whose features ggml mishandles (AMX on recent Xeons) and cannot move between machines. The
+# wheel is kept in a cache keyed by these flags, because pip's own wheel cache ignores CMAKE_ARGS.
+ARCH := $(shell uname -m)
+ifeq ($(ARCH),x86_64)
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON -DGGML_BMI2=ON -DGGML_AVX512=OFF
+else
+LLAMA_CMAKE_ARGS ?= -DGGML_NATIVE=OFF
+endif
+LLAMA_VERSION ?= 0.3.36
+LLAMA_WHEELS := $(HOME)/.cache/openxiv/wheels/llama-$(LLAMA_VERSION)-$(shell echo '$(LLAMA_CMAKE_ARGS)' | cksum | cut -d' ' -f1)
 RUN_EXTRAS := local
 TEST_EXTRAS := local,postgres,redis,s3,embeddings,dev
 
@@ -13,11 +24,18 @@ $(VENV)/bin/activate:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip setuptools wheel
 
-$(VENV)/.installed-run: pyproject.toml | $(VENV)/bin/activate
+$(VENV)/.installed-llama: | $(VENV)/bin/activate
+	@ls $(LLAMA_WHEELS)/llama_cpp_python-*.whl >/dev/null 2>&1 || \
+	  CMAKE_ARGS="$(LLAMA_CMAKE_ARGS)" FORCE_CMAKE=1 $(PIP) wheel --quiet --no-deps --no-cache-dir \
+	    -w $(LLAMA_WHEELS) "llama-cpp-python==$(LLAMA_VERSION)"
+	$(PIP) install --quiet --force-reinstall --no-deps $(LLAMA_WHEELS)/llama_cpp_python-*.whl
+	touch $@
+
+$(VENV)/.installed-run: pyproject.toml $(VENV)/.installed-llama
 	$(PIP) install --quiet -e ".[$(RUN_EXTRAS)]"
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(VENV)/bin/activate
+$(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-llama
 	# CPU build of torch first (for the optional embeddings), so pip does not fetch a CUDA build.
 	$(PIP) install --quiet "torch==2.13.0" || true
 	$(PIP) install --quiet -e ".[$(TEST_EXTRAS)]"
