@@ -39,9 +39,9 @@ def test_hidden_prompt_is_held_and_reported(client: Any) -> None:
     token = register(client)["key"]["token"]
     item = _submit_pdf(client, token, _hidden_prompt_pdf())
     mine = client.get(f"/api/v1/submissions/{item['id']}", headers=auth(token)).json()
-    assert mine["status"] == "rejected_at_screening"
+    assert mine["status"] == "held"
     log = client.get(f"/api/v1/submissions/{item['id']}/transitions", headers=auth(token)).json()
-    assert log[-1]["to_status"] == "rejected_at_screening" and log[-1]["reason"]  # the author is told why
+    assert log[-1]["to_status"] == "held" and log[-1]["reason"]  # the author is told why
     report = client.get(f"/api/v1/submissions/{item['id']}/integrity", headers=auth(token)).json()
     assert report["flagged"] is True and report["risk_score"] >= report["threshold"]
     assert any("IGNORE ALL PREVIOUS" in f["text"].upper() for f in report["findings"])

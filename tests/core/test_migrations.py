@@ -48,3 +48,59 @@ def test_upgrade_matches_models_and_downgrade_removes_everything(
             conn.execute(text("DROP SCHEMA public CASCADE"))
             conn.execute(text("CREATE SCHEMA public"))
         cleanup.dispose()
+
+
+def _statuses(engine: Any) -> tuple[str, list[tuple[str | None, str]]]:
+    with engine.connect() as conn:
+        status = conn.execute(text("SELECT status FROM submissions")).scalar_one()
+        log = conn.execute(text("SELECT from_status, to_status FROM transitions ORDER BY id")).all()
+    return status, [tuple(row) for row in log]
+
+
+def test_held_status_migration_renames_stored_values_both_ways(
+    db_backend: str, tmp_path: Any, request: Any
+) -> None:
+    url = _fresh_url(db_backend, tmp_path, request)
+    upgrade(url, "0001")
+    engine = make_engine(url)
+    now = "2026-12-01 10:00:00+00:00"
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "INSERT INTO accounts (id, email, display_name, password_hash, roles, policy_version,"
+                " policy_accepted_at, created_at) VALUES (1, 'a@example.org', 'A', 'x', '[]', '1', :now, :now)"
+            ),
+            {"now": now},
+        )
+        conn.execute(
+            text(
+                "INSERT INTO submissions (id, identifier, kind, status, title, owner_id, latest_version,"
+                " created_at, updated_at) VALUES (1, '2612.00001', 'paper', 'rejected_at_screening', 'T',"
+                " 1, 1, :now, :now)"
+            ),
+            {"now": now},
+        )
+        for from_status, to_status in (
+            ("submitted", "screening"),
+            ("screening", "rejected_at_screening"),
+            ("rejected_at_screening", "submitted"),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO transitions (submission_id, version_number, from_status, to_status, reason,"
+                    " created_at) VALUES (1, 1, :from_status, :to_status, '', :now)"
+                ),
+                {"from_status": from_status, "to_status": to_status, "now": now},
+            )
+    old = _statuses(engine)
+
+    upgrade(url, "0002_held_status")
+    assert _statuses(engine) == (
+        "held",
+        [("submitted", "screening"), ("screening", "held"), ("held", "submitted")],
+    )
+    downgrade(url, "0001")
+    assert _statuses(engine) == old
+    engine.dispose()
+    if db_backend == "postgres":
+        _fresh_url(db_backend, tmp_path, request)

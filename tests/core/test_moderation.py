@@ -69,7 +69,7 @@ def test_only_moderators_see_the_queue_or_decide(client: Any, runtime: Any) -> N
     refused = _decide(client, author, item, "release")
     assert refused.status_code == 403
     status = client.get(f"/api/v1/submissions/{item}", headers=auth(author)).json()["status"]
-    assert status == "rejected_at_screening"  # nothing changed
+    assert status == "held"  # nothing changed
 
 
 def test_bad_moderation_requests_are_refused_and_change_nothing(client: Any, runtime: Any) -> None:
@@ -123,7 +123,7 @@ def test_the_moderation_page_releases_a_held_version(client: Any, runtime: Any) 
     refused = post("   ", token)
     assert refused.status_code == 422 and "reason" in refused.text and item in refused.text
     assert client.get(f"/api/v1/submissions/{item}", headers=auth(author)).json()["status"] == (
-        "rejected_at_screening"
+        "held"
     )
     assert post("the white text is a quoted example of an attack", token).status_code == 303
     assert client.get(f"/api/v1/submissions/{item}").json()["status"] == "under_review"

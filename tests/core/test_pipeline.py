@@ -148,7 +148,7 @@ def test_held_at_screening_is_hidden_from_the_public(client: Any, runtime: Any) 
         json=paper_body(source={"format": "markdown", "text": "# Too short"}),
     ).json()
     owner_view = client.get(f"/api/v1/submissions/{item['id']}", headers=auth(token)).json()
-    assert owner_view["status"] == "rejected_at_screening"
+    assert owner_view["status"] == "held"
     stages = client.get(f"/api/v1/submissions/{item['id']}/stages", headers=auth(token)).json()
     assert "characters of text" in stages[0]["detail"]["reason"]
     assert client.get(f"/api/v1/submissions/{item['id']}").status_code == 404

@@ -124,7 +124,7 @@ def test_flagged_version_is_held_with_a_reason_for_the_author(
     sub, version = _version(db, blobs, pdf=attacked_pdf("white"))
     outcome = IntegrityScreeningStage().run(_ctx(db, settings, blobs, sub, version))
     db.expire_all()
-    assert outcome.state == "held" and outcome.next_status == Status.REJECTED_AT_SCREENING
+    assert outcome.state == "held" and outcome.next_status == Status.HELD
     assert "moderator" in outcome.reason and "white text" in outcome.reason
     assert outcome.detail["flagged"] is True
     stored = get_report(db, version.id)

@@ -13,8 +13,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from openxiv.integrity.classifier import InjectionClassifier, default_classifier
+from openxiv.integrity.errors import CheckFailures
 from openxiv.integrity.lexicon import STRENGTH, addresses_reader, lexicon_hits
-from openxiv.integrity.schemas import Category, Finding, Judge
+from openxiv.integrity.schemas import VISIBLE_CATEGORIES, Action, Category, Finding, Judge
 from openxiv.integrity.settings import IntegritySettings
 from openxiv.integrity.textscan import (
     decode_runs,
@@ -83,9 +84,18 @@ class ContentVerdict:
 class ContentScorer:
     """Lexicon + local classifier over sentences, cached per sentence."""
 
-    def __init__(self, classifier: InjectionClassifier | None) -> None:
+    def __init__(self, classifier: InjectionClassifier | None, threshold: float = 0.5) -> None:
         self.classifier = classifier
+        # The classifier ships with the threshold calibrated on held-out real papers; the
+        # setting only applies to a classifier that carries none.
+        self.threshold = float(getattr(classifier, "threshold", None) or threshold)
         self._cache: dict[str, float] = {}
+
+    def calibrated(self, p: float) -> float:
+        """A probability mapped so that the calibrated threshold sits at 0.5: above it the text is
+        instruction-like (0.5-1); below it never more than 0.3, which alone holds nothing."""
+        t = min(max(self.threshold, 1e-6), 1 - 1e-6)
+        return 0.5 + 0.5 * (p - t) / (1 - t) if p >= t else 0.3 * p / t
 
     def probabilities(self, sentences: list[str]) -> list[float]:
         if self.classifier is None:
@@ -108,7 +118,7 @@ class ContentScorer:
             sentences.append(" ".join(text.split()))  # prompts are often split across spans
         elif not concealed:
             sentences = [s for s in sentences if _EVALUATIVE.search(s)]
-        probs = self.probabilities(sentences)
+        probs = [self.calibrated(p) for p in self.probabilities(sentences)]
         best_p, best_s = max(zip(probs, sentences, strict=True), default=(0.0, ""))
         language = detect_language(best_s or text)
         lex = max((STRENGTH[h.kind] for h in hits), default=0.0)
@@ -122,10 +132,21 @@ class ContentScorer:
             hit = max(hits, key=lambda h: STRENGTH[h.kind])
             evidence = f"{hit.kind.replace('_', ' ')} phrase ({hit.language}): {hit.phrase[:80]!r}"
         elif best_s:
-            evidence = f"classifier p={best_p:.2f}: {best_s[:100]!r}"
+            evidence = f"classifier score {best_p:.2f}: {best_s[:100]!r}"
         else:
             evidence = ""
         return ContentVerdict(min(score, 1.0), evidence, language, bool(hits))
+
+
+def incomplete_finding(check: str, page: int | None, reason: str) -> Finding:
+    """A check that could not run is reported, never skipped in silence; alone it is a note."""
+    return Finding(
+        category=Category.SCAN_INCOMPLETE,
+        score=0.3,
+        page=page,
+        location="scan",
+        evidence=f"the {check} check could not run ({reason}); the other checks decided",
+    )
 
 
 def _union(boxes: list[list[float]]) -> list[float] | None:
@@ -148,7 +169,9 @@ def _snippet(text: str, limit: int = 500) -> str:
 class Analyzer:
     def __init__(self, settings: IntegritySettings, classifier: InjectionClassifier | None = None) -> None:
         self.settings = settings
-        self.scorer = ContentScorer(classifier if classifier is not None else default_classifier())
+        self.scorer = ContentScorer(
+            classifier if classifier is not None else default_classifier(), settings.classifier_threshold
+        )
         self.findings: list[Finding] = []
         self.main_language = "en"
 
@@ -157,14 +180,21 @@ class Analyzer:
             self.findings.append(finding)
 
     def run(self, view: DocumentView) -> list[Finding]:
-        visible_all = "\n".join(view.visible_pages)
-        self.main_language = _main_language(visible_all)
-        self._hidden_text(view)
-        self._visible_text(view)
-        self._characters_and_encodings(view)
-        self._document_level(view)
+        checks = CheckFailures()
+        with checks.guard("language"):
+            self.main_language = _main_language("\n".join(view.visible_pages))
+        with checks.guard("hidden text"):
+            self._hidden_text(view)
+        with checks.guard("visible text"):
+            self._visible_text(view)
+        with checks.guard("characters and encodings"):
+            self._characters_and_encodings(view)
+        with checks.guard("metadata and annotations"):
+            self._document_level(view)
         for finding in view.structural:
             self.add(finding)
+        for check, page, reason in checks.failures:
+            self.add(incomplete_finding(check, page, reason))
         return self.findings
 
     # -- hidden text, aggregated per page and per reason ----------------------------------------
@@ -185,8 +215,10 @@ class Analyzer:
                 base = 0.02
             elif letters < 40:
                 base *= 0.5
+            # Concealment alone stays under the notable score; it takes instruction-like content
+            # (a lexicon phrase or the classifier over its threshold) to make a finding.
             score = (
-                min(1.0, base + 0.8 * verdict.score) if verdict.score >= 0.2 else base * (0.5 + verdict.score)
+                min(1.0, base + 0.8 * verdict.score) if verdict.score >= 0.5 else base * (0.5 + verdict.score)
             )
             evidence = members[0][1]
             if len(members) > 1:
@@ -233,6 +265,12 @@ class Analyzer:
     # -- visible text: reviewer-directed persuasion -----------------------------------------------
 
     def _visible_text(self, view: DocumentView) -> None:
+        """Visible text is in plain view of every reader, and papers about attacks quote and
+        study injected instructions. Here a sentence counts only when it carries an instruction
+        phrase, the classifier agrees and it addresses a reviewer or model; it holds a version
+        only when it also points at this document, in a document that is not itself about such
+        attacks. Everything else is at most a note."""
+        about_attacks = len(_ATTACK_TOPIC.findall("\n".join(view.visible_pages))) >= 5
         for number, text in enumerate(view.visible_pages, start=1):
             page = number if view.kind == "pdf" else None
             # Quotations are masked before splitting so that a quoted attack string, full stops and
@@ -253,35 +291,35 @@ class Analyzer:
                 continue
             sentences = [_restore(s, quotes) for s in masked]
             masked = [re.sub(r"QUOTE\d+QQ", "QUOTE", s) for s in masked]
-            probs = self.scorer.probabilities(sentences)
-            probs_masked = self.scorer.probabilities(masked)
-            for sentence, bare, p_full, p_masked in zip(sentences, masked, probs, probs_masked, strict=True):
-                # A quoted attack string is being discussed, not addressed to the reader: what
-                # counts is what the sentence says outside its quotation marks.
-                p = max(p_masked, 0.4 * p_full)
+            # What counts is what the sentence says outside its quotation marks.
+            scores = [self.scorer.calibrated(p) for p in self.scorer.probabilities(masked)]
+            for sentence, bare, content in zip(sentences, masked, scores, strict=True):
                 folded = fold_for_matching(bare)
                 hits = lexicon_hits(folded)
-                addressed = addresses_reader(folded)
-                score = p
-                if hits and p >= 0.3:
-                    score = max(p, min(0.95, p + 0.25))
-                if score < 0.3:
+                if not hits or content < 0.5 or not addresses_reader(folded):
                     continue
+                aimed_here = bool(_THIS_DOCUMENT.search(folded) or _VOCATIVE.search(folded))
+                # A paper on attacks shows attacks: listed in its report, but not even a note.
+                score = 0.2 if about_attacks else 0.95 if aimed_here else 0.35
+                why = f"addresses a reviewer or model with a {hits[0].kind.replace('_', ' ')} phrase"
+                if aimed_here:
+                    why += " about this document"
+                if about_attacks:
+                    why += " in a document that discusses such attacks"
                 language = detect_language(sentence)
-                why = "addresses " + ("a reviewer or model" if addressed else "the evaluation of the paper")
-                if hits:
-                    why += f" with a {hits[0].kind.replace('_', ' ')} phrase"
-                verdict = ContentVerdict(score, f"{why} (classifier p={p:.2f})", language, bool(hits))
+                verdict = ContentVerdict(
+                    score, f"{why} (classifier score {content:.2f})", language, bool(hits)
+                )
                 if language not in (self.main_language, "other"):
                     self._foreign(verdict, sentence, page, None, concealed=False)
                 else:
                     self.add(
                         Finding(
                             category=Category.CONTEXTUAL_PERSUASION,
-                            score=round(score, 4),
+                            score=score,
                             page=page,
                             text=_snippet(sentence),
-                            evidence=f"visible sentence {why} (classifier p={p:.2f})",
+                            evidence=f"visible sentence {verdict.evidence}",
                         )
                     )
 
@@ -315,6 +353,10 @@ class Analyzer:
                 words_text = _around_mixed(text)
                 verdict = self.scorer.score(words_text, concealed=True)
                 score = min(0.25, 0.03 * payload.count) + 0.75 * verdict.score
+                if location == "body":
+                    # Look-alike letters read the same to a person: on the page they dodge word
+                    # filters but hide nothing, so they weigh like other visible text.
+                    score = min(score, 0.35)
                 category = Category.HOMOGLYPH_BIDI
                 shown = words_text
             evidence = payload.evidence
@@ -368,14 +410,21 @@ class Analyzer:
     # -- metadata, annotations, attachments ----------------------------------------------------------
 
     def _document_level(self, view: DocumentView) -> None:
+        visible_words = set(_WORD.findall(fold_for_matching("\n".join(view.visible_pages))))
         for seg in view.document_level:
-            if not seg.text.strip():
+            text = seg.text
+            if seg.location.startswith("metadata"):
+                # A title, author list or keywords restated from the page are what metadata is for.
+                text = "\n".join(line for line in text.splitlines() if not _restated(line, visible_words))
+            if not text.strip():
                 continue
             category = seg.hidden[0][0] if seg.hidden else Category.METADATA
             reason = seg.hidden[0][1] if seg.hidden else seg.location
-            verdict = self.scorer.score(seg.text, concealed=True)
+            verdict = self.scorer.score(text, concealed=True)
             base = 0.1 if category == Category.ANNOTATION and "hidden" in reason else 0.0
-            score = min(1.0, base + 0.95 * verdict.score)
+            score = (
+                min(1.0, base + 0.95 * verdict.score) if verdict.score >= 0.5 else base + 0.5 * verdict.score
+            )
             evidence = reason + (f"; content: {verdict.evidence}" if verdict.score >= 0.3 else "")
             self.add(
                 Finding(
@@ -384,13 +433,51 @@ class Analyzer:
                     page=seg.page,
                     box=seg.box,
                     location=seg.location,
-                    text=_snippet(seg.text),
+                    text=_snippet(text),
                     evidence=evidence,
                 )
             )
-            self._foreign(verdict, seg.text, seg.page, seg.box, concealed=True)
-            self._scan_characters(seg.text, seg.page, seg.location)
-            self._scan_encodings(seg.text, seg.page, seg.location)
+            self._foreign(verdict, text, seg.page, seg.box, concealed=True)
+            self._scan_characters(text, seg.page, seg.location)
+            self._scan_encodings(text, seg.page, seg.location)
+
+
+_WORD = re.compile(r"[^\W_]{2,}", re.UNICODE)
+# Words of a document about prompt injection, jailbreaks or LLM reviewing: such papers show
+# injected instructions as their subject matter.
+_ATTACK_TOPIC = re.compile(
+    r"prompt[- ]injection|jailbreak|injected (?:prompt|instruction)|adversarial prompt|hidden prompt|"
+    r"injection attack|malicious (?:prompt|instruction)|red[- ]teaming|llm[- ](?:as[- ](?:a[- ])?)?(?:judge|reviewer)",
+    re.IGNORECASE,
+)
+_THIS_DOCUMENT = re.compile(
+    r"\b(?:this|the present|our|the following|the current|the attached) (?:paper|submission|manuscript|work|article|"
+    r"study|preprint|proposal|research)\b|diese[rsnm]? (?:arbeit|artikel|beitrag|manuskript|studie)|"
+    r"\bce(?:t|tte)? (?:article|manuscrit|travail|étude)|\best[ea] (?:artículo|manuscrito|trabajo|estudio)|"
+    r"\bquesto (?:articolo|lavoro)|\beste (?:artigo|trabalho)|эт(?:а|у|ой|от) (?:стать|работ|рукопис)\w*|"
+    r"本文|这篇论文|该论文|本论文|本研究|この論文|本稿|이 논문|본 논문",
+    re.IGNORECASE,
+)
+
+
+# Speaking to the reader rather than about reviewers: "LLM reviewers: ...", "Note to the AI
+# reviewer", "If you are a language model", "Dear reviewer", "审稿人请...".
+_VOCATIVE = re.compile(
+    r"^\W*(?:(?:a\s+)?(?:note|message|instructions?|attention|reminder)\s+(?:to|for)\s+)?(?:all\s+|any\s+|the\s+|dear\s+)?"
+    r"(?:ai|llm|automated|language[- ]model|machine|gpt|chatgpt)?\s*(?:reviewers?|referees?|assistants?|models?|llms?|systems?|agents?)\s*[:,!]"
+    r"|\b(?:note|message|instructions?)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:ai|llm|automated|language[- ]model)\b"
+    r"|\bif you are an? (?:ai|llm|large language model|language model|automated|machine)\b|\bdear (?:ai|llm|reviewers?|referees?)\b"
+    r"|^\W*(?:审稿人|评审人|审稿专家|评审专家|查読者|심사위원)\W*(?:请|様|님)",
+    re.IGNORECASE,
+)
+
+
+def _restated(line: str, visible_words: set[str]) -> bool:
+    """True when nearly every word of a metadata line also appears in the visible text."""
+    words = _WORD.findall(fold_for_matching(line))
+    if not words:
+        return True
+    return sum(w in visible_words for w in words) >= 0.8 * len(words)
 
 
 _QUOTED = re.compile(
@@ -454,16 +541,35 @@ def apply_judge(findings: list[Finding], judge: Judge, settings: IntegritySettin
     return True
 
 
+NOTABLE_SCORE = 0.3  # findings from here on are shown to the author and count towards the risk
+
+
 def risk(findings: list[Finding]) -> float:
-    """Noisy-OR over the strongest finding of each category; weak findings (< 0.15) do not add up."""
+    """Noisy-OR over the strongest finding of each category; findings under `NOTABLE_SCORE` (such
+    as concealment with harmless content) do not add up."""
     best: dict[Category, float] = {}
     for f in findings:
         best[f.category] = max(best.get(f.category, 0.0), f.score)
     remaining = 1.0
     for score in best.values():
-        if score >= 0.15:
+        if score >= NOTABLE_SCORE:
             remaining *= 1.0 - score
     return round(1.0 - remaining, 4)
+
+
+def decide(findings: list[Finding], settings: IntegritySettings) -> Action:
+    """Hold when concealed or document-level content is instruction-like enough, or a visible
+    instruction is aimed at this document's reviewers; note anything else worth a look."""
+    concealed = [f for f in findings if f.category not in VISIBLE_CATEGORIES | {Category.SCAN_INCOMPLETE}]
+    visible = [f.score for f in findings if f.category in VISIBLE_CATEGORIES]
+    if risk(concealed) >= settings.flag_threshold or max(visible, default=0.0) >= VISIBLE_HOLD_SCORE:
+        return Action.HOLD
+    if any(f.score >= NOTABLE_SCORE for f in findings):
+        return Action.NOTE
+    return Action.PASS
+
+
+VISIBLE_HOLD_SCORE = 0.9
 
 
 def categories(findings: list[Finding]) -> list[Category]:

@@ -16,6 +16,8 @@ _FLAGS = re.IGNORECASE | re.UNICODE
 
 OVERRIDE = {
     "en": r"\b(?:ignore|disregard|forget|overlook|skip|bypass|override)\b[\w\s,'-]{0,30}?\b(?:previous|prior|preceding|earlier|above|former|original|all|any|your|other|existing|system)\b[\w\s,'-]{0,20}?\b(?:instructions?|prompts?|directions?|guidelines?|rules|directives?|context|criteria)\b"
+    r"|\b(?:ignore|disregard|forget)\s+(?:all\s+(?:of\s+)?)?(?:the|everything)\s+(?:above|before)\b(?!-)"
+    r"|\b(?:ignore|disregard)\s+(?:the\s+|your\s+|these\s+|those\s+|my\s+)?(?:instructions|rules)\s+and\b"
     r"|\bnew (?:instructions?|task|directive)s?\s*:|\bsystem prompt\b|\byou are now\b",
     "de": r"\b(?:ignorier|vergiss|missachte|übergehe)\w*\b[\w\s,]{0,30}?\b(?:vorherigen|bisherigen|obigen|früheren|alle|alten)\b[\w\s,]{0,20}?\b(?:anweisungen|instruktionen|vorgaben|regeln)\b",
     "fr": r"\b(?:ignore|ignorez|oublie|oubliez|négligez?)\b[\w\s,'’]{0,30}?\b(?:instructions|consignes|directives|règles)\b[\w\s,'’]{0,20}?(?:précédentes|antérieures|ci-dessus)?",
@@ -46,7 +48,8 @@ POSITIVE_DIRECTIVE = {
 }
 
 SUPPRESS_CRITICISM = {
-    "en": r"\b(?:do not|don't|never|avoid|refrain from|without)\b[^.;:\n]{0,25}?\b(?:mention\w*|highlight\w*|point\w* out|list\w*|discuss\w*|rais\w*|includ\w*|note|noting|criticis\w*|criticiz\w*)\b[^.;:\n]{0,25}?\b(?:weakness\w*|limitation\w*|flaws?|negatives?|negative (?:points|aspects)|criticism\w*|shortcomings?|concerns?|problems?)\b",
+    "en": r"\b(?:state|say|report|conclude|confirm|claim)\s+that\s+no\s+(?:issues|problems|flaws|weaknesses|concerns|errors)\s+(?:were|was|are|have been|could be)\s+(?:found|identified|detected)\b|"
+    r"\b(?:do not|don't|never|avoid|refrain from|without)\b[^.;:\n]{0,25}?\b(?:mention\w*|highlight\w*|point\w* out|list\w*|discuss\w*|rais\w*|includ\w*|note|noting|criticis\w*|criticiz\w*)\b[^.;:\n]{0,25}?\b(?:weakness\w*|limitation\w*|flaws?|negatives?|negative (?:points|aspects)|criticism\w*|shortcomings?|concerns?|problems?)\b",
     "de": r"\b(?:keine|nicht)\b[\w\s]{0,20}\b(?:schwächen|kritik|mängel|einschränkungen)\b[\w\s]{0,20}\b(?:erwähnen|nennen|ansprechen)",
     "fr": r"\bne\s+(?:mentionnez|mentionne|signalez|citez)\s+(?:aucun\w*|pas)\b[\w\s]{0,20}(?:faiblesse|limite|défaut|critique)",
     "es": r"\bno\s+(?:menciones|mencione|señales|señale|incluyas|incluya)\b[\w\s]{0,20}(?:debilidad|limitación|defecto|crítica)",

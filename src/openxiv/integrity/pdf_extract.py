@@ -31,7 +31,23 @@ class TextObject:
     angle: float
     layer: str | None
     clip: Box | None
+    obj: Any = None  # the pdfium object, to switch it off when the page is rendered without it
     hidden: list[tuple[str, str]] = field(default_factory=list)  # (category, evidence)
+
+    @property
+    def glyph_height(self) -> float:
+        """The box's extent across the baseline: what a reader sees of the glyphs' size. Type 3
+        fonts scale glyphs in their own matrix, which the font size alone does not show."""
+        w, h = self.box[2] - self.box[0], self.box[3] - self.box[1]
+        turned = 45 < abs(self.angle) % 180 < 135
+        return w if turned else h
+
+    @property
+    def advance(self) -> float:
+        """Average width of one character along the baseline."""
+        w, h = self.box[2] - self.box[0], self.box[3] - self.box[1]
+        turned = 45 < abs(self.angle) % 180 < 135
+        return (h if turned else w) / max(len(self.text.strip()), 1)
 
 
 @dataclass
@@ -70,6 +86,8 @@ class _Reader:
         self.fill_mode = ctypes.c_int()
         self.stroke_flag = ctypes.c_int()
         self.ulong = ctypes.c_ulong()
+        self._text_buffer = ctypes.create_string_buffer(8192)
+        self._text_ptr = ctypes.cast(self._text_buffer, _U16P)
 
     def bounds(self, obj: pdfium_c.FPDF_PAGEOBJECT) -> Box:
         pdfium_c.FPDFPageObj_GetBounds(obj, self.l, self.b, self.r, self.t)
@@ -128,12 +146,13 @@ class _Reader:
         return box
 
     def text_of(self, obj: pdfium_c.FPDF_PAGEOBJECT, textpage: pdfium_c.FPDF_TEXTPAGE) -> str:
-        size = pdfium_c.FPDFTextObj_GetText(obj, textpage, None, 0)
-        if size <= 2:
-            return ""
-        buffer = ctypes.create_string_buffer(size)
-        pdfium_c.FPDFTextObj_GetText(obj, textpage, ctypes.cast(buffer, _U16P), size)
-        return _utf16(buffer, size)
+        # One call into a buffer kept between objects; a second only for the rare long object.
+        size = pdfium_c.FPDFTextObj_GetText(obj, textpage, self._text_ptr, len(self._text_buffer))
+        if size > len(self._text_buffer):
+            self._text_buffer = ctypes.create_string_buffer(size * 2)
+            self._text_ptr = ctypes.cast(self._text_buffer, _U16P)
+            size = pdfium_c.FPDFTextObj_GetText(obj, textpage, self._text_ptr, len(self._text_buffer))
+        return _utf16(self._text_buffer, size) if size > 2 else ""
 
 
 def _intersect(a: Box, b: Box) -> Box:
@@ -142,6 +161,15 @@ def _intersect(a: Box, b: Box) -> Box:
 
 def _address(obj: Any) -> int:
     return ctypes.cast(obj, ctypes.c_void_p).value or 0
+
+
+def _compose(inner: tuple[float, ...], outer: tuple[float, ...] | None) -> tuple[float, ...]:
+    """The matrix that applies `inner` first, then `outer` (PDF row-vector convention)."""
+    if outer is None:
+        return inner
+    a, b, c, d, e, f = inner
+    A, B, C, D, E, F = outer
+    return (a * A + b * C, a * B + b * D, c * A + d * C, c * B + d * D, e * A + f * C + E, e * B + f * D + F)
 
 
 def _transform_box(box: Box, m: tuple[float, ...]) -> Box:
@@ -209,6 +237,7 @@ def read_page(page: pdfium.PdfPage, number: int, reader: _Reader | None = None) 
                     angle=math.degrees(math.atan2(m.b, m.a)),
                     layer=reader.layer(obj),
                     clip=clip,
+                    obj=obj,
                 )
             )
         elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:
@@ -224,9 +253,10 @@ def read_page(page: pdfium.PdfPage, number: int, reader: _Reader | None = None) 
         elif kind == pdfium_c.FPDF_PAGEOBJ_FORM and len(stack) < 8:
             pdfium_c.FPDFPageObj_GetMatrix(obj, reader.matrix)
             fm = reader.matrix
-            stack.append(
-                (obj, 0, pdfium_c.FPDFFormObj_CountObjects(obj), (fm.a, fm.b, fm.c, fm.d, fm.e, fm.f))
-            )
+            # Objects inside a form report their geometry in the form's space; nested forms
+            # multiply their matrices on the way out to the page.
+            to_page = _compose((fm.a, fm.b, fm.c, fm.d, fm.e, fm.f), matrix)
+            stack.append((obj, 0, pdfium_c.FPDFFormObj_CountObjects(obj), to_page))
     page_content = PageContent(number, crop, texts, graphics, full_text, char_count)
     page_content._textpage = textpage  # type: ignore[attr-defined]  # kept alive for visible_text_of
     return page_content
@@ -257,7 +287,14 @@ def close_page(content: PageContent) -> None:
         content._textpage = None  # type: ignore[attr-defined]
 
 
-def render_grey(page: pdfium.PdfPage, scale: float = 0.75):
+def render_grey(page: pdfium.PdfPage, scale: float = 1.0) -> Any:
     """The page in greyscale as a numpy array (rows from the top), for checks that need pixels."""
     bitmap = page.render(scale=scale, grayscale=True)
-    return bitmap.to_numpy().reshape(bitmap.height, bitmap.width, -1)[:, :, 0]
+    return bitmap.to_numpy().reshape(bitmap.height, bitmap.width, -1)[:, :, 0].copy()
+
+
+def switch_off(texts: list[TextObject]) -> None:
+    """Make text objects draw nothing (render mode 3), so the page can be rendered without them."""
+    for t in texts:
+        if t.obj is not None:
+            pdfium_c.FPDFTextObj_SetTextRenderMode(t.obj, pdfium_c.FPDF_TEXTRENDERMODE_INVISIBLE)

@@ -9,16 +9,25 @@ from contextlib import contextmanager
 
 import pypdfium2 as pdfium
 
-from openxiv.integrity.analysis import Analyzer, DocumentView, Segment, apply_judge, categories, risk
+from openxiv.integrity.analysis import (
+    Analyzer,
+    DocumentView,
+    Segment,
+    apply_judge,
+    categories,
+    decide,
+    incomplete_finding,
+    risk,
+)
 from openxiv.integrity.classifier import InjectionClassifier
-from openxiv.integrity.errors import UnreadableDocument, UnsupportedDocument
-from openxiv.integrity.pdf_extract import _Reader, close_page, read_page, render_grey, visible_text_of
+from openxiv.integrity.errors import CheckFailures, UnreadableDocument, UnsupportedDocument
+from openxiv.integrity.pdf_extract import PageContent, _Reader, close_page, read_page, visible_text_of
 from openxiv.integrity.pdf_structure import check_inflation, open_pdf, read_structure, remapped_text
-from openxiv.integrity.schemas import Category, Finding, IntegrityReport, Judge
+from openxiv.integrity.schemas import Action, Category, Finding, IntegrityReport, Judge
 from openxiv.integrity.settings import IntegritySettings
 from openxiv.integrity.source_extract import visible_and_hidden
 from openxiv.integrity.textscan import strip_invisible
-from openxiv.integrity.visibility import body_size, classify_page
+from openxiv.integrity.visibility import PageRenderer, body_size, classify_page
 
 MARKDOWN_EXT = {".md", ".markdown", ".mdown", ".mkd", ".txt"}
 LATEX_EXT = {".tex", ".latex", ".ltx"}
@@ -103,6 +112,7 @@ def _pdfium_document(data: bytes) -> Iterator[pdfium.PdfDocument]:
 
 
 def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> DocumentView:
+    checks = CheckFailures()
     pdf = open_pdf(data)
     try:
         pages = len(pdf.pages)
@@ -111,45 +121,54 @@ def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> Docume
         if pages > settings.max_pages:
             raise UnreadableDocument(f"the PDF has {pages} pages; the limit is {settings.max_pages}")
         check_inflation(pdf, settings.max_decompressed_bytes)
-        structure = read_structure(pdf)
-        remaps = {id(i): remapped_text(pdf, i) for i in structure.font_issues if i.kind == "glyph_remap"}
+        structure = read_structure(pdf, checks)
+        remaps: dict[int, tuple[str, str]] = {}
+        for issue in structure.font_issues:
+            if issue.kind == "glyph_remap":
+                with checks.guard("font maps", issue.page):
+                    remaps[id(issue)] = remapped_text(pdf, issue)
     finally:
         pdf.close()
     clock.lap("structure")
     view = DocumentView(kind="pdf", page_count=pages, visible_pages=[], full_pages=[])
     with _pdfium_document(data) as doc:
         reader = _Reader()
-        contents = []
+        contents: list[tuple[pdfium.PdfPage | None, PageContent | None]] = []
         for i in range(len(doc)):
             clock.check()
-            page = doc[i]
-            contents.append((page, read_page(page, i + 1, reader)))
+            page, content = None, None
+            with checks.guard("page text", i + 1):
+                page = doc[i]
+                content = read_page(page, i + 1, reader)
+            contents.append((page, content))
         clock.lap("extract")
-        body = body_size([c for _, c in contents])
-        for page, content in contents:
+        body = body_size([c for _, c in contents if c is not None])
+        for number, (page, content) in enumerate(contents, start=1):
             clock.check()
-            cache: dict[str, object] = {}
-
-            def pixels(page: pdfium.PdfPage = page, cache: dict[str, object] = cache) -> object:
-                if "img" not in cache:
-                    cache["img"] = render_grey(page)
-                return cache["img"]
-
-            classify_page(
-                content,
-                settings=settings,
-                hidden_layers=structure.hidden_layers,
-                body=body,
-                pixels=pixels,  # type: ignore[arg-type]
-                page_height=page.get_height(),
-            )
+            if page is None or content is None:
+                view.visible_pages.append("")
+                view.full_pages.append("")
+                if page is not None:
+                    page.close()
+                continue
+            with checks.guard("visibility", number):
+                classify_page(
+                    content,
+                    settings=settings,
+                    hidden_layers=structure.hidden_layers,
+                    body=body,
+                    renderer=PageRenderer(page),
+                )
             for t in content.texts:
                 if t.hidden:
                     reasons = [(Category(c), e) for c, e in t.hidden]
                     view.hidden.append(
                         Segment(t.text, content.number, [round(v, 2) for v in t.box], "body", reasons)
                     )
-            view.visible_pages.append(strip_invisible(visible_text_of(content)))
+            visible = content.full_text
+            with checks.guard("visible text", number):
+                visible = visible_text_of(content)
+            view.visible_pages.append(strip_invisible(visible))
             view.full_pages.append(content.full_text)
             close_page(content)
             page.close()
@@ -168,6 +187,12 @@ def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> Docume
                 structure.xmp_text,
                 location="metadata:xmp",
                 hidden=[(Category.METADATA, "XMP metadata packet")],
+            )
+        )
+    for text in structure.image_texts:
+        view.document_level.append(
+            Segment(
+                text, location="image-metadata", hidden=[(Category.METADATA, "text inside an image file")]
             )
         )
     for annot in structure.annotations:
@@ -204,7 +229,7 @@ def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> Docume
         view.structural.append(
             Finding(
                 category=Category.ATTACHMENT_SCRIPT,
-                score=0.6,
+                score=0.3,
                 location="javascript",
                 text=script[:500],
                 evidence="the PDF carries JavaScript, which a submission never needs",
@@ -215,7 +240,7 @@ def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> Docume
         )
     for issue in structure.font_issues:
         if issue.kind == "glyph_remap":
-            shown, extracted = remaps[id(issue)]
+            shown, extracted = remaps.get(id(issue), ("", ""))
             view.structural.append(
                 Finding(
                     category=Category.GLYPH_REMAP,
@@ -241,6 +266,7 @@ def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> Docume
                     category=Category.INVISIBLE_CHARS, score=0.3, page=issue.page, evidence=issue.evidence
                 )
             )
+    view.structural += [incomplete_finding(check, page, reason) for check, page, reason in checks.failures]
     return view
 
 
@@ -328,12 +354,13 @@ def report_for_view(
         judged = apply_judge(findings, judge, settings)
         clock.lap("judge")
     findings.sort(key=lambda f: (-f.score, f.page or 0))
-    score = risk(findings)
+    action = decide(findings, settings)
     report = IntegrityReport(
         document_type=view.kind,
         sha256=hashlib.sha256(data).hexdigest(),
-        flagged=score >= settings.flag_threshold,
-        risk_score=score,
+        flagged=action == Action.HOLD,
+        action=action,
+        risk_score=risk(findings),
         threshold=settings.flag_threshold,
         categories=categories(findings),
         findings=findings,

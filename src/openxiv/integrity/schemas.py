@@ -25,6 +25,18 @@ class Category(StrEnum):
     GLYPH_REMAP = "glyph_remap"  # font whose glyphs do not match its text
     MIXED_LANGUAGE = "mixed_language"
     CONTEXTUAL_PERSUASION = "contextual_persuasion"  # visible text addressing reviewers / models
+    SCAN_INCOMPLETE = "scan_incomplete"  # a check could not run; the others still decided
+
+
+# Categories about text a reader can see. A finding of these alone never holds a version: the
+# text is in plain view of every reader and moderator, so it goes to review with a note.
+VISIBLE_CATEGORIES = frozenset({Category.CONTEXTUAL_PERSUASION, Category.MIXED_LANGUAGE})
+
+
+class Action(StrEnum):
+    PASS = "pass"  # nothing worth mentioning
+    NOTE = "note"  # goes on to review; the findings are shown to the author and the reviewers' notes
+    HOLD = "hold"  # held for a moderator before any reviewer sees it
 
 
 class Finding(BaseModel):
@@ -47,7 +59,11 @@ class IntegrityReport(BaseModel):
     scanner_version: str = SCANNER_VERSION
     document_type: str
     sha256: str
-    flagged: bool
+    flagged: bool = Field(description="risk_score >= threshold")
+    action: Action = Field(
+        default=Action.PASS,
+        description="hold: a moderator decides first; note: reviewed, with the findings shown; pass",
+    )
     risk_score: float
     threshold: float
     categories: list[Category]
@@ -58,23 +74,27 @@ class IntegrityReport(BaseModel):
     judge_used: bool = False
     timings: dict[str, float] = Field(default_factory=dict, description="milliseconds per stage")
 
+    def notable_findings(self, limit: int = 5) -> list[Finding]:
+        """The findings an author should read: the strongest first, at most `limit`."""
+        shown = [f for f in self.findings if f.score >= 0.3 or f.category == Category.SCAN_INCOMPLETE]
+        return sorted(shown, key=lambda f: -f.score)[:limit]
+
     def author_summary(self) -> str:
-        """One paragraph telling the author why the version was held (no scores, no internals)."""
-        if not self.flagged:
-            return "The integrity scan found nothing that needs a moderator."
-        names = ", ".join(c.value.replace("_", " ") for c in self.categories)
-        strongest = max(self.findings, key=lambda f: f.score, default=None)
-        where = ""
-        if strongest is not None:
-            where = f" The strongest signal: {strongest.evidence}"
-            if strongest.page:
-                where += f" (page {strongest.page})"
-            where += "."
-        return (
-            "This version was held for a moderator because the integrity scan found content that appears"
-            f" to be aimed at automated reviewers ({names}).{where} Remove hidden or reviewer-directed text"
-            " and submit a new version, or wait for a moderator's decision."
-        )
+        """What the author is told: the outcome, then each notable finding with its page and reason."""
+        if self.action == Action.PASS:
+            return "The integrity scan found nothing that needs attention."
+        lines = [
+            "This version is held for a moderator: the integrity scan found text that appears to be"
+            " aimed at automated reviewers. Remove it and submit a new version, or wait for a"
+            " moderator's decision."
+            if self.action == Action.HOLD
+            else "This version goes on to review with a note: the integrity scan found visible text that"
+            " may address automated reviewers. Reviewers are told about it."
+        ]
+        for finding in self.notable_findings():
+            where = f"page {finding.page}" if finding.page else finding.location
+            lines.append(f"- {where}: {finding.category.value.replace('_', ' ')}: {finding.evidence}")
+        return "\n".join(lines)
 
 
 class JudgeVerdict(BaseModel):

@@ -24,13 +24,16 @@ class IntegritySettings(BaseModel):
         default=120.0, gt=0, description="a scan that runs longer stops with an error"
     )
     small_text_pt: float = Field(
-        default=3.0, gt=0, description="text below this effective size counts as hidden"
+        default=2.5, gt=0, description="text below this effective size counts as hidden"
     )
     relative_small_text: float = Field(
-        default=0.35, gt=0, description="text below this fraction of the body size is small"
+        default=0.25, gt=0, description="text below this fraction of the body size is small"
     )
     min_contrast: float = Field(
-        default=0.12, ge=0, le=1, description="luminance difference below which text is invisible"
+        default=0.06,
+        ge=0,
+        le=1,
+        description="contrast (0-1) a text object must add to the rendered page to count as visible",
     )
     classifier_threshold: float = Field(
         default=0.5, ge=0, le=1, description="probability at which the local classifier says injection"

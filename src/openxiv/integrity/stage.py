@@ -37,7 +37,7 @@ class IntegrityScreeningStage:
             except DocumentError as error:
                 return StageOutcome(
                     state="held",
-                    next_status=Status.REJECTED_AT_SCREENING,
+                    next_status=Status.HELD,
                     reason=f"The submitted file could not be screened: {error}. Please upload a readable file as a new version.",
                     detail={"error": str(error)},
                 )
@@ -56,7 +56,7 @@ def outcome_for(report: IntegrityReport) -> StageOutcome:
     if report.flagged:
         return StageOutcome(
             state="held",
-            next_status=Status.REJECTED_AT_SCREENING,
+            next_status=Status.HELD,
             reason=report.author_summary(),
             detail=detail,
         )

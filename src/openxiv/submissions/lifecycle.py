@@ -8,7 +8,7 @@ from enum import StrEnum
 class Status(StrEnum):
     SUBMITTED = "submitted"
     SCREENING = "screening"
-    REJECTED_AT_SCREENING = "rejected_at_screening"  # held for a moderator; the author is told why
+    HELD = "held"  # screening holds it for a moderator; the author is told why (not a rejection)
     UNDER_REVIEW = "under_review"
     REVISION_REQUESTED = "revision_requested"
     PROVISIONALLY_ACCEPTED = "provisionally_accepted"  # published: the vote passed
@@ -21,10 +21,10 @@ S = Status
 
 ALLOWED_TRANSITIONS: dict[Status, frozenset[Status]] = {
     S.SUBMITTED: frozenset({S.SCREENING, S.WITHDRAWN}),
-    S.SCREENING: frozenset({S.UNDER_REVIEW, S.REJECTED_AT_SCREENING, S.WITHDRAWN}),
+    S.SCREENING: frozenset({S.UNDER_REVIEW, S.HELD, S.WITHDRAWN}),
     # A moderator releases a held item to review or rejects it; the author may instead fix it
     # with a new version (back to submitted).
-    S.REJECTED_AT_SCREENING: frozenset({S.UNDER_REVIEW, S.REJECTED, S.SUBMITTED, S.WITHDRAWN}),
+    S.HELD: frozenset({S.UNDER_REVIEW, S.REJECTED, S.SUBMITTED, S.WITHDRAWN}),
     S.UNDER_REVIEW: frozenset(
         {S.REVISION_REQUESTED, S.PROVISIONALLY_ACCEPTED, S.REJECTED, S.SUBMITTED, S.WITHDRAWN}
     ),

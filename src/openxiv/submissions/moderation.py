@@ -1,6 +1,6 @@
 """The moderators' queue: versions that screening held, and the decision on each.
 
-Screening holds a version (status `rejected_at_screening`) when no reviewable text could be
+Screening holds a version (status `held`) when no reviewable text could be
 extracted or the integrity scan found content aimed at reviewers. Only its author could move it
 on (a new version, or withdrawal) until a moderator decides: *release* sends the version to
 review -- the screening run is marked completed with the release recorded in it, and the
@@ -27,8 +27,6 @@ from openxiv.submissions.lifecycle import Status
 from openxiv.submissions.pipeline import PipelineQueue
 from openxiv.submissions.service import enqueue_after_commit, transition
 from openxiv.validation import clean_text
-
-HELD = Status.REJECTED_AT_SCREENING
 
 
 @dataclass(frozen=True)
@@ -59,7 +57,7 @@ def held_versions(session: Session, principal: Principal, *, limit: int = 50) ->
                 StageRun.stage == "screening",
             ),
         )
-        .where(Submission.status == HELD.value)
+        .where(Submission.status == Status.HELD.value)
         .order_by(Submission.updated_at, Submission.id)
         .limit(limit)
     ).all()
@@ -94,7 +92,7 @@ def decide(
     submission = repository.by_identifier(session, base, for_update=True)
     if submission is None:
         raise NotFound(f"no submission {base}")
-    if submission.status != HELD.value:
+    if submission.status != Status.HELD.value:
         raise IllegalTransition(
             f"{submission.identifier} is not held for a moderator (it is {submission.status})",
             status=submission.status,

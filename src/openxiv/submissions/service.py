@@ -24,7 +24,7 @@ from openxiv.submissions.schemas import SubmissionCreate, VersionContent, Versio
 from openxiv.validation import clean_text, normalise_orcid
 
 # Held items may hide attacks on reviewers: only their owner and moderators see them.
-HIDDEN_FROM_PUBLIC = frozenset({Status.REJECTED_AT_SCREENING.value})
+HIDDEN_FROM_PUBLIC = frozenset({Status.HELD.value})
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ class ScreeningStage:
                     f"{MIN_REVIEWABLE_CHARACTERS} are needed for review); if the PDF is scanned, add a "
                     "text layer or upload the Markdown/LaTeX source"
                 ),
-                next_status=Status.REJECTED_AT_SCREENING,
+                next_status=Status.HELD,
                 detail={"format": checks},
             )
         if self.integrity is None:
