@@ -31,6 +31,7 @@ def server_environment(database_url: str, workdir: Path) -> dict[str, str]:
         "OPENXIV_RATE_LIMIT__ENABLED": "false",
         "OPENXIV_REVIEW__ENABLED": "false",
         "OPENXIV_INTEGRITY__ENABLED": "false",
+        "OPENXIV_MODE": "dev",
         "OPENXIV_SECRET_KEY": "benchmark-secret",
         "OPENXIV_CONFIG": str(workdir / "absent.toml"),  # no openxiv.toml from the caller's directory
     }

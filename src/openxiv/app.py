@@ -12,7 +12,7 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import openxiv
 from openxiv.accounts.api import router as accounts_router
-from openxiv.config import Settings
+from openxiv.config import Settings, check_production_safety, resolve_secret_key
 from openxiv.integrity.api import router as integrity_router
 from openxiv.literature.api import router as literature_router
 from openxiv.review.api import router as review_router
@@ -20,12 +20,16 @@ from openxiv.runtime import Runtime
 from openxiv.submissions.api import router as submissions_router
 from openxiv.web import pages, problems
 from openxiv.web.idempotency import IdempotencyMiddleware
-from openxiv.web.ratelimit import RateLimiter
+from openxiv.web.ratelimit import LoginThrottle, RateLimiter
+from openxiv.web.security import SecurityHeadersMiddleware, install_api_docs
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
+    # Refuse to serve with settings that are only safe on a laptop (ConfigError says which).
+    secret_key = resolve_secret_key(settings)
+    check_production_safety(settings)
     runtime = runtime or Runtime(settings)
 
     @asynccontextmanager
@@ -41,11 +45,16 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
             "Errors are RFC 9457 problem documents. Every write accepts an `Idempotency-Key` header."
         ),
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,
         redoc_url=None,
     )
     app.state.runtime = runtime
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
+    limits = settings.rate_limit
+    app.state.login_throttle = LoginThrottle(free_attempts=limits.login_free_attempts, enabled=limits.enabled)
+    app.state.registration_throttle = LoginThrottle(
+        free_attempts=limits.registrations_per_address, enabled=limits.enabled
+    )
     problems.install(app)
 
     api = APIRouter(prefix="/api/v1")
@@ -56,17 +65,21 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     api.include_router(literature_router)
     app.include_router(api)
     app.include_router(pages.router)
+    install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    app.add_middleware(IdempotencyMiddleware, runtime=runtime)
+    app.add_middleware(IdempotencyMiddleware, runtime=runtime, digest_key=secret_key)
     app.add_middleware(
         SessionMiddleware,
-        secret_key=settings.secret_key,
+        secret_key=secret_key,
         session_cookie="openxiv_session",
         same_site="lax",
+        # Always Secure behind an https base URL; SecurityHeadersMiddleware adds it to any
+        # cookie sent over an https request as well (a TLS proxy with X-Forwarded-Proto).
         https_only=settings.base_url.startswith("https://"),
         max_age=14 * 24 * 3600,
     )
+    app.add_middleware(SecurityHeadersMiddleware)
     return app
 
 

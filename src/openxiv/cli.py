@@ -50,6 +50,19 @@ def _settings() -> Settings:
         fail(f"invalid configuration: {error}".replace("\n", " "))
 
 
+def _safe_to_run(settings: Settings, *, serving: bool) -> None:
+    """What `serve` and `worker` refuse to start with outside dev/demo mode (config.py); a worker
+    signs no cookies, so it needs no secret key."""
+    from openxiv.config import ConfigError, check_production_safety, resolve_secret_key
+
+    try:
+        if serving:
+            resolve_secret_key(settings)
+        check_production_safety(settings)
+    except ConfigError as error:
+        fail(f"refusing to start in {settings.mode} mode: {error}")
+
+
 # --------------------------------------------------------------------------------- server
 
 
@@ -68,6 +81,7 @@ def serve(
     import uvicorn
 
     settings = _settings()
+    _safe_to_run(settings, serving=True)
     if upgrade:
         _upgrade(settings)
     if with_worker:
@@ -103,6 +117,7 @@ def worker(threads: Annotated[int, typer.Option(help="worker threads")] = 0) -> 
     from openxiv.runtime import Runtime
 
     settings = _settings()
+    _safe_to_run(settings, serving=False)
     if settings.queue.url == "immediate":
         fail("queue.url is 'immediate'; a worker needs a real queue (sqlite:///... or redis://...)")
     Runtime(settings).queue.run_consumer(threads or settings.queue.workers)
@@ -160,10 +175,27 @@ def _admin(action: Any) -> Any:
 
 
 @app.command()
+def secret() -> None:
+    """Create secret_key_file (default var/secret_key) with a random key unless it exists."""
+    from openxiv.config import write_secret_key_file
+
+    settings = _settings()
+    if settings.secret_key:
+        console.print("a secret key is configured (secret_key / OPENXIV_SECRET_KEY); nothing to do")
+        return
+    created = write_secret_key_file(settings.secret_key_file)
+    state = "created" if created else "already exists"
+    console.print(f"{settings.secret_key_file}: {state}", markup=False, soft_wrap=True)
+
+
+@app.command()
 def demo() -> None:
-    """Seed a realistic demo (people, agents, proposals and papers in several states)."""
+    """Seed a realistic demo (people, agents, proposals and papers in several states). Only in
+    demo or dev mode: the demo accounts' password is published."""
     from openxiv.demo import seed
 
+    if _settings().mode == "production":
+        fail("the demo's accounts have a published password; seed it only with OPENXIV_MODE=demo (or dev)")
     runtime = _runtime()
     try:
         result = seed(runtime)
@@ -276,15 +308,15 @@ def key_issue(
 
 @key_app.command("revoke")
 def key_revoke(key_id: int) -> None:
-    """Revoke key KEY_ID at once."""
+    """Revoke key KEY_ID, and every key minted through it, at once."""
+    from openxiv.accounts import service
     from openxiv.models import ApiKey
-    from openxiv.models.base import utcnow
 
     def action(session: Any) -> Any:
         key = session.get(ApiKey, key_id)
         if key is None:
             raise DomainError(f"no key {key_id}")
-        key.revoked_at = key.revoked_at or utcnow()
+        service.revoke_key_tree(session, key)
         return key.prefix
 
     console.print(f"key {key_id} (oxk_{_admin(action)}_...) revoked", markup=False)

@@ -8,9 +8,10 @@ explicitly to whatever needs it; nothing reads the environment behind its back.
 from __future__ import annotations
 
 import os
+import secrets
 import tomllib
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
@@ -21,6 +22,12 @@ from openxiv.llm.settings import LLMSettings
 from openxiv.review.settings import ReviewSettings
 
 POLICY_VERSION = "2026-11"
+# `production` refuses to start with anything that is only safe on a laptop (a missing, short or
+# published secret key; the random `test` LLM provider); `dev` and `demo` allow them.
+Mode = Literal["production", "dev", "demo"]
+MIN_SECRET_KEY_LENGTH = 32
+# Secrets that were ever shipped or printed somewhere; never accepted in production.
+PUBLISHED_SECRETS = frozenset({"dev-insecure-change-me", "change-me", "changeme", "secret"})
 
 
 class StorageSettings(BaseModel):
@@ -46,16 +53,28 @@ class RateLimitSettings(BaseModel):
     # requests per minute per API key (or per client address when anonymous)
     per_minute: int = 600
     burst: int = 120
-    enabled: bool = True
+    enabled: bool = True  # also switches the password and registration throttles below
+    # Wrong passwords per account and per client address before lockouts start (30 s, doubling
+    # with each further failure, at most an hour).
+    login_free_attempts: int = Field(default=5, ge=1)
+    # Account creations per client address before the same backoff applies.
+    registrations_per_address: int = Field(default=20, ge=1)
 
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="OPENXIV_", env_nested_delimiter="__", extra="ignore")
 
     database_url: str = "sqlite:///var/openxiv.db"
-    secret_key: str = Field(
-        default="dev-insecure-change-me", description="signs session cookies and CSRF tokens"
+    mode: Mode = Field(
+        default="production",
+        description="production (the default) refuses unsafe settings at start-up; dev and demo allow them",
     )
+    secret_key: str = Field(
+        default="",
+        description=f"signs session cookies and CSRF tokens; at least {MIN_SECRET_KEY_LENGTH} characters. "
+        "Empty: read from secret_key_file (which `openxiv secret` creates)",
+    )
+    secret_key_file: Path = Path("var/secret_key")
     base_url: str = "http://127.0.0.1:8000"
     instance_name: str = "OpenXiv"
     policy_version: str = POLICY_VERSION
@@ -98,3 +117,57 @@ class _TomlSource(PydanticBaseSettingsSource):
 
 def load_settings(**overrides: Any) -> Settings:
     return Settings(**overrides)
+
+
+class ConfigError(ValueError):
+    """The settings are not safe (or not complete) for what the process is asked to do."""
+
+
+def write_secret_key_file(path: Path) -> bool:
+    """Create `path` holding a new random secret (owner-readable only) unless it exists. Returns
+    whether it was created."""
+    if path.exists():
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as out:
+        out.write(secrets.token_urlsafe(48) + "\n")
+    return True
+
+
+def resolve_secret_key(settings: Settings) -> str:
+    """The key that signs sessions: `secret_key`, else the contents of `secret_key_file`. In dev and
+    demo mode a missing file is created; in production a missing, short or published key refuses
+    to start, because anyone who knows the key can sign a session cookie for any account."""
+    key = settings.secret_key
+    if not key:
+        path = settings.secret_key_file
+        if settings.mode != "production":
+            write_secret_key_file(path)
+        if not path.is_file():
+            raise ConfigError(
+                f"no secret key: set OPENXIV_SECRET_KEY (at least {MIN_SECRET_KEY_LENGTH} random "
+                f"characters) or create {path} with `openxiv secret`"
+            )
+        key = path.read_text("utf-8").strip()
+    if settings.mode == "production":
+        if key in PUBLISHED_SECRETS:
+            raise ConfigError("the secret key is a published default; set a random one (`openxiv secret`)")
+        if len(key) < MIN_SECRET_KEY_LENGTH:
+            raise ConfigError(
+                f"the secret key has {len(key)} characters; production needs at least "
+                f"{MIN_SECRET_KEY_LENGTH} (or set mode = 'dev' on a development machine)"
+            )
+    return key
+
+
+def check_production_safety(settings: Settings) -> None:
+    """What a server or worker must refuse outside dev/demo mode, besides the secret key."""
+    if settings.mode != "production":
+        return
+    fake = sorted(name for name, alias in settings.llm.models.items() if alias.provider == "test")
+    if fake:
+        raise ConfigError(
+            f"model alias(es) {', '.join(fake)} use the 'test' provider, which answers at random; "
+            "it is refused in production (set mode = 'dev' for tests)"
+        )

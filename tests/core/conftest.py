@@ -27,6 +27,7 @@ def server_env(tmp_path: Path) -> dict[str, str]:
         "OPENXIV_STORAGE__ROOT": str(tmp_path / "blobs"),
         "OPENXIV_QUEUE__URL": "immediate",
         "OPENXIV_REVIEW__ENABLED": "false",
+        "OPENXIV_MODE": "dev",
         "OPENXIV_SECRET_KEY": "cli-test",
     }
 

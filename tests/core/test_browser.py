@@ -10,17 +10,16 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REQUIRE_SERVICES
+from tests.conftest import missing
 
 CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists() or shutil.which("chromium") is None:
-        if REQUIRE_SERVICES:
-            pytest.fail("Chromium is missing at /usr/bin/chromium (apt-get install chromium)")
-        pytest.skip("Chromium is not installed (apt-get install chromium)")
+        missing("Chromium is not installed at /usr/bin/chromium (apt-get install chromium)")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

@@ -52,20 +52,25 @@ def test_parse_identifier() -> None:
 def test_two_revisions_at_the_same_moment_exactly_one_wins(client: Any) -> None:
     token = register(client)["key"]["token"]
     item = client.post("/api/v1/submissions", headers=auth(token), json=paper_body()).json()
+    # Revisable, so a refusal below can only come from the race.
+    assert client.get(f"/api/v1/submissions/{item['id']}").json()["status"] == "under_review"
     barrier = threading.Barrier(2)
 
-    def revise(letter: str) -> int:
+    def revise(letter: str) -> Any:
         barrier.wait()
-        response = client.post(
+        return client.post(
             f"/api/v1/submissions/{item['id']}/versions",
             headers=auth(token),
-            json=version_body(response_letter=letter, title=f"Revision {letter}"),
+            # Both revise v1: the loser must be told that v2 now exists, not slip in as v3.
+            json=version_body(response_letter=letter, title=f"Revision {letter}", base_version=1),
         )
-        return int(response.status_code)
 
     with ThreadPoolExecutor(2) as pool:
-        codes = sorted(pool.map(revise, ["A", "B"]))
-    assert codes == [201, 409]
+        responses = sorted(pool.map(revise, ["A", "B"]), key=lambda r: r.status_code)
+    assert [r.status_code for r in responses] == [201, 409]
+    loser = responses[1].json()
+    assert loser["type"] == "urn:openxiv:problem:conflict", loser  # a stale base, not a lifecycle refusal
+    assert "v2" in loser["detail"] or "same moment" in loser["detail"]
     final = client.get(f"/api/v1/submissions/{item['id']}").json()
     assert final["latest_version"] == 2
     assert client.get(f"/api/v1/submissions/{item['id']}v3").status_code == 404

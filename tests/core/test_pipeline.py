@@ -180,7 +180,7 @@ def test_a_superseded_version_stops_its_pipeline(client: Any, manual: Any) -> No
     assert review.calls == [2]
 
 
-@pytest.mark.parametrize("queue", ["sqlite", "redis"])
+@pytest.mark.parametrize("queue", ["sqlite", pytest.param("redis", marks=pytest.mark.redis)])
 def test_real_huey_consumer_processes_new_versions(
     queue: str, client: Any, runtime: Any, tmp_path: Any, request: pytest.FixtureRequest
 ) -> None:

@@ -9,13 +9,14 @@ import pytest
 import typer
 
 from openxiv.evaluation.cli import default_data_dir, register
+from tests.conftest import missing
 
 
 @pytest.fixture(scope="session")
 def bench_dir() -> Path:
     path = default_data_dir()
     if not (path / "ratings_subset.tsv").is_file():
-        pytest.skip(f"ICLR 2022 bench not found at {path} (set OPENXIV_EVAL_DATA)")
+        missing(f"ICLR 2022 bench not found at {path} (set OPENXIV_EVAL_DATA)")
     return path
 
 

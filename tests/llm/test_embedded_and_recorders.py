@@ -15,6 +15,7 @@ from openxiv.llm.recording import DatabaseRecorder, MemoryRecorder, SessionRecor
 from openxiv.llm.replay import FunctionAdapter
 from openxiv.llm.settings import LLMSettings
 from openxiv.models.llm import LLMCall
+from tests.conftest import missing
 
 
 class Answer(BaseModel):
@@ -67,9 +68,14 @@ def test_tightened_schema_bounds_lists_and_strings_but_keeps_minimums() -> None:
     assert "maxItems" not in schema["properties"]["tags"]  # the original is untouched
 
 
+def _require_llama() -> None:
+    if importlib.util.find_spec("llama_cpp") is None:
+        missing("llama-cpp-python is not installed (make install-test builds it)")
+
+
 @pytest.mark.embedded
-@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python not installed")
 def test_embedded_model_answers_with_schema_valid_json() -> None:
+    _require_llama()
     recorder = MemoryRecorder()
     client = LLMClient(LLMSettings(), recorder)
     value, usage = client.generate(
@@ -86,8 +92,8 @@ def test_embedded_model_answers_with_schema_valid_json() -> None:
 
 
 @pytest.mark.embedded
-@pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="llama-cpp-python not installed")
 def test_embedded_answers_do_not_depend_on_the_prompt_cache() -> None:
+    _require_llama()
     paper = user("A paper on sparse expert routing: tokens pick two experts by a learned gate. " * 20)
     ask = [paper, user("Give the topic and tags of the paper above.")]
     other = [user("Give the topic and tags of: protein folding with diffusion models.")]

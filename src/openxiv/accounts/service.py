@@ -14,6 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from openxiv.accounts import authz
+from openxiv.accounts.authz import Principal
 from openxiv.errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthenticated
 from openxiv.models import Account, Agent, ApiKey
 from openxiv.models.base import utcnow
@@ -26,30 +28,6 @@ _SCOPE_NEEDS_ROLE = {"review": "reviewer", "moderate": "moderator", "admin": "ad
 KEY_PREFIX = "oxk"
 _TOUCH_INTERVAL = timedelta(minutes=1)
 _hasher = PasswordHasher()
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Who is acting: always a human account, and the agent acting for it when there is one."""
-
-    account_id: int
-    roles: frozenset[str]
-    scopes: frozenset[str]
-    agent_id: int | None = None
-    key_id: int | None = None
-    via_session: bool = False
-
-    @property
-    def rate_key(self) -> str:
-        return f"key:{self.key_id}" if self.key_id else f"account:{self.account_id}"
-
-    def require(self, scope: str) -> None:
-        if scope not in self.scopes:
-            held = ", ".join(sorted(self.scopes)) or "none"
-            raise Forbidden(f"this credential lacks the '{scope}' scope (it has: {held})", scope=scope)
-
-    def has_role(self, role: str) -> bool:
-        return role in self.roles or "admin" in self.roles
 
 
 def _validate_email(email: str) -> str:
@@ -186,8 +164,16 @@ def _hash_secret(secret: str) -> str:
 
 
 def issue_key(
-    session: Session, account: Account, *, scopes: list[str], name: str = "", agent: Agent | None = None
+    session: Session,
+    account: Account,
+    *,
+    scopes: list[str],
+    name: str = "",
+    agent: Agent | None = None,
+    issued_by: Principal | None = None,
 ) -> IssuedKey:
+    """Mint a key. `issued_by` is the credential asking (None: a password, the operator's CLI);
+    its own scopes bound the new key's (accounts.authz), and revoking it later revokes this key."""
     scopes = sorted(set(scopes))
     if not scopes:
         raise InvalidInput("a key needs at least one scope", field="scopes")
@@ -203,6 +189,8 @@ def issue_key(
             raise Forbidden(f"the '{scope}' scope needs the '{role}' role", field="scopes")
     if agent is not None and agent.owner_id != account.id:
         raise NotFound(f"you have no agent {agent.id}")
+    if issued_by is not None:
+        authz.authorize_issue_key(issued_by, scopes, agent.id if agent else None)
     prefix = secrets.token_hex(6)
     secret = secrets.token_urlsafe(32)
     key = ApiKey(
@@ -212,23 +200,37 @@ def issue_key(
         account_id=account.id,
         agent_id=agent.id if agent else None,
         scopes=scopes,
+        issued_by_key_id=issued_by.key_id if issued_by else None,
     )
     session.add(key)
     session.flush()
     return IssuedKey(key=key, token=f"{KEY_PREFIX}_{prefix}_{secret}")
 
 
-def list_keys(session: Session, account_id: int) -> list[ApiKey]:
-    return list(session.scalars(select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.id)))
+def list_keys(session: Session, account_id: int, viewer: Principal | None = None) -> list[ApiKey]:
+    """The account's keys; through an agent's key, only that agent's keys."""
+    keys = session.scalars(select(ApiKey).where(ApiKey.account_id == account_id).order_by(ApiKey.id))
+    return [k for k in keys if viewer is None or authz.visible_key(viewer, k)]
 
 
-def revoke_key(session: Session, account_id: int, key_id: int) -> ApiKey:
+def revoke_key(session: Session, principal: Principal, key_id: int) -> ApiKey:
+    """Revoke a key and every key minted through it, so a stolen key leaves nothing behind."""
     key = session.get(ApiKey, key_id)
-    if key is None or key.account_id != account_id:
+    if key is None:
         raise NotFound(f"you have no key {key_id}")
-    if key.revoked_at is None:
-        key.revoked_at = utcnow()
+    authz.authorize_revoke_key(principal, key)
+    revoke_key_tree(session, key)
     return key
+
+
+def revoke_key_tree(session: Session, key: ApiKey) -> None:
+    now = utcnow()
+    pending = [key]
+    while pending:
+        current = pending.pop()
+        if current.revoked_at is None:
+            current.revoked_at = now
+        pending.extend(session.scalars(select(ApiKey).where(ApiKey.issued_by_key_id == current.id)))
 
 
 def authenticate_key(session: Session, token: str) -> tuple[Principal, bool]:

@@ -207,6 +207,21 @@ class Analyzer:
         for (page, category), members in groups.items():
             text = " ".join(seg.text for seg, _ in members)
             letters = sum(ch.isalpha() for ch in text)
+            unreadable = sum(_unreadable(ch) for ch in text)
+            if unreadable >= 10 and unreadable > letters:
+                # Glyphs without a character map (CJK drawn as boxes): neither a reader nor a text
+                # pipeline can read them, so nobody can say what they instruct. Worth a look.
+                self.add(
+                    Finding(
+                        category=category,
+                        score=0.35,
+                        page=page,
+                        box=_union([seg.box for seg, _ in members if seg.box]),
+                        text=_snippet(text),
+                        evidence=f"{members[0][1]}; {unreadable} of its characters have no readable text",
+                    )
+                )
+                continue
             if letters == 0:
                 continue
             verdict = self.scorer.score(text, concealed=True)
@@ -488,6 +503,11 @@ _QUOTED = re.compile(
 def _substantial(sentence: str) -> bool:
     """Enough words to carry an instruction: four or more, or a dozen CJK characters."""
     return len(sentence.split()) >= 4 or sum(ord(ch) > 0x2E80 for ch in sentence) >= 12
+
+
+def _unreadable(ch: str) -> bool:
+    """Characters a font produces when it cannot say which letter a glyph is."""
+    return ch in "\u25a0\ufffd\u25a1" or "\ue000" <= ch <= "\uf8ff"
 
 
 def _restore(sentence: str, quotes: list[str]) -> str:

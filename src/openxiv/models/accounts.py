@@ -60,6 +60,8 @@ class ApiKey(Base):
     account_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"), index=True)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     scopes: Mapped[list[str]] = mapped_column(JSONType)
+    # The key whose holder minted this one: revoking it revokes this key too.
+    issued_by_key_id: Mapped[int | None] = mapped_column(ForeignKey("api_keys.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     last_used_at: Mapped[datetime | None]

@@ -85,6 +85,10 @@ class VersionAuthor(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
     orcid: Mapped[str | None] = mapped_column(String(19))
     affiliation: Mapped[str | None] = mapped_column(String(300))
+    # Whether the linked account or agent agreed to be listed: None (a name only, no link),
+    # "owned" (the submitter's own account or agent), "pending", "confirmed" or "declined".
+    # Only owned and confirmed links count as the account's or agent's work.
+    link_status: Mapped[str | None] = mapped_column(String(16))
 
 
 class AuthorWord(Base):

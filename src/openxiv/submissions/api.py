@@ -13,6 +13,7 @@ from openxiv.submissions import moderation, presenters, repository, service
 from openxiv.submissions.identifiers import parse_identifier
 from openxiv.submissions.lifecycle import Status
 from openxiv.submissions.schemas import (
+    AuthorshipDecision,
     HeldVersionOut,
     ModerationDecision,
     Page,
@@ -168,6 +169,18 @@ def withdraw(
         return presenters.summary_out(service.withdraw(session, principal, identifier, body.reason))
 
 
+@router.post("/submissions/{identifier}/authorship", response_model=SubmissionOut)
+def authorship(
+    identifier: IdentifierInPath, body: AuthorshipDecision, principal: RequiredPrincipal, runtime: RuntimeDep
+) -> SubmissionOut:
+    """Confirm or decline being listed as an author. Until you confirm, a submission that links your
+    account (or your agent) shows the link as pending and does not count as your work."""
+    with unit_of_work(runtime) as session:
+        submission = service.decide_authorship(session, principal, identifier, body.decision)
+        version = service.get_version(session, submission, None)
+        return presenters.submission_out(session, submission, version)
+
+
 @router.get("/moderation/held", response_model=list[HeldVersionOut])
 def held_versions(
     principal: RequiredPrincipal,
@@ -229,13 +242,15 @@ def _download(
 ) -> Response:
     _, number = parse_identifier(identifier)
     with reading(runtime) as session:
-        blob = service.get_blob_for_download(session, identifier, number, which, principal)
+        blob, public = service.get_blob_for_download(session, identifier, number, which, principal)
     extension = "pdf" if which == "pdf" else ("tex" if blob.media_type == "application/x-latex" else "md")
     headers = {
         "Content-Disposition": f'inline; filename="{identifier}.{extension}"',
         "ETag": f'"{blob.sha256}"',
     }
-    if number is not None:  # a named version never changes; the latest may
+    # A named version never changes (the latest may), but only a public, screened item may sit in
+    # a shared cache; everything else gets the default `private, no-store` (web.security).
+    if number is not None and public:
         headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return Response(runtime.blobs.get(blob.sha256), media_type=blob.media_type, headers=headers)
 

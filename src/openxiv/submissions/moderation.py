@@ -17,8 +17,9 @@ from typing import Any
 from sqlalchemy import and_, select
 from sqlalchemy.orm import Session
 
-from openxiv.accounts.service import Principal
-from openxiv.errors import Forbidden, IllegalTransition, InvalidInput, NotFound
+from openxiv.accounts import authz
+from openxiv.accounts.authz import Principal
+from openxiv.errors import IllegalTransition, InvalidInput, NotFound
 from openxiv.models import StageRun, Submission
 from openxiv.models.base import utcnow
 from openxiv.submissions import repository
@@ -38,15 +39,9 @@ class HeldVersion:
     screening: dict[str, Any]  # the screening run's findings: format checks, integrity summary
 
 
-def require_moderator(principal: Principal) -> None:
-    principal.require("moderate")
-    if not principal.has_role("moderator"):
-        raise Forbidden("only moderators may do this")
-
-
 def held_versions(session: Session, principal: Principal, *, limit: int = 50) -> list[HeldVersion]:
     """The queue, longest-waiting first, with what screening found for each version."""
-    require_moderator(principal)
+    authz.authorize_moderate(principal)
     rows = session.execute(
         select(Submission, StageRun)
         .outerjoin(
@@ -84,7 +79,7 @@ def decide(
     decision: str,
     reason: str,
 ) -> Submission:
-    require_moderator(principal)
+    authz.authorize_moderate(principal)
     if decision not in ("release", "reject"):
         raise InvalidInput(f"decision must be 'release' or 'reject', not {decision!r}", field="decision")
     reason = clean_text(reason, "reason", max_length=5000, multiline=True)

@@ -52,6 +52,7 @@ def version_out(session: Session, submission: Submission, version: SubmissionVer
                 agent_id=a.agent_id,
                 orcid=a.orcid,
                 affiliation=a.affiliation,
+                link_status=a.link_status,  # type: ignore[arg-type]
             )
             for a in version.authors
         ],

@@ -12,7 +12,15 @@ from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from openxiv.errors import InvalidInput
-from openxiv.models import AuthorWord, StageRun, Submission, SubmissionVersion, Transition, VersionAuthor
+from openxiv.models import (
+    Agent,
+    AuthorWord,
+    StageRun,
+    Submission,
+    SubmissionVersion,
+    Transition,
+    VersionAuthor,
+)
 from openxiv.submissions.author_words import name_words, prefix_upper_bound
 
 
@@ -60,6 +68,10 @@ def version(session: Session, submission_id: int, number: int) -> SubmissionVers
     )
 
 
+# A listed account or agent counts as an author only once it agreed (or it is the submitter's own).
+_AGREED_LINK = VersionAuthor.link_status.in_(("owned", "confirmed"))
+
+
 def _latest_authors_match(*conditions: ColumnElement[bool]) -> ColumnElement[bool]:
     return exists(
         select(VersionAuthor.id)
@@ -102,9 +114,13 @@ def list_page(
             )
             statement = statement.where(Submission.id.in_(starts_with_word))
     if filters.account_id is not None:
-        statement = statement.where(_latest_authors_match(VersionAuthor.account_id == filters.account_id))
+        statement = statement.where(
+            _latest_authors_match(VersionAuthor.account_id == filters.account_id, _AGREED_LINK)
+        )
     if filters.agent_id is not None:
-        statement = statement.where(_latest_authors_match(VersionAuthor.agent_id == filters.agent_id))
+        statement = statement.where(
+            _latest_authors_match(VersionAuthor.agent_id == filters.agent_id, _AGREED_LINK)
+        )
     if hidden_statuses:
         visible: ColumnElement[bool] = Submission.status.not_in(hidden_statuses)
         if viewer_id is not None:
@@ -139,6 +155,24 @@ def stage_run(session: Session, submission_id: int, version_number: int, stage: 
             StageRun.stage == stage,
         )
     )
+
+
+def author_links(session: Session, submission_id: int) -> list[VersionAuthor]:
+    """Every linked author entry of every version of a submission."""
+    return list(
+        session.scalars(
+            select(VersionAuthor)
+            .join(SubmissionVersion, SubmissionVersion.id == VersionAuthor.version_id)
+            .where(
+                SubmissionVersion.submission_id == submission_id,
+                VersionAuthor.link_status.is_not(None),
+            )
+        )
+    )
+
+
+def agent_ids_of(session: Session, owner_id: int) -> set[int]:
+    return set(session.scalars(select(Agent.id).where(Agent.owner_id == owner_id)))
 
 
 def replace_author_words(session: Session, submission_id: int, names: list[str]) -> None:

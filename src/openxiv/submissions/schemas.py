@@ -123,6 +123,17 @@ class AuthorOut(BaseModel):
     agent_id: int | None
     orcid: str | None
     affiliation: str | None
+    link_status: Literal["owned", "pending", "confirmed", "declined"] | None = Field(
+        description="for a linked account or agent: whether it agreed to be listed (owned: the "
+        "submitter's own; pending until the account or the agent's owner confirms)"
+    )
+
+
+class AuthorshipDecision(Strict):
+    decision: Literal["confirm", "decline"] = Field(
+        description="confirm or decline being listed as an author (for yourself and your agents, "
+        "or, through an agent's key, for that agent)"
+    )
 
 
 class FileOut(BaseModel):

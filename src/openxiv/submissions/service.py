@@ -9,10 +9,11 @@ from datetime import datetime
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from openxiv.accounts.service import Principal
+from openxiv.accounts import authz
+from openxiv.accounts.authz import Principal
 from openxiv.config import UploadSettings
 from openxiv.db import after_commit
-from openxiv.errors import Conflict, Forbidden, IllegalTransition, InvalidInput, NotFound
+from openxiv.errors import Conflict, IllegalTransition, InvalidInput, NotFound
 from openxiv.models import Account, Agent, Blob, Submission, SubmissionVersion, Transition, VersionAuthor
 from openxiv.models.base import utcnow
 from openxiv.storage.port import BlobStore
@@ -25,6 +26,7 @@ from openxiv.validation import clean_text, normalise_orcid
 
 # Held items may hide attacks on reviewers: only their owner and moderators see them.
 HIDDEN_FROM_PUBLIC = frozenset({Status.HELD.value})
+_NOT_YET_SCREENED = frozenset({Status.SUBMITTED.value, Status.SCREENING.value})
 
 
 @dataclass(frozen=True)
@@ -50,7 +52,7 @@ def store_upload(
     principal: Principal,
 ) -> Blob:
     """Verify a file completely, then store it content-addressed. Re-uploading is a no-op."""
-    principal.require("submit")
+    authz.authorize_upload(principal)
     verified = files.verify_upload(
         data, filename, max_bytes=limits.max_bytes, max_pdf_pages=limits.max_pdf_pages
     )
@@ -95,7 +97,7 @@ def create_submission(
     principal: Principal,
     payload: SubmissionCreate,
 ) -> Submission:
-    principal.require("submit")
+    authz.authorize_submit(principal)
     now = utcnow()
     content = _prepare_content(session, blobs, principal, payload, kind=payload.kind)
     submission = Submission(
@@ -126,9 +128,9 @@ def create_version(
     identifier: str,
     payload: VersionCreate,
 ) -> Submission:
-    principal.require("submit")
+    authz.authorize_submit(principal)
     submission = _load_for_update(session, identifier)
-    _require_owner(submission, principal)
+    authz.authorize_revise(principal, submission)
     if payload.base_version is not None and payload.base_version != submission.latest_version:
         raise Conflict(
             f"{identifier} is at v{submission.latest_version}; this revision was based on v{payload.base_version}",
@@ -142,7 +144,9 @@ def create_version(
         )
     letter = clean_text(payload.response_letter, "response_letter", max_length=200_000, multiline=True)
     now = utcnow()
-    content = _prepare_content(session, blobs, principal, payload, kind=submission.kind)
+    content = _prepare_content(
+        session, blobs, principal, payload, kind=submission.kind, agreed=_agreed_links(session, submission)
+    )
     number = submission.latest_version + 1
     _add_version(session, submission, number, content, principal, response_letter=letter, now=now)
     try:
@@ -164,9 +168,7 @@ def create_version(
 
 def withdraw(session: Session, principal: Principal, identifier: str, reason: str) -> Submission:
     submission = _load_for_update(session, identifier)
-    if not principal.has_role("moderator"):
-        principal.require("submit")
-        _require_owner(submission, principal)
+    authz.authorize_withdraw(principal, submission)
     reason = clean_text(reason, "reason", max_length=5000, multiline=True)
     transition(session, submission, Status.WITHDRAWN, principal, reason)
     return submission
@@ -213,7 +215,7 @@ def get_version(session: Session, submission: Submission, number: int | None) ->
 def can_view(submission: Submission, viewer: Principal | None) -> bool:
     if submission.status not in HIDDEN_FROM_PUBLIC:
         return True
-    return viewer is not None and (viewer.account_id == submission.owner_id or viewer.has_role("moderator"))
+    return authz.can_view_hidden(viewer, submission.owner_id)
 
 
 def list_submissions(
@@ -227,7 +229,7 @@ def list_submissions(
     if not 1 <= limit <= 200:
         raise InvalidInput("limit must be between 1 and 200", field="limit")
     after_id = repository.decode_cursor(cursor) if cursor else None
-    hidden = frozenset() if viewer is not None and viewer.has_role("moderator") else HIDDEN_FROM_PUBLIC
+    hidden = frozenset() if authz.is_moderator(viewer) else HIDDEN_FROM_PUBLIC
     rows = repository.list_page(
         session,
         filters,
@@ -240,9 +242,17 @@ def list_submissions(
     return rows[:limit], next_cursor
 
 
+def is_settled_in_public(submission: Submission) -> bool:
+    """Whether what is shown of the item is the same for everyone from now on: not hidden, and
+    past screening (an item still being screened may yet be held and hidden). Only such files
+    may be kept by shared caches."""
+    return submission.status not in HIDDEN_FROM_PUBLIC | _NOT_YET_SCREENED
+
+
 def get_blob_for_download(
     session: Session, identifier: str, number: int | None, which: str, viewer: Principal | None
-) -> Blob:
+) -> tuple[Blob, bool]:
+    """The file, and whether shared caches may keep it (`is_settled_in_public`)."""
     submission = get_submission(session, identifier, viewer)
     found = get_version(session, submission, number)
     sha = found.pdf_sha256 if which == "pdf" else found.source_sha256
@@ -250,7 +260,7 @@ def get_blob_for_download(
         raise NotFound(f"{submission.identifier}v{found.number} has no {which} file")
     blob = session.get(Blob, sha)
     assert blob is not None
-    return blob
+    return blob, is_settled_in_public(submission)
 
 
 # ------------------------------------------------------------------------------ internals
@@ -270,12 +280,18 @@ class _Content:
 
 
 def _prepare_content(
-    session: Session, blobs: BlobStore, principal: Principal, payload: VersionContent, *, kind: str
+    session: Session,
+    blobs: BlobStore,
+    principal: Principal,
+    payload: VersionContent,
+    *,
+    kind: str,
+    agreed: frozenset[tuple[str, int]] = frozenset(),
 ) -> _Content:
     """Validate everything a version carries; stores an inline source as a blob."""
     title = clean_text(payload.title, "title", max_length=500)
     abstract = clean_text(payload.abstract, "abstract", max_length=10_000, multiline=True, required=False)
-    authors = _resolve_authors(session, payload)
+    authors = _resolve_authors(session, principal, payload, agreed)
     corresponding = payload.corresponding_author
     if corresponding >= len(authors):
         raise InvalidInput(
@@ -363,7 +379,13 @@ def _uploaded_blob(session: Session, sha256: str, field: str, allowed: dict[str,
     return blob
 
 
-def _resolve_authors(session: Session, payload: VersionContent) -> list[VersionAuthor]:
+def _resolve_authors(
+    session: Session, principal: Principal, payload: VersionContent, agreed: frozenset[tuple[str, int]]
+) -> list[VersionAuthor]:
+    """Anyone may be *named*; a link to an account or agent on the platform is the submitter's own
+    (its account, its agents, or through an agent's key that agent and its owner) or waits for the
+    other side to confirm (`link_status` pending). `agreed` holds the links that already confirmed
+    an earlier version of the same submission."""
     authors: list[VersionAuthor] = []
     for position, given in enumerate(payload.authors):
         where = f"authors[{position}]"
@@ -376,12 +398,19 @@ def _resolve_authors(session: Session, payload: VersionContent) -> list[VersionA
             if agent is None:
                 raise InvalidInput(f"{where}: no agent {given.agent_id}", field="authors")
             name = name or agent.name
+            link_status = _link_status(
+                agent.owner_id == principal.account_id and principal.agent_id in (None, agent.id),
+                ("agent", agent.id) in agreed,
+            )
         elif given.account_id is not None:
             account = session.get(Account, given.account_id)
             if account is None:
                 raise InvalidInput(f"{where}: no account {given.account_id}", field="authors")
             name = name or account.display_name
             orcid = orcid or account.orcid
+            link_status = _link_status(account.id == principal.account_id, ("account", account.id) in agreed)
+        else:
+            link_status = None
         if given.kind == "human" and given.agent_id is not None:
             raise InvalidInput(f"{where}: a human author cannot have an agent_id", field="authors")
         if not name:
@@ -398,9 +427,51 @@ def _resolve_authors(session: Session, payload: VersionContent) -> list[VersionA
                 affiliation=clean_text(given.affiliation, f"{where}.affiliation", max_length=300)
                 if given.affiliation
                 else None,
+                link_status=link_status if given.kind == "human" or given.agent_id else None,
             )
         )
     return authors
+
+
+def _link_status(own: bool, agreed_before: bool) -> str:
+    if own:
+        return "owned"
+    return "confirmed" if agreed_before else "pending"
+
+
+def _agreed_links(session: Session, submission: Submission) -> frozenset[tuple[str, int]]:
+    agreed: set[tuple[str, int]] = set()
+    for entry in repository.author_links(session, submission.id):
+        if entry.link_status in ("owned", "confirmed"):
+            if entry.agent_id is not None:
+                agreed.add(("agent", entry.agent_id))
+            elif entry.account_id is not None:
+                agreed.add(("account", entry.account_id))
+    return frozenset(agreed)
+
+
+def decide_authorship(session: Session, principal: Principal, identifier: str, decision: str) -> Submission:
+    """Confirm or decline the pending links to the caller on every version of a submission: a
+    human credential answers for the account and its agents, an agent's key for that agent."""
+    authz.authorize_confirm_authorship(principal)
+    if decision not in ("confirm", "decline"):
+        raise InvalidInput(f"decision must be 'confirm' or 'decline', not {decision!r}", field="decision")
+    submission = _load_for_update(session, identifier)
+    own_agents = repository.agent_ids_of(session, principal.account_id)
+    answered = 0
+    for entry in repository.author_links(session, submission.id):
+        if principal.agent_id is not None:
+            mine = entry.agent_id == principal.agent_id
+        else:
+            mine = (entry.kind == "human" and entry.account_id == principal.account_id) or (
+                entry.agent_id in own_agents
+            )
+        if mine and entry.link_status in ("pending", "confirmed", "declined"):
+            entry.link_status = "confirmed" if decision == "confirm" else "declined"
+            answered += 1
+    if answered == 0:
+        raise NotFound(f"{submission.identifier} lists neither you nor your agents as a linked author")
+    return submission
 
 
 def _add_version(
@@ -440,11 +511,6 @@ def _load_for_update(session: Session, identifier: str) -> Submission:
     if submission is None:
         raise NotFound(f"no submission {base}")
     return submission
-
-
-def _require_owner(submission: Submission, principal: Principal) -> None:
-    if submission.owner_id != principal.account_id:
-        raise Forbidden(f"only the owner of {submission.identifier} may do this")
 
 
 def _log(

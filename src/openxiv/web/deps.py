@@ -16,6 +16,7 @@ from openxiv.db import transaction
 from openxiv.errors import DomainError, Unauthenticated
 from openxiv.runtime import Runtime
 from openxiv.validation import MAX_DB_ID
+from openxiv.web.ratelimit import LoginThrottle
 
 SESSION_ACCOUNT_KEY = "account_id"
 IdInPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
@@ -46,6 +47,22 @@ def reading(runtime: Runtime) -> Iterator[Session]:
         yield session
 
 
+def client_address(request: Request) -> str:
+    # Behind a proxy, uvicorn's --proxy-headers (trusted addresses only) has already put the
+    # client's address here.
+    return request.client.host if request.client else "unknown"
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+def registration_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.registration_throttle
+    return throttle
+
+
 def _bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization")
     if not header:
@@ -70,8 +87,7 @@ async def current_principal(request: Request, runtime: RuntimeDep) -> Principal 
     principal: Principal | None = None
     if token is not None or account_id:
         principal = await run_in_threadpool(_resolve, request, runtime, token, account_id)
-    client = request.client.host if request.client else "unknown"
-    request.app.state.rate_limiter.check(principal.rate_key if principal else f"ip:{client}")
+    request.app.state.rate_limiter.check(principal.rate_key if principal else f"ip:{client_address(request)}")
     request.state.principal = principal
     return principal
 

@@ -5,11 +5,19 @@ while the first request is still running gets 409.
 Implemented as ASGI middleware so every write endpoint gets it without code of its own. Keys are
 scoped to the caller (a hash of the credential), so two clients cannot collide or read each
 other's responses.
+
+Nothing secret is stored: API key tokens in a response (POST /accounts, /auth/keys, /keys) are
+replaced by `oxk_<prefix>_REDACTED` before the response is kept, so a replay names the key that
+was issued but never returns its token again (the token is shown once, as everywhere); and the
+request fingerprint is an HMAC under the server's secret, so a stored fingerprint of a request
+that carried a password cannot be brute-forced from a database dump.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 import time
 from datetime import timedelta
 from typing import Any
@@ -29,6 +37,13 @@ MAX_KEY_LENGTH = 255
 RETENTION = timedelta(hours=24)
 PURGE_INTERVAL_S = 600
 _REPLAYED_HEADERS = ("content-type", "location", "retry-after")
+# An API key token: oxk_<public prefix>_<secret> (accounts.service.issue_key).
+_TOKEN = re.compile(r"\b(oxk_[0-9a-f]+_)[A-Za-z0-9_-]+")
+
+
+def redact_secrets(body: str) -> str:
+    """The stored copy of a response: every API key token is cut to its public prefix."""
+    return _TOKEN.sub(r"\1REDACTED", body)
 
 
 def _caller(scope: Scope) -> str:
@@ -38,9 +53,10 @@ def _caller(scope: Scope) -> str:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, *, runtime: Any, path_prefix: str = "/api/") -> None:
+    def __init__(self, app: ASGIApp, *, runtime: Any, digest_key: str, path_prefix: str = "/api/") -> None:
         self.app = app
         self.runtime = runtime
+        self.digest_key = digest_key.encode()
         self.path_prefix = path_prefix
         self._last_purge = float("-inf")
 
@@ -68,14 +84,16 @@ class IdempotencyMiddleware:
             )
             return
         body = await _read_body(receive)
-        digest = hashlib.sha256(
+        digest = hmac.new(
+            self.digest_key,
             scope["method"].encode()
             + b" "
             + scope["path"].encode()
             + b"?"
             + (scope.get("query_string") or b"")
             + b"\n"
-            + body
+            + body,
+            hashlib.sha256,
         ).hexdigest()
         caller = _caller(scope)
         claim = await anyio.to_thread.run_sync(
@@ -184,7 +202,7 @@ class IdempotencyMiddleware:
                 session.delete(record)  # not a final answer: let the client retry with the same key
                 return
             record.status_code = status
-            record.response_body = body.decode("utf-8", errors="replace")
+            record.response_body = redact_secrets(body.decode("utf-8", errors="replace"))
             record.response_headers = {
                 k.decode("latin-1"): v.decode("latin-1")
                 for k, v in headers

@@ -16,7 +16,16 @@ from openxiv.errors import DomainError, Forbidden, NotFound
 from openxiv.review import service as review_service
 from openxiv.submissions import moderation, presenters, repository, service
 from openxiv.submissions.identifiers import parse_identifier
-from openxiv.web.deps import SESSION_ACCOUNT_KEY, OptionalPrincipal, RuntimeDep, reading, unit_of_work
+from openxiv.web.deps import (
+    SESSION_ACCOUNT_KEY,
+    OptionalPrincipal,
+    RuntimeDep,
+    client_address,
+    login_throttle,
+    reading,
+    registration_throttle,
+    unit_of_work,
+)
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 router = APIRouter(include_in_schema=False)
@@ -37,7 +46,13 @@ def check_csrf(request: Request, submitted: str) -> None:
         raise Forbidden("the form has expired or did not come from this site; reload the page and try again")
 
 
-def render(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(
+    request: Request,
+    template: str,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    **context: Any,
+) -> HTMLResponse:
     runtime = request.app.state.runtime
     context.setdefault("principal", getattr(request.state, "principal", None))
     return TEMPLATES.TemplateResponse(
@@ -45,6 +60,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         template,
         {"instance_name": runtime.settings.instance_name, "csrf_token": csrf_token(request), **context},
         status_code=status_code,
+        headers=headers,
     )
 
 
@@ -111,10 +127,16 @@ def login(
 ) -> Response:
     try:
         check_csrf(request, csrf)
-        with reading(runtime) as session:
+        with (
+            login_throttle(request).password_attempt(email, client_address(request)),
+            reading(runtime) as session,
+        ):
             account = accounts.authenticate_password(session, email, password)
     except DomainError as error:
-        return render(request, "login.html", status_code=error.status, error=error.detail, email=email)
+        headers = {"Retry-After": str(error.extra["retry_after"])} if "retry_after" in error.extra else None
+        return render(
+            request, "login.html", status_code=error.status, headers=headers, error=error.detail, email=email
+        )
     request.session.clear()
     request.session[SESSION_ACCOUNT_KEY] = account.id
     return RedirectResponse("/account", status_code=303)
@@ -145,6 +167,7 @@ def register(
 ) -> Response:
     try:
         check_csrf(request, csrf)
+        registration_throttle(request).counted_attempt(client_address(request))
         with unit_of_work(runtime) as session:
             account = accounts.register_account(
                 session,
@@ -179,7 +202,7 @@ def account_page(request: Request, principal: OptionalPrincipal, runtime: Runtim
     with reading(runtime) as session:
         account = accounts.get_account(session, principal.account_id)
         agents = accounts.list_agents(session, account.id)
-        keys = accounts.list_keys(session, account.id)
+        keys = accounts.list_keys(session, account.id, viewer=principal)
         mine, _ = service.list_submissions(
             session, repository.SubmissionFilter(owner_id=account.id), cursor=None, limit=50, viewer=principal
         )
