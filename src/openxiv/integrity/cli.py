@@ -49,11 +49,34 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
     @bench.command("integrity")
     def bench_integrity(
         out: Path = typer.Option(..., "--out", help="directory for the corpus and results.json"),
-        seed: int = typer.Option(0, "--seed", help="corpus seed"),
-        quick: bool = typer.Option(False, "--quick", help="a small corpus (about 140 documents)"),
+        seed: int = typer.Option(0, "--seed", help="corpus seed (synthetic corpus only)"),
+        quick: bool = typer.Option(
+            False, "--quick", help="a small corpus, about 140 documents (synthetic corpus only)"
+        ),
+        real: Path | None = typer.Option(
+            None,
+            "--real",
+            help="scan real documents in DIR/clean and DIR/attacked (tags from DIR/manifest.json) "
+            "instead of generating the synthetic corpus",
+        ),
+        jobs: int = typer.Option(1, "--jobs", min=1, help="with --real: files scanned at once"),
+        timeout: float | None = typer.Option(
+            None,
+            "--timeout",
+            min=1,
+            help="with --real: seconds one file may take before it counts as a crash "
+            "(default: the scanner's time budget + 60)",
+        ),
     ) -> None:
-        """Generate the labelled injection corpus, scan it and report quality and speed."""
+        """Scan the labelled injection corpus (generated, or real with --real) and report quality and speed."""
         from rich.progress import Progress, TaskID
+
+        if real is not None:
+            if quick or seed != 0:
+                typer.echo("error: --seed and --quick apply to the synthetic corpus, not to --real", err=True)
+                raise typer.Exit(2)
+            _bench_real(real, out, jobs=jobs, timeout=timeout)
+            return
 
         from openxiv.integrity.bench import run_benchmark
 
@@ -68,6 +91,32 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             results = run_benchmark(out, seed=seed, quick=quick, settings=_settings(), progress=step)
         _print_results(results)
         typer.echo(f"results: {out / 'results.json'}")
+
+
+def _bench_real(root: Path, out: Path, *, jobs: int, timeout: float | None) -> None:
+    """`bench integrity --real`: exit 1 when any file crashed the scanner, 2 when ROOT is not a set."""
+    from rich.progress import Progress
+
+    from openxiv.integrity.bench_real import DatasetError, Outcome, discover, run_real_benchmark
+
+    try:
+        total = len(discover(root))
+    except DatasetError as error:
+        typer.echo(f"error: {error}", err=True)
+        raise typer.Exit(2) from None
+    with Progress(transient=True) as progress:
+        task = progress.add_task("scan", total=total)
+
+        def step(outcome: Outcome) -> None:
+            progress.update(task, advance=1, description=outcome.file[:40])
+
+        results = run_real_benchmark(
+            root, out, settings=_settings(), jobs=jobs, timeout_s=timeout, progress=step
+        )
+    _print_real_results(results)
+    typer.echo(f"results: {out / 'results.json'}, per file: {out / 'files.md'}")
+    if results["crashes"]:
+        raise typer.Exit(1)
 
 
 def _settings() -> IntegritySettings:
@@ -137,3 +186,67 @@ def _print_results(results: dict[str, Any]) -> None:
     console.print(f"speed: {results['speed']}")
     if results["errors"]:
         console.print(f"[red]errors:[/] {results['errors'][:10]}")
+
+
+def _print_real_results(results: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+    from rich.table import Table
+
+    console = Console()
+    table = Table("file", "label", "tag", "verdict", "risk", "top finding", "s", "pages")
+    colour = {
+        "hold": "red",
+        "note": "yellow",
+        "pass": "green",
+        "unreadable": "magenta",
+        "crash": "bold magenta",
+    }
+    for row in results["files"]:
+        top = row["top_category"] or ""
+        if row["top_page"]:
+            top += f" p{row['top_page']}"
+        table.add_row(
+            escape(row["file"]),
+            row["label"],
+            escape(row["tag"]),
+            f"[{colour[row['verdict']]}]{row['verdict']}[/]",
+            "" if row["risk"] is None else f"{row['risk']:.2f}",
+            escape(top if row["verdict"] not in ("crash", "unreadable") else (row["reason"] or "")[:60]),
+            f"{row['seconds']:.2f}",
+            str(row["pages"] or ""),
+        )
+    console.print(table)
+
+    def pct(r: dict[str, Any]) -> str:
+        if r["value"] is None:
+            return "-"
+        return f"{r['k']}/{r['n']} = {r['value'] * 100:.1f}% [{r['ci95'][0] * 100:.1f}, {r['ci95'][1] * 100:.1f}]"
+
+    console.print(
+        f"documents {results['documents']}: {results['clean']} clean ({results['hard_negatives']} hard negatives), "
+        f"{results['attacked']} attacked; verdicts {results['verdicts']}",
+        markup=False,
+    )
+    console.print(f"held, clean: {pct(results['fpr_clean'])}", markup=False)
+    console.print(f"held, hard negatives: {pct(results['fpr_hard_negatives'])}", markup=False)
+    console.print(f"held, other clean: {pct(results['fpr_ordinary_clean'])}", markup=False)
+    console.print(f"noted, clean: {pct(results['noted_clean'])}", markup=False)
+    console.print(
+        f"recall (held), attacked: {pct(results['recall'])}; held or noted: {pct(results['recall_held_or_noted'])}",
+        markup=False,
+    )
+    channels = Table("attack channel (tag)", "held")
+    for tag, r in results["recall_by_channel"].items():
+        channels.add_row(escape(tag), pct(r))
+    console.print(channels)
+    speed = results["speed"]
+    console.print(
+        f"speed: {speed['pdf_pages']} PDF pages; full scan {speed['full_scan_pages_per_s']} pages/s; "
+        f"stages 1-2 ({'+'.join(speed['stages_1_2_keys']) or 'no stage timings'}) {speed['stages_1_2_pages_per_s']} pages/s",
+        markup=False,
+    )
+    for kind in ("unreadable", "crashes"):
+        console.print(f"{kind}: {len(results[kind])}", markup=False)
+        for row in results[kind]:
+            console.print(f"  {row['file']} ({row['label']}): {row['reason']}", markup=False)
