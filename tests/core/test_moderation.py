@@ -39,6 +39,7 @@ def test_a_moderator_releases_one_held_version_and_rejects_another(client: Any, 
     held = queue.json()
     assert [item["submission"]["id"] for item in held] == [first, second]  # longest-waiting first
     assert "moderator" in held[0]["reason"] and held[0]["screening"]["integrity"]["flagged"] is True
+    assert "page 1" in held[0]["reason"]  # where the finding is, as the author is told
 
     released = _decide(client, moderator, first, "release", "white text quoted in the paper's appendix")
     assert released.status_code == 200, released.text
@@ -53,7 +54,11 @@ def test_a_moderator_releases_one_held_version_and_rejects_another(client: Any, 
     assert runs["screening"]["state"] == "completed" and "released" in runs["screening"]["detail"]
     assert runs["screening"]["detail"]["integrity"]["flagged"] is True
     assert runs["review"]["state"] == "not_configured"
-    assert client.get(f"/api/v1/submissions/{first}").status_code == 200  # public now
+    public = client.get(f"/api/v1/submissions/{first}")
+    assert public.status_code == 200 and public.json()["version"]["screening"] is None  # public now
+    # The owner still reads why screening held it.
+    mine = client.get(f"/api/v1/submissions/{first}", headers=auth(author)).json()["version"]["screening"]
+    assert mine["action"] == "hold" and mine["findings"][0]["page"] == 1
 
     assert _decide(client, moderator, second, "reject").json()["status"] == "rejected"
     assert client.get("/api/v1/moderation/held", headers=auth(moderator)).json() == []
@@ -109,6 +114,7 @@ def test_the_moderation_page_releases_a_held_version(client: Any, runtime: Any) 
     _sign_in(client, "moderator@example.org")
     page = client.get("/moderation")
     assert page.status_code == 200 and item in page.text and "integrity risk" in page.text
+    assert "page 1" in page.text  # each finding with its page
     assert 'href="/moderation"' in page.text  # the menu offers the queue to moderators
     token = _csrf(page.text)
 
@@ -122,9 +128,7 @@ def test_the_moderation_page_releases_a_held_version(client: Any, runtime: Any) 
     assert post("looks fine", "forged").status_code == 403
     refused = post("   ", token)
     assert refused.status_code == 422 and "reason" in refused.text and item in refused.text
-    assert client.get(f"/api/v1/submissions/{item}", headers=auth(author)).json()["status"] == (
-        "held"
-    )
+    assert client.get(f"/api/v1/submissions/{item}", headers=auth(author)).json()["status"] == "held"
     assert post("the white text is a quoted example of an attack", token).status_code == 303
     assert client.get(f"/api/v1/submissions/{item}").json()["status"] == "under_review"
     assert "Nothing is waiting" in client.get("/moderation").text

@@ -151,6 +151,8 @@ def test_held_at_screening_is_hidden_from_the_public(client: Any, runtime: Any) 
     assert owner_view["status"] == "held"
     stages = client.get(f"/api/v1/submissions/{item['id']}/stages", headers=auth(token)).json()
     assert "characters of text" in stages[0]["detail"]["reason"]
+    screening = owner_view["version"]["screening"]
+    assert screening["action"] == "hold" and "characters of text" in screening["summary"]
     assert client.get(f"/api/v1/submissions/{item['id']}").status_code == 404
     assert item["id"] not in [i["id"] for i in client.get("/api/v1/submissions").json()["items"]]
     assert item["id"] in [

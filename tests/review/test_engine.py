@@ -13,6 +13,7 @@ from openxiv.llm.port import ModelCall
 from openxiv.llm.recording import JsonlRecorder, MemoryRecorder
 from openxiv.llm.replay import fill_schema
 from openxiv.review.engine import Document, ReviewEngine, ReviewFailedError, ReviewInputError, Revision
+from openxiv.review.prompts import SCREENING_NOTE
 from tests.review.helpers import Programmable, client, llm_settings, review_settings, user_text
 
 PAPER = Document(
@@ -157,6 +158,20 @@ def test_every_role_reading_a_version_opens_with_the_same_messages() -> None:
     assert "tokens omitted here" in readers[0].messages[1].content
     # What differs between roles comes after the document.
     assert len({c.messages[-1].content for c in readers}) >= 3
+
+
+def test_every_role_reading_a_noted_version_is_told_of_the_note() -> None:
+    """Screening let it through with a note: one line in the shared system prompt, for all roles."""
+    adapter = Programmable()
+    engine = ReviewEngine(client({"t": adapter}), review_settings(reviewers=2))
+    engine.meta(Document(kind="paper", text=PAPER.text, screening_note=True))
+    engine.vote(Document(kind="paper", text=PAPER.text, screening_note=True))
+    readers = [c for c in adapter.calls if "<<<BEGIN SUBMISSION" in user_text(c)]
+    assert len(readers) == 1 + 2 + 5 and len({c.messages[0].content for c in readers}) == 1
+    assert SCREENING_NOTE in readers[0].messages[0].content
+    plain = Programmable()
+    ReviewEngine(client({"t": plain}), review_settings()).single(PAPER)
+    assert SCREENING_NOTE not in plain.calls[0].messages[0].content
 
 
 def test_a_task_longer_than_its_allowance_cuts_the_document_for_that_call_only() -> None:

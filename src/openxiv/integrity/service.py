@@ -12,9 +12,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from openxiv.db import transaction
-from openxiv.integrity.analysis import categories, risk
+from openxiv.integrity.analysis import categories, decide, risk
 from openxiv.integrity.scanner import scan_document, scan_text
-from openxiv.integrity.schemas import Finding, IntegrityReport, Judge
+from openxiv.integrity.schemas import Action, Finding, IntegrityReport, Judge
 from openxiv.integrity.settings import IntegritySettings
 from openxiv.models.integrity import IntegrityReportRecord
 from openxiv.models.submissions import SubmissionVersion
@@ -28,7 +28,12 @@ def get_report(session: Session, version_id: int) -> IntegrityReport | None:
     record = session.scalar(
         select(IntegrityReportRecord).where(IntegrityReportRecord.version_id == version_id)
     )
-    return IntegrityReport.model_validate(record.report) if record else None
+    if record is None:
+        return None
+    stored = dict(record.report)
+    # Reports stored before `action` existed were decided by `flagged` alone.
+    stored.setdefault("action", Action.HOLD.value if stored.get("flagged") else Action.PASS.value)
+    return IntegrityReport.model_validate(stored)
 
 
 def version_text(version: SubmissionVersion) -> str:
@@ -59,6 +64,7 @@ def merge_reports(reports: list[tuple[str, IntegrityReport]], settings: Integrit
             findings.append(f.model_copy(update={"location": f"{part}:{f.location}"}))
     findings.sort(key=lambda f: -f.score)
     score = risk(findings)
+    action = decide(findings, settings)  # on all parts' findings together, as for one document
     primary = reports[0][1]
     timings: dict[str, float] = {}
     for part, report in reports:
@@ -68,7 +74,8 @@ def merge_reports(reports: list[tuple[str, IntegrityReport]], settings: Integrit
     return IntegrityReport(
         document_type="+".join(r.document_type for _, r in reports),
         sha256=digest,
-        flagged=score >= settings.flag_threshold,
+        flagged=action == Action.HOLD,
+        action=action,
         risk_score=score,
         threshold=settings.flag_threshold,
         categories=categories(findings),

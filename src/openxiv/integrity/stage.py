@@ -1,9 +1,11 @@
-"""The "screening" pipeline stage: scan the version, store the report, hold flagged versions."""
+"""The "screening" pipeline stage: scan the version, store the report, act on its `action`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from openxiv.integrity.errors import DocumentError
-from openxiv.integrity.schemas import IntegrityReport, Judge
+from openxiv.integrity.schemas import Action, IntegrityReport, Judge
 from openxiv.integrity.service import get_report, save_report, scan_version
 from openxiv.submissions.lifecycle import Status
 from openxiv.submissions.pipeline import StageContext, StageOutcome
@@ -47,18 +49,29 @@ class IntegrityScreeningStage:
 
 
 def outcome_for(report: IntegrityReport) -> StageOutcome:
-    detail = {
+    """The report's action decides: hold for a moderator, or go on to review (with a note when
+    visible text may address automated reviewers). The author reads `reason` in the log."""
+    detail: dict[str, Any] = {
+        "action": report.action.value,
         "risk_score": report.risk_score,
         "flagged": report.flagged,
         "categories": [c.value for c in report.categories],
         "scanner_version": report.scanner_version,
     }
-    if report.flagged:
+    if report.action != Action.PASS:
+        # Where and why, for the author's view of the version; the suspicious text itself stays in
+        # the integrity report, which only the owner and moderators can read while it is held.
+        detail["findings"] = [
+            {"page": f.page, "location": f.location, "category": f.category.value, "reason": f.evidence}
+            for f in report.notable_findings()
+        ]
+    if report.action == Action.HOLD:
         return StageOutcome(
-            state="held",
-            next_status=Status.HELD,
-            reason=report.author_summary(),
-            detail=detail,
+            state="held", next_status=Status.HELD, reason=report.author_summary(), detail=detail
+        )
+    if report.action == Action.NOTE:
+        return StageOutcome(
+            state="completed", next_status=Status.UNDER_REVIEW, reason=report.author_summary(), detail=detail
         )
     return StageOutcome(
         state="completed", next_status=Status.UNDER_REVIEW, reason="integrity scan passed", detail=detail

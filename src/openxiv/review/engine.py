@@ -53,6 +53,7 @@ class Document:
     title: str = ""
     abstract: str = ""
     label: str = ""  # e.g. "2611.00042v2", shown in results
+    screening_note: bool = False  # screening noted visible text that may address automated reviewers
 
 
 @dataclass(frozen=True)
@@ -290,6 +291,7 @@ class ReviewEngine:
                 previous_reviews=revision.previous_review,
                 response_letter=revision.response_letter,
                 reviewer=reviewer,
+                noted=document.screening_note,
             )
 
         messages, truncation = self._fit(alias, build, document.text, literature, revision=revision)
@@ -323,7 +325,7 @@ class ReviewEngine:
         # Literature and revision only size the document here, to the reviewers' cut.
         plan_messages, truncation = self._fit(
             chair,
-            lambda text, _lit: prompts.plan_messages(rubric, text, low, high),
+            lambda text, _lit: prompts.plan_messages(rubric, text, low, high, noted=document.screening_note),
             document.text,
             literature,
             revision=revision,
@@ -514,6 +516,7 @@ class ReviewEngine:
                 literature=lit,
                 previous_reviews=revision.previous_review,
                 response_letter=revision.response_letter,
+                noted=document.screening_note,
             )
 
         fitted: dict[str, tuple[list[Message], Truncation]] = {}

@@ -25,9 +25,11 @@ from openxiv.models import Blob, SubmissionVersion
 from openxiv.review import service
 from openxiv.review.engine import Document, ReviewEngine, ReviewFailedError, ReviewInputError, Revision
 from openxiv.storage.port import BlobStore
+from openxiv.submissions import repository
 from openxiv.submissions.files import proposal_text
 from openxiv.submissions.lifecycle import Status
 from openxiv.submissions.pipeline import StageContext, StageOutcome
+from openxiv.submissions.stages import screening_action
 
 LLMFactory = Callable[[Settings, CallRecorder], LLMClient]
 
@@ -68,12 +70,14 @@ def version_document(session: Any, blobs: BlobStore, kind: str, version: Submiss
     if not body.strip():
         raise ReviewInputError(f"version v{version.number} has no text to review")
     header = f"# {version.title}\n\n" + (f"Abstract: {version.abstract}\n\n" if version.abstract else "")
+    screening = repository.stage_run(session, version.submission_id, version.number, "screening")
     return Document(
         kind=kind,
         text=header + body,
         title=version.title,
         abstract=version.abstract or "",
         label=f"v{version.number}",
+        screening_note=screening_action(screening) == "note",
     )
 
 

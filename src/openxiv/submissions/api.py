@@ -124,7 +124,7 @@ def get_submission(
     with reading(runtime) as session:
         submission = service.get_submission(session, identifier, principal)
         version = service.get_version(session, submission, number)
-        return presenters.submission_out(session, submission, version)
+        return presenters.submission_out(session, submission, version, principal)
 
 
 @router.get("/submissions/{identifier}/versions", response_model=list[VersionOut])
@@ -134,7 +134,9 @@ def list_versions(
     with reading(runtime) as session:
         submission = service.get_submission(session, identifier, principal)
         return [
-            presenters.version_out(session, submission, service.get_version(session, submission, n))
+            presenters.version_out(
+                session, submission, service.get_version(session, submission, n), principal
+            )
             for n in range(1, submission.latest_version + 1)
         ]
 

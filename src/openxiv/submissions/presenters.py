@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
+from openxiv.accounts import authz
+from openxiv.accounts.authz import Principal
 from openxiv.models import Blob, StageRun, Submission, SubmissionVersion, Transition
+from openxiv.submissions import repository
 from openxiv.submissions.moderation import HeldVersion
 from openxiv.submissions.schemas import (
     Actor,
@@ -13,6 +16,8 @@ from openxiv.submissions.schemas import (
     HeldVersionOut,
     IPAttribution,
     ProposalBody,
+    ScreeningFindingOut,
+    ScreeningOut,
     StageRunOut,
     SubmissionOut,
     SubmissionSummary,
@@ -20,6 +25,7 @@ from openxiv.submissions.schemas import (
     UploadOut,
     VersionOut,
 )
+from openxiv.submissions.stages import screening_action, screening_integrity
 
 
 def file_out(blob: Blob | None, url: str) -> FileOut | None:
@@ -34,7 +40,23 @@ def upload_out(blob: Blob) -> UploadOut:
     return UploadOut(sha256=blob.sha256, size=blob.size, media_type=blob.media_type, filename=blob.filename)
 
 
-def version_out(session: Session, submission: Submission, version: SubmissionVersion) -> VersionOut:
+def screening_out(run: StageRun | None) -> ScreeningOut | None:
+    """The author's view of a finished screening run; None while it has not finished."""
+    action = screening_action(run)
+    if run is None or action is None:
+        return None
+    return ScreeningOut(
+        action=action,
+        summary=str((run.detail or {}).get("reason", "")),
+        findings=[ScreeningFindingOut(**f) for f in screening_integrity(run).get("findings", [])],
+    )
+
+
+def version_out(
+    session: Session, submission: Submission, version: SubmissionVersion, viewer: Principal | None = None
+) -> VersionOut:
+    """`viewer` decides whether screening's findings are shown: to the same people who may see a
+    held version (its owner and moderators), since they describe what the scan suspects."""
     meta = version.meta
     vid = f"{submission.identifier}v{version.number}"
     base = f"/api/v1/submissions/{vid}"
@@ -75,10 +97,15 @@ def version_out(session: Session, submission: Submission, version: SubmissionVer
         text_characters=len(version.extracted_text),
         submitted_by=Actor(account_id=version.created_by_account_id, agent_id=version.created_by_agent_id),
         created_at=version.created_at,
+        screening=screening_out(repository.stage_run(session, submission.id, version.number, "screening"))
+        if authz.can_view_hidden(viewer, submission.owner_id)
+        else None,
     )
 
 
-def submission_out(session: Session, submission: Submission, version: SubmissionVersion) -> SubmissionOut:
+def submission_out(
+    session: Session, submission: Submission, version: SubmissionVersion, viewer: Principal | None = None
+) -> SubmissionOut:
     return SubmissionOut(
         id=submission.identifier,
         kind=submission.kind,
@@ -88,7 +115,7 @@ def submission_out(session: Session, submission: Submission, version: Submission
         owner_id=submission.owner_id,
         created_at=submission.created_at,
         updated_at=submission.updated_at,
-        version=version_out(session, submission, version),
+        version=version_out(session, submission, version, viewer),
     )
 
 

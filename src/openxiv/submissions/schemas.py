@@ -150,6 +150,24 @@ class Actor(BaseModel):
     system: str | None = None
 
 
+class ScreeningFindingOut(BaseModel):
+    page: int | None = Field(description="1-based page; null for document-level findings (metadata, files)")
+    location: str = Field(description="where in the version: body, metadata:<key>, annotation, source, ...")
+    category: str = Field(description="what kind of finding, e.g. white_text, contextual_persuasion")
+    reason: str = Field(description="why the scan reported it")
+
+
+class ScreeningOut(BaseModel):
+    """What screening concluded about a version, as its author is told."""
+
+    action: Literal["pass", "note", "hold"] = Field(
+        description="hold: waits for a moderator; note: went on to review, with the findings shown to "
+        "the author and the reviewers told; pass: nothing worth mentioning"
+    )
+    summary: str = Field(description="what the author is told, with each notable finding's page and reason")
+    findings: list[ScreeningFindingOut]
+
+
 class VersionOut(BaseModel):
     version: int
     identifier: str  # e.g. 2611.00001v2
@@ -171,6 +189,11 @@ class VersionOut(BaseModel):
     text_characters: int
     submitted_by: Actor
     created_at: datetime
+    screening: ScreeningOut | None = Field(
+        None,
+        description="only for the owner and moderators, once screening has finished: its outcome and "
+        "the page and reason of each notable finding",
+    )
 
 
 class SubmissionOut(BaseModel):

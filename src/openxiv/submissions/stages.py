@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, Literal
 
+from openxiv.models import StageRun
 from openxiv.submissions.lifecycle import Status
 from openxiv.submissions.pipeline import Stage, StageContext, StageOutcome
 
@@ -47,6 +49,28 @@ class ScreeningStage:
             detail={"format": checks, "integrity": outcome.detail},
             retry=outcome.retry,
         )
+
+
+ScreeningAction = Literal["pass", "note", "hold"]
+
+
+def screening_action(run: StageRun | None) -> ScreeningAction | None:
+    """What a finished screening run concluded (None while unfinished): held for a moderator, passed
+    to review with a note, or passed."""
+    if run is None or run.state not in ("completed", "held"):
+        return None
+    integrity = screening_integrity(run)
+    action = integrity.get("action")
+    if action in ("pass", "note", "hold"):
+        return action
+    # Runs recorded before screening had actions: held (or flagged, then released) was a hold.
+    return "hold" if run.state == "held" or integrity.get("flagged") else "pass"
+
+
+def screening_integrity(run: StageRun) -> dict[str, Any]:
+    """The integrity scan's part of a screening run's detail ({} when it did not scan)."""
+    integrity = (run.detail or {}).get("integrity")
+    return integrity if isinstance(integrity, dict) else {}
 
 
 @dataclass

@@ -90,7 +90,7 @@ def abstract_page(
         with reading(runtime) as session:
             submission = service.get_submission(session, identifier, principal)
             version = service.get_version(session, submission, number)
-            out = presenters.submission_out(session, submission, version)
+            out = presenters.submission_out(session, submission, version, principal)
             versions = [
                 presenters.version_out(session, submission, service.get_version(session, submission, n))
                 for n in range(1, submission.latest_version + 1)
