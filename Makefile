@@ -44,7 +44,11 @@ $(VENV)/.installed-test: pyproject.toml $(VENV)/.installed-llama
 install-run: $(VENV)/.installed-run
 install-test: $(VENV)/.installed-test
 
+# `make run` is a demo on this machine: demo mode (the demo accounts' password is in the README)
+# and a random secret key, created once in var/secret_key (docs/security.md).
+run: export OPENXIV_MODE ?= demo
 run: install-run
+	$(VENV)/bin/openxiv secret
 	$(VENV)/bin/openxiv db upgrade
 	$(VENV)/bin/openxiv demo
 	$(VENV)/bin/openxiv serve --with-worker
