@@ -127,6 +127,7 @@ def _outcome(label: str, tag: str, verdict: str, pages: int = 10, seconds: float
         verdict,
         pages=pages if verdict in ("hold", "note", "pass") else None,
         seconds=seconds,
+        cpu_seconds=seconds / 2,
         document_type="pdf" if verdict in ("hold", "note", "pass") else None,
         timings={"structure": 100.0, "extract": 300.0, "layout_rules": 100.0, "semantic": 1000.0}
         if verdict in ("hold", "note", "pass")
@@ -158,9 +159,10 @@ def test_summary_counts_held_noted_and_crashed_files_per_group() -> None:
     }
     assert [c["file"] for c in results["crashes"]] == ["HN-llm-reviewer-crash-10.pdf"]
     assert [u["file"] for u in results["unreadable"]] == ["metadata-unreadable-10.pdf"]
-    # 7 scanned files of 10 pages: 70 pages in 14 s overall, in 3.5 s of stages 1-2.
+    # 7 scanned files of 10 pages: 70 pages in 14 s overall (7 s of CPU), in 3.5 s of stages 1-2.
     assert results["speed"]["pdf_pages"] == 70
     assert results["speed"]["full_scan_pages_per_s"] == 5.0
+    assert results["speed"]["full_scan_pages_per_cpu_s"] == 10.0
     assert results["speed"]["stages_1_2_pages_per_s"] == 20.0
 
 
