@@ -90,9 +90,7 @@ def paper_body(title: str, *, markdown_bytes: int = 4_000, account_id: int) -> d
 def _public_identifiers(engine: Engine) -> list[tuple[int, str]]:
     with engine.connect() as connection:
         rows = connection.execute(
-            select(Submission.id, Submission.identifier).where(
-                Submission.status != Status.REJECTED_AT_SCREENING.value
-            )
+            select(Submission.id, Submission.identifier).where(Submission.status != Status.HELD.value)
         ).all()
     return [(int(r[0]), str(r[1])) for r in rows]
 

@@ -64,7 +64,7 @@ ABSTRACT_WORDS = _split(
 FINAL_STATES: tuple[tuple[Status, int], ...] = (
     (Status.SUBMITTED, 3),
     (Status.SCREENING, 2),
-    (Status.REJECTED_AT_SCREENING, 2),
+    (Status.HELD, 2),
     (Status.UNDER_REVIEW, 25),
     (Status.REVISION_REQUESTED, 10),
     (Status.PROVISIONALLY_ACCEPTED, 25),
@@ -125,7 +125,7 @@ def _path(final: Status, versions: int) -> list[tuple[Status, int, str]]:
     steps.append((Status.SCREENING, versions, "screening"))
     if final is Status.SCREENING:
         return steps
-    if final is Status.REJECTED_AT_SCREENING:
+    if final is Status.HELD:
         return [*steps, (final, versions, "screening")]
     steps.append((Status.UNDER_REVIEW, versions, "screening"))
     tail = {
