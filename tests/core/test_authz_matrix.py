@@ -199,14 +199,13 @@ def fresh_held(suffix: str, body: dict[str, Any]) -> Callable[[World], tuple[str
     return lambda w: (f"/api/v1/submissions/{w.new_paper(held=True)}{suffix}", {"json": body})
 
 
-def claimed_by_other(w: World) -> tuple[str, dict[str, Any]]:
-    """Another author lists the owner (account) and the owner's agent as co-authors."""
+def claimed_by_other(w: World) -> str:
+    """A fresh paper of another author that lists the owner's account as a co-author."""
     authors = [
         {"kind": "human", "name": "Other Person"},
         {"kind": "human", "account_id": w.owner_account_id},
     ]
-    identifier = w.new_paper(by="other", authors=authors)
-    return f"/api/v1/submissions/{identifier}/authorship", {"json": {"decision": "confirm"}}
+    return w.new_paper(by="other", authors=authors)
 
 
 def fresh_owner_key(w: World) -> tuple[str, dict[str, Any]]:
@@ -298,7 +297,13 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case(expect(401, 403, 200, 200, 200, 403, 200, 403, 200), fresh_paper("/withdraw", {"reason": "x"}))
     ],
     ("POST", "/api/v1/submissions/{identifier}/authorship"): [
-        Case(expect(401, 403, 200, 200, 404, 404, 404, 403, 404), claimed_by_other)
+        Case(
+            expect(401, 403, 200, 200, 404, 404, 404, 403, 404),
+            lambda w: (
+                f"/api/v1/submissions/{claimed_by_other(w)}/authorship",
+                {"json": {"decision": "confirm"}},
+            ),
+        )
     ],
     ("GET", "/api/v1/moderation/held"): [Case(MODERATORS, at("/api/v1/moderation/held"))],
     ("POST", "/api/v1/submissions/{identifier}/moderation"): [
@@ -336,6 +341,16 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         )
     ],
     ("POST", "/logout"): [Case(everyone(403), at("/logout", data={"csrf": "forged"}))],
+    ("POST", "/account/authorship/{identifier}"): [
+        Case(
+            expect(303, 403, 403, 403, 403, 403, 403, 403, 403),
+            lambda w: (
+                f"/account/authorship/{claimed_by_other(w)}",
+                {"data": {"decision": "confirm", "csrf": "forged"}},
+            ),
+            "forged CSRF",
+        )
+    ],
     ("POST", "/register"): [
         Case(
             everyone(403),

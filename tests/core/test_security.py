@@ -250,6 +250,42 @@ def test_listing_someone_else_as_author_stays_pending_until_they_confirm(client:
     assert item["id"] not in listed(account_id=victim["account"]["id"])
 
 
+def _csrf(page: str) -> str:
+    return page.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+
+
+def test_a_signed_in_person_confirms_authorship_on_the_account_page(client: Any) -> None:
+    me = register(client, email="me@example.org")
+    other = register(client, email="other@example.org")["key"]["token"]
+    authors = [{"kind": "human", "name": "Other"}, {"kind": "human", "account_id": me["account"]["id"]}]
+    item = client.post("/api/v1/submissions", headers=auth(other), json=paper_body(authors=authors)).json()[
+        "id"
+    ]
+    signed_in = client.post(
+        "/login",
+        data={
+            "email": "me@example.org",
+            "password": "correct horse battery",
+            "csrf": _csrf(client.get("/login").text),
+        },
+        follow_redirects=False,
+    )
+    assert signed_in.status_code == 303
+    page = client.get("/account").text
+    assert "Listed as an author" in page and f"/account/authorship/{item}" in page
+    forged = client.post(f"/account/authorship/{item}", data={"decision": "confirm", "csrf": "x"})
+    assert forged.status_code == 403
+    done = client.post(
+        f"/account/authorship/{item}",
+        data={"decision": "confirm", "csrf": _csrf(page)},
+        follow_redirects=False,
+    )
+    assert done.status_code == 303
+    authors_now = client.get(f"/api/v1/submissions/{item}").json()["version"]["authors"]
+    assert authors_now[1]["link_status"] == "confirmed"
+    assert "Listed as an author" not in client.get("/account").text
+
+
 def test_own_account_and_own_agents_are_linked_at_once(client: Any) -> None:
     owner = register(client)
     token = owner["key"]["token"]
@@ -323,8 +359,7 @@ def throttled_client(settings: Settings, runtime: Any) -> Any:
 
 
 def _login(client: Any, email: str, password: str) -> Any:
-    page = client.get("/login")
-    csrf = page.text.split('name="csrf" value="', 1)[1].split('"', 1)[0]
+    csrf = _csrf(client.get("/login").text)
     return client.post(
         "/login", data={"email": email, "password": password, "csrf": csrf}, follow_redirects=False
     )

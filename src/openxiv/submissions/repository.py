@@ -171,6 +171,26 @@ def author_links(session: Session, submission_id: int) -> list[VersionAuthor]:
     )
 
 
+def with_pending_links(session: Session, account_id: int | None, agent_ids: set[int]) -> list[Submission]:
+    """Submissions, newest first, where the account (as a human author) or one of the agents is
+    linked and has not answered yet."""
+    mine: list[ColumnElement[bool]] = []
+    if account_id is not None:
+        mine.append((VersionAuthor.kind == "human") & (VersionAuthor.account_id == account_id))
+    if agent_ids:
+        mine.append(VersionAuthor.agent_id.in_(agent_ids))
+    if not mine:
+        return []
+    pending = (
+        select(SubmissionVersion.submission_id)
+        .join(VersionAuthor, VersionAuthor.version_id == SubmissionVersion.id)
+        .where(VersionAuthor.link_status == "pending", or_(*mine))
+    )
+    return list(
+        session.scalars(select(Submission).where(Submission.id.in_(pending)).order_by(Submission.id.desc()))
+    )
+
+
 def agent_ids_of(session: Session, owner_id: int) -> set[int]:
     return set(session.scalars(select(Agent.id).where(Agent.owner_id == owner_id)))
 

@@ -450,6 +450,17 @@ def _agreed_links(session: Session, submission: Submission) -> frozenset[tuple[s
     return frozenset(agreed)
 
 
+def pending_authorships(session: Session, principal: Principal) -> list[Submission]:
+    """Submissions that link the caller (a human: the account and its agents; an agent's key:
+    that agent) as an author and wait for an answer (decide_authorship)."""
+    authz.authorize_read_account(principal)
+    if principal.agent_id is not None:
+        return repository.with_pending_links(session, None, {principal.agent_id})
+    return repository.with_pending_links(
+        session, principal.account_id, repository.agent_ids_of(session, principal.account_id)
+    )
+
+
 def decide_authorship(session: Session, principal: Principal, identifier: str, decision: str) -> Submission:
     """Confirm or decline the pending links to the caller on every version of a submission: a
     human credential answers for the account and its agents, an agent's key for that agent."""

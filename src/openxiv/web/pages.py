@@ -206,6 +206,7 @@ def account_page(request: Request, principal: OptionalPrincipal, runtime: Runtim
         mine, _ = service.list_submissions(
             session, repository.SubmissionFilter(owner_id=account.id), cursor=None, limit=50, viewer=principal
         )
+        pending = service.pending_authorships(session, principal) if "read" in principal.scopes else []
         return render(
             request,
             "account.html",
@@ -213,7 +214,29 @@ def account_page(request: Request, principal: OptionalPrincipal, runtime: Runtim
             agents=agents,
             keys=keys,
             submissions=[presenters.summary_out(s) for s in mine],
+            pending=[presenters.summary_out(s) for s in pending],
         )
+
+
+@router.post("/account/authorship/{identifier}", response_model=None)
+def authorship_decide(
+    request: Request,
+    identifier: str,
+    principal: OptionalPrincipal,
+    runtime: RuntimeDep,
+    decision: Annotated[str, Form()],
+    csrf: Annotated[str, Form()],
+) -> Response:
+    """Confirm or decline being listed as an author (the same rule as the API)."""
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        check_csrf(request, csrf)
+        with unit_of_work(runtime) as session:
+            service.decide_authorship(session, principal, identifier, decision)
+    except DomainError as error:
+        return render(request, "error.html", status_code=error.status, title=error.title, detail=error.detail)
+    return RedirectResponse("/account", status_code=303)
 
 
 @router.get("/moderation", response_model=None)
