@@ -123,6 +123,42 @@ def worker(threads: Annotated[int, typer.Option(help="worker threads")] = 0) -> 
     Runtime(settings).queue.run_consumer(threads or settings.queue.workers)
 
 
+@app.command()
+def doctor(
+    online: Annotated[bool, typer.Option(help="also call each configured hosted model once")] = False,
+) -> None:
+    """Check the installation: database, queue, storage, CPU, the embedded model, hosted keys."""
+    from openxiv.doctor import run_checks
+
+    checks = run_checks(_settings(), online=online)
+    for check in checks:
+        console.print(
+            f"{'ok  ' if check.ok else 'FAIL'} {check.name}: {check.detail}",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    problems = [check for check in checks if not check.ok]
+    if problems:
+        err.print(f"{len(problems)} problem(s): see the FAIL lines above", markup=False, highlight=False)
+        raise typer.Exit(1)
+
+
+@app.command()
+def requeue(identifier: str) -> None:
+    """Run the failed stages of IDENTIFIER's latest version again (after the worker gave up)."""
+    from openxiv.submissions.pipeline import requeue as requeue_version
+
+    runtime = _runtime()
+    try:
+        version, stages = requeue_version(runtime.write_sessions, runtime.queue, identifier)
+    except DomainError as error:
+        fail(error.detail)
+    finally:
+        runtime.close()
+    console.print(f"{identifier} v{version}: {', '.join(stages)} queued again", markup=False)
+
+
 # ------------------------------------------------------------------------------- database
 
 

@@ -6,6 +6,9 @@ is durable (enqueueing jobs) are registered with `after_commit` and run by a ses
 
 from __future__ import annotations
 
+import logging
+import sqlite3
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -15,8 +18,14 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+logger = logging.getLogger("openxiv.db")
 _AFTER_COMMIT_KEY = "openxiv_after_commit"
 _WRITE_OPTION = "openxiv_write"
+# SQLite: how long one attempt at the write lock waits (the busy handler), and how many attempts a
+# writer makes before the error reaches the caller. Writers hold the lock for milliseconds (no
+# transaction spans an LLM call or a PDF scan), so waiting this long means a stuck process.
+SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_LOCK_ATTEMPTS = 6
 
 
 def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
@@ -27,7 +36,7 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
         engine = create_engine(
             url,
             echo=echo,
-            connect_args={"check_same_thread": False, "timeout": 30},
+            connect_args={"check_same_thread": False, "timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
             pool_size=pool_size,
             max_overflow=pool_size,
         )
@@ -50,7 +59,7 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.close()
 
     @event.listens_for(engine, "begin")
@@ -59,9 +68,32 @@ def _configure_sqlite(engine: Engine) -> None:
         # fails with SQLITE_BUSY when another writer got in first, instead of waiting. Readers
         # begin deferred so that, with WAL, they never wait for anyone.
         if connection.get_execution_options().get(_WRITE_OPTION):
-            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            _begin_immediate(connection.connection.driver_connection)
         else:
             connection.exec_driver_sql("BEGIN")
+
+
+def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
+    """Take SQLite's write lock, retrying when the busy timeout runs out.
+
+    The one place that handles SQLITE_BUSY: writers take the lock here, at BEGIN, so no later
+    statement of theirs can meet a busy database (readers never do under WAL).
+    """
+    for attempt in range(1, SQLITE_LOCK_ATTEMPTS + 1):
+        try:
+            dbapi_connection.execute("BEGIN IMMEDIATE")
+            return
+        except sqlite3.OperationalError as error:
+            busy = getattr(error, "sqlite_errorcode", sqlite3.SQLITE_BUSY) & 0xFF == sqlite3.SQLITE_BUSY
+            if not busy or attempt == SQLITE_LOCK_ATTEMPTS:
+                raise
+            logger.warning(
+                "SQLite write lock still taken after %d s (attempt %d of %d); waiting again",
+                SQLITE_BUSY_TIMEOUT_MS // 1000,
+                attempt,
+                SQLITE_LOCK_ATTEMPTS,
+            )
+            time.sleep(min(2.0, 0.1 * 2**attempt))
 
 
 def make_session_factory(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:

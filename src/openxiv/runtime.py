@@ -50,13 +50,17 @@ class Runtime:
 
     @cached_property
     def stages(self) -> list[Stage]:
-        return build_stages(self.settings, self.write_sessions)
+        return build_stages(self.settings, self.write_sessions, self.read_sessions)
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def build_stages(settings: Settings, write_sessions: sessionmaker[Session]) -> list[Stage]:
+def build_stages(
+    settings: Settings,
+    write_sessions: sessionmaker[Session],
+    read_sessions: sessionmaker[Session] | None = None,
+) -> list[Stage]:
     """The pipeline: each domain's stage when it is enabled, else a stage that records that it is
     not configured."""
     integrity: Stage | None = None
@@ -68,7 +72,11 @@ def build_stages(settings: Settings, write_sessions: sessionmaker[Session]) -> l
     if settings.review.enabled:
         from openxiv.review.stages import ReviewStage, VoteStage
 
-        return [*stages, ReviewStage(grounder=_grounder(settings, write_sessions)), VoteStage()]
+        return [
+            *stages,
+            ReviewStage(grounder=_grounder(settings, write_sessions, read_sessions)),
+            VoteStage(),
+        ]
     why = "the review engine is disabled in the settings ([review] enabled = false)"
     return [*stages, NotConfiguredStage("review", why), NotConfiguredStage("vote", why)]
 
@@ -86,11 +94,15 @@ def _integrity_judge(settings: Settings, write_sessions: sessionmaker[Session]) 
     )
 
 
-def _grounder(settings: Settings, write_sessions: sessionmaker[Session]) -> LiteratureGrounder | None:
+def _grounder(
+    settings: Settings, write_sessions: sessionmaker[Session], read_sessions: sessionmaker[Session] | None
+) -> LiteratureGrounder | None:
     """Literature for reviewers: the local index first, external services when `online`."""
     if not settings.literature.enabled:
         return None
     from openxiv.literature.grounding import LocalFirstGrounder
     from openxiv.literature.http import ScholarlyClient
 
-    return LocalFirstGrounder(write_sessions, settings.literature, ScholarlyClient(settings.literature))
+    return LocalFirstGrounder(
+        write_sessions, settings.literature, ScholarlyClient(settings.literature), read_sessions
+    )

@@ -2,16 +2,19 @@
 
 Jobs only carry ids; everything else is read from the database when the job runs, so a job that
 runs twice, late, or after a newer version was posted does the right thing (see run_pipeline).
+Each job logs one line when it starts and one when it ends (submission, version, stages,
+outcome, seconds); a failure is that one line, not a traceback.
 """
 
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
-from huey.api import TaskWrapper
+from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
 
 from openxiv.config import QueueSettings
@@ -22,6 +25,10 @@ if TYPE_CHECKING:
 logger = logging.getLogger("openxiv.worker")
 PIPELINE_RETRIES = 5
 PIPELINE_RETRY_DELAY_S = 60
+
+
+class PipelineJobFailed(Exception):
+    """A pipeline job failed and was logged; Huey retries it (its traceback is not logged again)."""
 
 
 def make_huey(queue: QueueSettings, name: str = "openxiv") -> Huey:
@@ -44,6 +51,7 @@ class HueyPipelineQueue:
 
     def __init__(self, huey: Huey, runtime: Runtime) -> None:
         self.huey = huey
+        self._runtime = runtime
         self._process_version = _register_tasks(huey, runtime)
 
     def enqueue_pipeline(self, submission_id: int, version_number: int) -> None:
@@ -58,16 +66,33 @@ class HueyPipelineQueue:
         return consumer
 
     def run_consumer(self, workers: int, *, main_thread: bool = True) -> None:
+        configure_logging()
+        self.recover_orphans()
         self.consumer(workers, main_thread=main_thread).run()
+
+    def recover_orphans(self) -> None:
+        from openxiv.submissions.pipeline import recover_orphans
+
+        for submission_id, version_number, stage in recover_orphans(self._runtime.write_sessions, self):
+            logger.warning(
+                "job recovered: submission %s v%s %s was running in a worker that is gone; queued again",
+                submission_id, version_number, stage,
+            )  # fmt: skip
 
 
 def _register_tasks(huey: Huey, runtime: Runtime) -> TaskWrapper:
-    from openxiv.submissions.pipeline import RetryLater, run_pipeline
+    from openxiv.submissions.pipeline import RetryLater, mark_gave_up, run_pipeline
 
-    @huey.task(retries=PIPELINE_RETRIES, retry_delay=PIPELINE_RETRY_DELAY_S, name="process_version")
-    def process_version(submission_id: int, version_number: int) -> list[Any]:
+    @huey.task(
+        retries=PIPELINE_RETRIES, retry_delay=PIPELINE_RETRY_DELAY_S, name="process_version", context=True
+    )
+    def process_version(submission_id: int, version_number: int, task: Task | None = None) -> list[Any]:
+        job = f"submission {submission_id} v{version_number}"
+        retries_left = task.retries if task is not None else 0
+        logger.info("job start: %s pipeline", job)
+        started = time.perf_counter()
         try:
-            return run_pipeline(
+            log = run_pipeline(
                 runtime.write_sessions,
                 runtime.read_sessions,
                 runtime.settings,
@@ -76,10 +101,54 @@ def _register_tasks(huey: Huey, runtime: Runtime) -> TaskWrapper:
                 submission_id,
                 version_number,
             )
-        except RetryLater as pending:
-            if huey.immediate:
-                logger.warning("pipeline for %s v%s stopped: %s", submission_id, version_number, pending)
-                return []
-            raise
+        except Exception as error:
+            seconds = time.perf_counter() - started
+            stage = error.stage if isinstance(error, RetryLater) else "pipeline"
+            reason = error.reason if isinstance(error, RetryLater) else f"{type(error).__name__}: {error}"
+            if huey.immediate:  # tests and `queue.url = "immediate"`: no retries to wait for
+                logger.warning("job failed: %s %s: %s (%.1f s)", job, stage, reason, seconds)
+                if isinstance(error, RetryLater):
+                    return []
+                raise
+            if retries_left > 0:
+                logger.warning(
+                    "job failed: %s %s: %s (%.1f s); retry in %d s, %d left",
+                    job, stage, reason, seconds, PIPELINE_RETRY_DELAY_S, retries_left,
+                )  # fmt: skip
+            else:
+                mark_gave_up(runtime.write_sessions, submission_id, version_number, stage)
+                logger.error(
+                    "job gave up: %s %s: %s (%.1f s); no retries left, `openxiv requeue` runs it again",
+                    job, stage, reason, seconds,
+                )  # fmt: skip
+            raise PipelineJobFailed(f"{job} {stage}: {reason}") from None
+        outcome = " ".join(f"{name}={state}" for name, state in log) or "nothing to do"
+        logger.info("job done: %s %s (%.1f s)", job, outcome, time.perf_counter() - started)
+        return log
 
     return process_version
+
+
+class _DropLoggedFailures(logging.Filter):
+    """Huey logs every task exception with its traceback; ours were already logged as one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return not isinstance(error, PipelineJobFailed)
+
+
+_FILTER = _DropLoggedFailures()
+
+
+def configure_logging() -> None:
+    """One line per event on stderr for the worker's own loggers; Huey's per-task chatter off."""
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("openxiv").setLevel(logging.INFO)
+    for name in ("httpx", "pikepdf"):  # a line per HTTP request or library start is noise here
+        logging.getLogger(name).setLevel(logging.WARNING)
+    for name in ("huey", "huey.api", "huey.consumer"):
+        huey_logger = logging.getLogger(name)
+        huey_logger.setLevel(logging.WARNING)
+        if _FILTER not in huey_logger.filters:
+            huey_logger.addFilter(_FILTER)

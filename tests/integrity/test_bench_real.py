@@ -164,6 +164,7 @@ def test_summary_counts_held_noted_and_crashed_files_per_group() -> None:
     assert results["speed"]["full_scan_pages_per_s"] == 5.0
     assert results["speed"]["full_scan_pages_per_cpu_s"] == 10.0
     assert results["speed"]["stages_1_2_pages_per_s"] == 20.0
+    assert results["speed"]["stages_1_2_pages_per_cpu_s"] == 40.0
 
 
 def test_bench_real_command_writes_results_and_the_per_file_table(tmp_path: Path) -> None:

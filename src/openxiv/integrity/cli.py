@@ -244,7 +244,8 @@ def _print_real_results(results: dict[str, Any]) -> None:
     console.print(
         f"speed: {speed['pdf_pages']} PDF pages; full scan {speed['full_scan_pages_per_s']} pages/s "
         f"({speed['full_scan_pages_per_cpu_s']} per CPU second); "
-        f"stages 1-2 ({'+'.join(speed['stages_1_2_keys']) or 'no stage timings'}) {speed['stages_1_2_pages_per_s']} pages/s",
+        f"stages 1-2 ({'+'.join(speed['stages_1_2_keys']) or 'no stage timings'}) {speed['stages_1_2_pages_per_s']} pages/s "
+        f"({speed['stages_1_2_pages_per_cpu_s']} per CPU second, estimated)",
         markup=False,
     )
     for kind in ("unreadable", "crashes"):

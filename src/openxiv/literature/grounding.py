@@ -89,15 +89,19 @@ class LocalFirstGrounder:
         session_factory: sessionmaker[Session],
         settings: LiteratureSettings,
         client: ScholarlyClient | None = None,
+        read_factory: sessionmaker[Session] | None = None,
     ) -> None:
         self.session_factory = session_factory
+        # Ranking and scoring read for seconds; on SQLite a write session would hold the write
+        # lock all that time, so they read through a read-only session when one is given.
+        self.read_factory = read_factory or session_factory
         self.settings = settings
         self.client = client
 
     def ground(self, *, title: str, abstract: str, text: str, k: int = 8) -> Grounding:
         queries = build_queries(title, abstract, text)
         degraded, answered = self._ask_external(title or abstract[:300])
-        with self.session_factory() as session:
+        with self.read_factory() as session:
             index = get_index(session, self.settings)
             retrievers: list[str] = []
             rankings: list[list[int]] = []

@@ -330,6 +330,8 @@ class LLMClient:
                 "input_tokens": completion.input_tokens,
                 "output_tokens": completion.output_tokens,
             }
+            if completion.structured_mode:
+                response["structured_mode"] = completion.structured_mode
         self.recorder.record(
             CallRecord(
                 request_hash=call.request_hash(),

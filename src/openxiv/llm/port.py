@@ -102,6 +102,9 @@ class Completion:
     finish_reason: str | None = None
     # Set by the replay adapter: the latency measured when the call was first made.
     recorded_latency_ms: float | None = None
+    # How the structured output was asked for (json_schema, json_object, tools, prompted,
+    # grammar), where the adapter chooses among several; kept in the call record.
+    structured_mode: str | None = None
 
 
 class Usage(BaseModel):

@@ -1,8 +1,9 @@
 """Hosted providers through pydantic-ai-slim, and the factory that picks an adapter for an alias.
 
-OpenAI, Anthropic, Gemini and any OpenAI-compatible URL (vLLM, Ollama, OpenRouter, DeepSeek) are
-reached with pydantic-ai's direct `model_request`: it translates messages and the JSON schema to
-each wire format and classifies provider errors. The SDKs' own retries are switched off; the
+OpenAI, Anthropic and Gemini are reached with pydantic-ai's direct `model_request`: it translates messages and the JSON schema to
+each wire format and classifies provider errors. Any other OpenAI-compatible URL (vLLM, Ollama,
+llama-cpp-python's server, OpenRouter, DeepSeek) speaks one of several dialects of structured
+output, which `openxiv.llm.openai_compat` negotiates. The SDKs' own retries are switched off; the
 `LLMClient` retries, so that every attempt is recorded and Retry-After is honoured in one place.
 """
 
@@ -31,11 +32,15 @@ def build_adapter(name: str, alias: ModelAlias, settings: LLMSettings) -> Adapte
     if alias.provider == "embedded":
         from openxiv.llm.local import EmbeddedAdapter
 
-        return EmbeddedAdapter(alias, settings.embedded)
+        return EmbeddedAdapter(alias, settings.embedded, name)
     if alias.provider == "test":
         from openxiv.llm.replay import SchemaFillAdapter
 
         return SchemaFillAdapter(alias.model)
+    if alias.provider == "openai-compatible":
+        from openxiv.llm.openai_compat import OpenAICompatibleAdapter
+
+        return OpenAICompatibleAdapter(name, alias)
     return PydanticAIAdapter(name, alias)
 
 
@@ -55,8 +60,6 @@ class PydanticAIAdapter:
         key = os.environ.get(env) if env else None
         if key:
             return key
-        if self.alias.provider == "openai-compatible" and not self.alias.api_key_env:
-            return "not-needed"  # local servers (Ollama, vLLM) usually take no key
         raise LLMConfigError(
             f"model alias {self.name!r} (provider {self.alias.provider}) needs an API key: "
             f"set the environment variable {env}"
@@ -72,7 +75,7 @@ class PydanticAIAdapter:
 
     def _build_model(self, api_key: str | None) -> Any:
         alias, provider = self.alias, self.alias.provider
-        if provider in ("openai", "openai-compatible"):
+        if provider == "openai":
             from pydantic_ai.models.openai import OpenAIChatModel
             from pydantic_ai.providers.openai import OpenAIProvider
 

@@ -15,9 +15,11 @@ from pydantic import BaseModel, Field, field_validator, model_validator
 Provider = Literal["embedded", "openai", "anthropic", "gemini", "openai-compatible", "test"]
 
 # How the structured output is requested: `native` sends the JSON schema to the provider
-# (OpenAI json_schema, Anthropic output format, Gemini response schema); `prompted` puts the
-# schema into the instructions and extracts the JSON from the text answer.
-StructuredMode = Literal["native", "prompted"]
+# (OpenAI json_schema, Anthropic output format, Gemini response schema; an OpenAI-compatible
+# server gets the strongest form it accepts, see `openxiv.llm.openai_compat`); `prompted` puts the
+# schema into the instructions and extracts the JSON from the text answer. `json_schema`,
+# `json_object` and `tools` pin one form for an OpenAI-compatible server.
+StructuredMode = Literal["native", "prompted", "json_schema", "json_object", "tools"]
 
 ENV_VAR_DEFAULTS: dict[str, str] = {
     "openai": "OPENAI_API_KEY",
@@ -49,6 +51,11 @@ class ModelAlias(BaseModel):
     def _check(self) -> ModelAlias:
         if self.provider == "openai-compatible" and not self.base_url:
             raise ValueError("provider 'openai-compatible' needs base_url")
+        if self.structured not in ("native", "prompted") and self.provider != "openai-compatible":
+            raise ValueError(
+                f"structured = {self.structured!r} is for provider 'openai-compatible'; "
+                "use 'native' or 'prompted'"
+            )
         return self
 
     def key_env(self) -> str | None:
@@ -100,6 +107,9 @@ class EmbeddedSettings(BaseModel):
     # Without a repetition penalty the model falls into "1.1.1.1..." loops inside strings and
     # runs out of tokens mid-JSON; 1.3 makes it close its strings and objects.
     repeat_penalty: float = Field(default=1.3, ge=1.0, le=2.0)
+    # The model runs in a child process: llama-cpp-python's OpenAI-compatible server unless this
+    # names another command ({port} and {model} are filled in), e.g. a build of your own.
+    server_command: list[str] | None = None
 
 
 class LLMSettings(BaseModel):

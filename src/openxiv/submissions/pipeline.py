@@ -74,6 +74,10 @@ class PipelineQueue(Protocol):
 class RetryLater(Exception):
     """Raised by the runner when a stage asked to be retried; the queue schedules another try."""
 
+    def __init__(self, stage: str, reason: str) -> None:
+        super().__init__(f"{stage}: {reason}")
+        self.stage, self.reason = stage, reason
+
 
 # The status a version must be in for each stage to run, and the status entering it moves to.
 _ENTRY: dict[str, tuple[Status, Status | None]] = {
@@ -131,6 +135,9 @@ def run_pipeline(
             run.state = "running"
             run.attempts = (run.attempts or 0) + 1
             run.finished_at = None
+            # Who runs it: a worker that finds this process gone re-runs the stage (see
+            # `recover_orphans`); the queue itself forgets a job whose worker was killed.
+            run.detail = {**(run.detail or {}), "worker": worker_identity()}
         with read_factory() as read_session:
             submission = read_session.get(Submission, submission_id)
             version = repository.version(read_session, submission_id, version_number)
@@ -165,6 +172,101 @@ def run_pipeline(
         log.append((stage.name, outcome.state))
         if outcome.state != "completed":
             if outcome.retry:
-                raise RetryLater(f"{stage.name}: {outcome.reason}")
+                raise RetryLater(stage.name, outcome.reason)
             return log
     return log
+
+
+def worker_identity() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _process_alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def recover_orphans(write_factory: sessionmaker[Session], queue: PipelineQueue) -> list[tuple[int, int, str]]:
+    """Queue again the versions whose stage was running in a process of this host that is gone
+    (a worker killed with -9, or by the OOM killer, mid-stage). Run when a worker starts.
+
+    Stages of processes on other hosts are left alone: their liveness cannot be seen from here.
+    Re-running is safe: a stage keeps results a previous run stored, and stores its own in one
+    transaction at its end, so a killed run left nothing half-written.
+    """
+    import socket
+
+    from sqlalchemy import select
+
+    from openxiv.db import after_commit, transaction
+    from openxiv.models import StageRun
+
+    host = socket.gethostname()
+    found: list[tuple[int, int, str]] = []
+    with transaction(write_factory) as session:
+        for run in session.scalars(select(StageRun).where(StageRun.state == "running")):
+            owner = str((run.detail or {}).get("worker", ""))
+            owner_host, _, pid = owner.rpartition(":")
+            if owner_host != host or not pid.isdigit() or _process_alive(int(pid)):
+                continue
+            run.detail = {**(run.detail or {}), "worker": "", "orphaned_by": owner}
+            found.append((run.submission_id, run.version_number, run.stage))
+        versions = sorted({(submission_id, version_number) for submission_id, version_number, _ in found})
+
+        def enqueue() -> None:
+            for submission_id, version_number in versions:
+                queue.enqueue_pipeline(submission_id, version_number)
+
+        after_commit(session, enqueue)
+    return found
+
+
+def mark_gave_up(
+    write_factory: sessionmaker[Session], submission_id: int, version_number: int, stage: str
+) -> None:
+    """Say on the failed stage that the queue stopped retrying it, so that the stage log shows it
+    waits for a moderator (`openxiv requeue`), not for the next retry."""
+    from openxiv.db import transaction
+    from openxiv.submissions import repository
+
+    with transaction(write_factory) as session:
+        run = repository.stage_run(session, submission_id, version_number, stage)
+        if run is not None and run.state == "failed":
+            run.detail = {**(run.detail or {}), "gave_up": True}
+
+
+def requeue(
+    write_factory: sessionmaker[Session], queue: PipelineQueue, identifier: str
+) -> tuple[int, list[str]]:
+    """Send the latest version of a submission through its unfinished stages again (after its
+    retries ran out). Returns the version and the stages that will run again; raises
+    `DomainError` when there is nothing to re-run."""
+    from openxiv.db import after_commit, transaction
+    from openxiv.errors import Conflict, NotFound
+    from openxiv.submissions import repository
+
+    with transaction(write_factory) as session:
+        submission = repository.by_identifier(session, identifier.split("v")[0])
+        if submission is None:
+            raise NotFound(f"no submission {identifier}")
+        submission_id, version = submission.id, submission.latest_version
+        unfinished = [
+            run for run in repository.stage_runs(session, submission_id)
+            if run.version_number == version and run.state in ("failed", "running")
+        ]  # fmt: skip
+        if not unfinished:
+            raise Conflict(f"{submission.identifier}v{version} has no failed or unfinished stage to re-run")
+        for run in unfinished:
+            run.detail = {**(run.detail or {}), "requeued": True, "gave_up": False}
+        after_commit(session, lambda: queue.enqueue_pipeline(submission_id, version))
+        return version, [run.stage for run in unfinished]
