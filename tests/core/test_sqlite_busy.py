@@ -36,9 +36,11 @@ def test_a_writer_outwaits_a_lock_held_past_the_busy_timeout(
     handler = ReleaseOnRetry()
     logging.getLogger("openxiv.db").addHandler(handler)
     try:
-        with caplog.at_level(logging.WARNING, logger="openxiv.db"):
-            with db.transaction(db.make_session_factory(engine)) as session:
-                session.execute(text("INSERT INTO t VALUES (2)"))
+        with (
+            caplog.at_level(logging.WARNING, logger="openxiv.db"),
+            db.transaction(db.make_session_factory(engine)) as session,
+        ):
+            session.execute(text("INSERT INTO t VALUES (2)"))
     finally:
         logging.getLogger("openxiv.db").removeHandler(handler)
         holder.close()
@@ -58,9 +60,11 @@ def test_a_lock_that_is_never_released_fails_after_the_last_attempt(
     holder = sqlite3.connect(path, isolation_level=None)
     holder.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(Exception, match="database is locked"):
-            with db.transaction(db.make_session_factory(engine)) as session:
-                session.execute(text("CREATE TABLE u (x INTEGER)"))
+        with (
+            pytest.raises(Exception, match="database is locked"),
+            db.transaction(db.make_session_factory(engine)) as session,
+        ):
+            session.execute(text("CREATE TABLE u (x INTEGER)"))
     finally:
         holder.close()
         engine.dispose()

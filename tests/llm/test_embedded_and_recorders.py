@@ -79,14 +79,20 @@ def test_embedded_model_answers_with_schema_valid_json() -> None:
     recorder = MemoryRecorder()
     client = LLMClient(LLMSettings(), recorder)
     value, usage = client.generate(
-        Answer, [user("Give the topic and tags of: sparse expert routing.")], "embedded", max_output_tokens=64
+        Answer,
+        [user("Give the topic and tags of: sparse expert routing.")],
+        "embedded",
+        max_output_tokens=200,
     )
     assert isinstance(value, Answer) and usage.output_tokens > 0 and usage.input_tokens > 0
     assert usage.model == "smollm2-135m-instruct" and usage.cost_usd == 0.0
     assert recorder.records[0].valid is True
     # Greedy decoding: the replay and a second live call agree with the first answer.
     again, _ = client.generate(
-        Answer, [user("Give the topic and tags of: sparse expert routing.")], "embedded", max_output_tokens=64
+        Answer,
+        [user("Give the topic and tags of: sparse expert routing.")],
+        "embedded",
+        max_output_tokens=200,
     )
     assert again == value
 
