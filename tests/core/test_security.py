@@ -388,6 +388,12 @@ def test_account_creation_is_throttled_per_address(throttled_client: Any) -> Non
         for n in range(3)
     ]
     assert codes == [201, 201, 429]
+    # The page shares the address's count.
+    csrf = _csrf(client.get("/register").text)
+    page = client.post(
+        "/register", data={**body, "email": "y@example.org", "csrf": csrf, "accept_policy": "yes"}
+    )
+    assert page.status_code == 429 and page.headers["retry-after"] and "too many" in page.text
 
 
 # ------------------------------------------------------------------ headers, cookies, caching

@@ -64,6 +64,11 @@ def render(
     )
 
 
+def _retry_after(error: DomainError) -> dict[str, str] | None:
+    """A lockout (RateLimited) tells the browser when to come back, as the API does."""
+    return {"Retry-After": str(error.extra["retry_after"])} if "retry_after" in error.extra else None
+
+
 @router.get("/", response_class=HTMLResponse)
 def index(
     request: Request,
@@ -133,9 +138,13 @@ def login(
         ):
             account = accounts.authenticate_password(session, email, password)
     except DomainError as error:
-        headers = {"Retry-After": str(error.extra["retry_after"])} if "retry_after" in error.extra else None
         return render(
-            request, "login.html", status_code=error.status, headers=headers, error=error.detail, email=email
+            request,
+            "login.html",
+            status_code=error.status,
+            headers=_retry_after(error),
+            error=error.detail,
+            email=email,
         )
     request.session.clear()
     request.session[SESSION_ACCOUNT_KEY] = account.id
@@ -183,6 +192,7 @@ def register(
             request,
             "register.html",
             status_code=error.status,
+            headers=_retry_after(error),
             error=error.detail,
             email=email,
             display_name=display_name,
