@@ -6,6 +6,7 @@ from __future__ import annotations
 import faulthandler
 import json
 import os
+import re
 import signal
 import time
 from pathlib import Path
@@ -175,7 +176,8 @@ def test_bench_real_command_writes_results_and_the_per_file_table(tmp_path: Path
     results = json.loads((out / "results.json").read_text("utf-8"))
     assert (results["fpr_clean"]["k"], results["fpr_clean"]["n"]) == (0, 2)
     assert results["recall_by_channel"]["white-text"]["k"] == 1
-    assert "| white.pdf | attacked | white-text | hold |" in (out / "files.md").read_text("utf-8")
+    row = r"\| white\.pdf \| attacked \| white-text \| hold \| \d\.\d\d \| white_text p1 \(\d\.\d\d\) \|"
+    assert re.search(row, (out / "files.md").read_text("utf-8"))
     assert "held, clean: 0/2" in result.stdout
 
 

@@ -36,10 +36,9 @@ def _params() -> list[object]:
 def _describe(outcome: Outcome) -> str:
     if outcome.reason:
         return f"{outcome.file}: {outcome.verdict}: {outcome.reason}"
-    where = f" page {outcome.top_page}" if outcome.top_page else ""
     return (
         f"{outcome.file}: {outcome.verdict}, risk {outcome.risk}, categories {outcome.categories}, "
-        f"strongest finding {outcome.top_category}{where}"
+        f"strongest finding {outcome.top_finding or 'none'}"
     )
 
 

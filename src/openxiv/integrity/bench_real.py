@@ -60,6 +60,7 @@ class Outcome:
     risk: float | None = None
     top_category: str | None = None
     top_page: int | None = None
+    top_score: float | None = None
     categories: list[str] = field(default_factory=list)
     seconds: float = 0.0  # wall clock of scan_document
     cpu_seconds: float = 0.0  # its CPU time: the speed on one core even on a busy machine
@@ -67,6 +68,14 @@ class Outcome:
     document_type: str | None = None
     timings: dict[str, float] = field(default_factory=dict)
     reason: str | None = None  # why the file was unreadable or crashed
+
+    @property
+    def top_finding(self) -> str:
+        """The strongest finding, e.g. "white_text p2 (0.91)"; a low score explains a pass."""
+        if self.top_category is None:
+            return ""
+        page = f" p{self.top_page}" if self.top_page else ""
+        return f"{self.top_category}{page} ({self.top_score or 0.0:.2f})"
 
 
 def discover(root: Path) -> list[RealDocument]:
@@ -120,6 +129,7 @@ def _summary(document: RealDocument, report: IntegrityReport, seconds: float, cp
         risk=round(report.risk_score, 4),
         top_category=top.category.value if top else None,
         top_page=top.page if top else None,
+        top_score=round(top.score, 3) if top else None,
         categories=[c.value for c in report.categories],
         seconds=round(seconds, 3),
         cpu_seconds=round(cpu_seconds, 3),
@@ -317,11 +327,10 @@ def table(outcomes: list[Outcome]) -> str:
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
     for o in outcomes:
-        top = f"{o.top_category} p{o.top_page}" if o.top_page else (o.top_category or "")
         risk = f"{o.risk:.2f}" if o.risk is not None else ""
         reason = (o.reason or "").replace("|", "\\|")
         lines.append(
-            f"| {o.file} | {o.label} | {o.tag} | {o.verdict} | {risk} | {top} | {o.seconds:.2f} | {o.pages or ''} | {reason} |"
+            f"| {o.file} | {o.label} | {o.tag} | {o.verdict} | {risk} | {o.top_finding} | {o.seconds:.2f} | {o.pages or ''} | {reason} |"
         )
     return "\n".join(lines) + "\n"
 

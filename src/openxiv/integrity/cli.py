@@ -193,6 +193,8 @@ def _print_real_results(results: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from openxiv.integrity.bench_real import Outcome
+
     console = Console()
     table = Table("file", "label", "tag", "verdict", "risk", "top finding", "s", "pages")
     colour = {
@@ -203,9 +205,7 @@ def _print_real_results(results: dict[str, Any]) -> None:
         "crash": "bold magenta",
     }
     for row in results["files"]:
-        top = row["top_category"] or ""
-        if row["top_page"]:
-            top += f" p{row['top_page']}"
+        top = Outcome(**row).top_finding
         table.add_row(
             escape(row["file"]),
             row["label"],
