@@ -1,14 +1,18 @@
 """Stage 3's local classifier: is this passage an instruction aimed at a reviewer or a model?
 
-A logistic regression over hashed word and character n-grams. It is trained at build time on
-generated text (`openxiv.integrity.training`) and shipped as plain arrays in
-`data/classifier.npz` (loaded with `allow_pickle=False`). Hashing uses CRC-32, so the features
-are identical in every process and on every platform.
+A logistic regression over hashed word and character n-grams (binary presence, scaled by
+1/sqrt(number of features) so that a three-word fragment and a three-sentence passage are on the
+same scale). It is trained and calibrated at build time on real paper text and generated payloads
+(`openxiv.integrity.training`) and shipped as plain arrays in `data/classifier.npz` (loaded with
+`allow_pickle=False`), together with the decision threshold chosen on held-out real documents
+(`threshold`). Hashing uses CRC-32, so the features are identical in every process and on every
+platform.
 """
 
 from __future__ import annotations
 
 import itertools
+import math
 import re
 import zlib
 from functools import lru_cache
@@ -36,22 +40,35 @@ def features(text: str) -> list[int]:
     return sorted({zlib.crc32(g.encode("utf-8")) % N_FEATURES for g in grams})
 
 
+DEFAULT_THRESHOLD = 0.5  # for weights saved without a calibrated threshold
+
+
 class InjectionClassifier:
-    def __init__(self, weights: np.ndarray, bias: float, version: str = "") -> None:
+    def __init__(
+        self, weights: np.ndarray, bias: float, version: str = "", threshold: float = DEFAULT_THRESHOLD
+    ) -> None:
         if weights.shape != (N_FEATURES,):
             raise ValueError(f"classifier weights have shape {weights.shape}, expected ({N_FEATURES},)")
+        if not 0.0 < threshold < 1.0:
+            raise ValueError(f"classifier threshold {threshold} is not a probability strictly between 0 and 1")
         self.weights = weights.astype(np.float32)
         self.bias = float(bias)
         self.version = version
+        # Probability at or above which a passage counts as an injection, calibrated on held-out
+        # real documents (see docs/integrity.md, "The classifier").
+        self.threshold = float(threshold)
 
     def predict(self, texts: list[str]) -> list[float]:
-        """Probability, per passage, that it is an injection."""
+        """Probability, per passage, that it is an injection (compare with `threshold`)."""
         out = []
         for text in texts:
             idx = features(text)
-            z = self.bias + float(self.weights[idx].sum()) if idx else self.bias
-            out.append(1.0 / (1.0 + np.exp(-z)))
+            z = self.bias + float(self.weights[idx].sum()) / math.sqrt(len(idx)) if idx else self.bias
+            out.append(1.0 / (1.0 + math.exp(-z)))
         return out
+
+    def is_injection(self, texts: list[str]) -> list[bool]:
+        return [p >= self.threshold for p in self.predict(texts)]
 
     @classmethod
     def load(cls, path: Path | None = None) -> InjectionClassifier:
@@ -64,7 +81,8 @@ class InjectionClassifier:
     @classmethod
     def _read(cls, path: Path) -> InjectionClassifier:
         with np.load(path, allow_pickle=False) as data:
-            return cls(data["weights"], float(data["bias"][0]), str(data["version"][0]))
+            threshold = float(data["threshold"][0]) if "threshold" in data.files else DEFAULT_THRESHOLD
+            return cls(data["weights"], float(data["bias"][0]), str(data["version"][0]), threshold)
 
     def save(self, path: Path) -> None:
         np.savez_compressed(
@@ -72,6 +90,7 @@ class InjectionClassifier:
             weights=self.weights.astype(np.float32),
             bias=np.array([self.bias], dtype=np.float64),
             version=np.array([self.version]),
+            threshold=np.array([self.threshold], dtype=np.float64),
         )
 
 
