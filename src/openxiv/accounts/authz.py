@@ -1,4 +1,5 @@
-"""Who may do what: one function per action, used by every route, page and CLI path.
+"""Who may do what: one function per action, called by the services behind every route and page
+(the operator's administration commands act with the database's own authority and skip them).
 
 A request is made by a `Principal`: a human account, possibly through one of its agents, holding
 the scopes of the credential it used (an API key's scopes, or for a browser session the scopes
@@ -6,8 +7,9 @@ its roles allow). An action needs both the *scope* on the credential and, where 
 somebody's object, the right *relation* to that object (owner, the agent itself, a moderator).
 Roles alone never authorise anything: a moderator's read-only key cannot moderate.
 
-Each function raises `Forbidden` (or `NotFound`, where admitting that the object exists would
-leak it) and returns nothing, so a call site reads as a precondition. The matrix test
+The `authorize_*` functions raise `Forbidden` (or `NotFound`, where admitting that the object
+exists would leak it) and return nothing, so a call site reads as a precondition; the predicates
+(`is_moderator`, `visible_*`, `can_view_hidden`) decide what a listing shows. The matrix test
 (tests/core/test_authz_matrix.py) checks every route against these rules.
 """
 
