@@ -473,8 +473,10 @@ def status(
         )
     console.print(table)
     for s in stages:
+        gave_up = f" (retries exhausted: openxiv requeue {item['id']})" if s["detail"].get("gave_up") else ""
         console.print(
-            f"v{s['version']} {s['stage']}: {s['state']} {s['detail'].get('reason', '')}", markup=False
+            f"v{s['version']} {s['stage']}: {s['state']} {s['detail'].get('reason', '')}{gave_up}",
+            markup=False,
         )
 
 

@@ -66,8 +66,17 @@ async def _acquire(semaphore: threading.BoundedSemaphore) -> None:
         await asyncio.shield(waiter)
     except asyncio.CancelledError:
         # The thread may still get the slot after we gave up: hand it straight back.
-        waiter.add_done_callback(lambda _: semaphore.release())
+        waiter.add_done_callback(_release_if_acquired(semaphore))
         raise
+
+
+def _release_if_acquired(semaphore: threading.BoundedSemaphore) -> Callable[[asyncio.Future[Any]], None]:
+    # A waiter that failed (its executor shut down with the process) never took the slot.
+    def release(waiter: asyncio.Future[Any]) -> None:
+        if not waiter.cancelled() and waiter.exception() is None:
+            semaphore.release()
+
+    return release
 
 
 def run_sync(coroutine: Coroutine[Any, Any, R]) -> R:
