@@ -36,6 +36,7 @@ class Check:
 def run_checks(settings: Settings, *, online: bool = False) -> list[Check]:
     checks: list[tuple[str, Callable[[], Check]]] = [
         ("python", _python),
+        ("configuration", lambda: _configuration(settings)),
         ("database", lambda: _database(settings)),
         ("migrations", lambda: _migrations(settings)),
         ("queue", lambda: _queue(settings)),
@@ -61,6 +62,19 @@ def _python() -> Check:
     return Check(
         "python", ok, f"Python {version} at {sys.executable}" + ("" if ok else "; OpenXiv needs >= 3.11")
     )
+
+
+def _configuration(settings: Settings) -> Check:
+    """What `serve` and `worker` would refuse to start with (production mode only)."""
+    from openxiv.config import ConfigError, check_production_safety, resolve_secret_key
+
+    try:
+        check_production_safety(settings)
+        if settings.mode == "production":  # elsewhere resolving may create a key file: not here
+            resolve_secret_key(settings)
+    except ConfigError as error:
+        return Check("configuration", False, str(error))
+    return Check("configuration", True, f"mode {settings.mode}")
 
 
 def _short_error(error: Exception) -> str:

@@ -31,7 +31,9 @@ def test_a_healthy_installation_passes_every_check(tmp_path: Path) -> None:
     done = instance.openxiv("doctor")
     lines = _lines(done.stdout)
     assert done.returncode == 0, done.stdout + done.stderr
-    assert set(lines) >= {"python", "database", "migrations", "queue", "blob store", "cpu", "embedded model"}
+    assert set(lines) >= {
+        "python", "configuration", "database", "migrations", "queue", "blob store", "cpu", "embedded model"
+    }  # fmt: skip
     assert all(line.startswith("ok") for line in lines.values()), lines
     assert "generated" in lines["embedded model"] and "llama.cpp build" in lines["embedded model"]
 
