@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import stat
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from typer.testing import CliRunner
 from openxiv.accounts import service as accounts
 from openxiv.app import create_app
 from openxiv.cli import app as cli
-from openxiv.config import ConfigError, RateLimitSettings, Settings, resolve_secret_key
+from openxiv.config import ConfigError, RateLimitSettings, Settings, resolve_secret_key, write_secret_key_file
 from openxiv.db import transaction
 from openxiv.models import IdempotencyRecord, Submission
 from openxiv.submissions.service import HIDDEN_FROM_PUBLIC
@@ -57,6 +58,14 @@ def test_dev_mode_generates_a_private_secret_file_once(tmp_path: Path) -> None:
     assert resolve_secret_key(settings) == first  # sessions survive a restart
     # The generated file is strong enough for production too (what `make run` relies on).
     assert resolve_secret_key(Settings(secret_key="", secret_key_file=path)) == first
+
+
+def test_processes_starting_together_agree_on_one_generated_secret(tmp_path: Path) -> None:
+    path = tmp_path / "secret_key"
+    with ThreadPoolExecutor(8) as pool:
+        created = list(pool.map(lambda _: write_secret_key_file(path), range(8)))
+    assert created.count(True) == 1 and len(path.read_text().strip()) >= 48
+    assert list(tmp_path.iterdir()) == [path]  # no drafts left behind
 
 
 def test_the_cli_refuses_to_serve_or_work_unsafely_and_makes_a_secret(tmp_path: Path) -> None:
