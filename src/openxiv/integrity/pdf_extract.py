@@ -72,7 +72,8 @@ _U16P = ctypes.POINTER(ctypes.c_ushort)
 
 
 def _utf16(buffer: ctypes.Array[ctypes.c_char], nbytes: int) -> str:
-    return buffer.raw[: max(nbytes - 2, 0)].decode("utf-16-le", "replace")
+    # string_at copies only the bytes asked for; `buffer.raw` would copy the whole buffer.
+    return ctypes.string_at(buffer, max(nbytes - 2, 0)).decode("utf-16-le", "replace")
 
 
 class _Reader:
