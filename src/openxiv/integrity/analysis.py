@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 from openxiv.integrity.classifier import InjectionClassifier, default_classifier
 from openxiv.integrity.errors import CheckFailures
-from openxiv.integrity.lexicon import STRENGTH, addresses_reader, lexicon_hits
+from openxiv.integrity.lexicon import STRENGTH, addressed_instruction, addresses_reader, lexicon_hits
 from openxiv.integrity.schemas import VISIBLE_CATEGORIES, Action, Category, Finding, Judge
 from openxiv.integrity.settings import IntegritySettings
 from openxiv.integrity.textscan import (
@@ -26,6 +26,7 @@ from openxiv.integrity.textscan import (
     split_sentences,
     strip_invisible,
 )
+from openxiv.integrity.visibility import FIGURE_RESIDUE
 
 # How much concealment alone says, before the hidden text is read. Hiding a word or two happens in
 # ordinary papers (stray white spaces, tiny labels); hiding prose does not.
@@ -36,6 +37,7 @@ CONCEALMENT_BASE = {
     Category.OFF_PAGE: 0.25,
     Category.HIDDEN_LAYER: 0.25,
 }
+ADDRESSED_INSTRUCTION = 0.8  # concealed text that tells a model or reviewer what to do
 REPORT_MIN_SCORE = 0.05  # weaker findings are dropped from the report
 CATEGORY_MIN_SCORE = 0.3  # a category is listed when one of its findings reaches this
 
@@ -86,15 +88,17 @@ class ContentScorer:
 
     def __init__(self, classifier: InjectionClassifier | None, threshold: float = 0.5) -> None:
         self.classifier = classifier
-        # The classifier ships with the threshold calibrated on held-out real papers; the
-        # setting only applies to a classifier that carries none.
+        # The classifier ships with thresholds calibrated on real papers: a strict one for text a
+        # reader sees, a lower one for concealed text, where instructions are far more likely.
+        # The setting only applies to a classifier that carries none.
         self.threshold = float(getattr(classifier, "threshold", None) or threshold)
+        self.threshold_concealed = float(getattr(classifier, "threshold_concealed", None) or self.threshold)
         self._cache: dict[str, float] = {}
 
-    def calibrated(self, p: float) -> float:
+    def calibrated(self, p: float, *, concealed: bool = False) -> float:
         """A probability mapped so that the calibrated threshold sits at 0.5: above it the text is
         instruction-like (0.5-1); below it never more than 0.3, which alone holds nothing."""
-        t = min(max(self.threshold, 1e-6), 1 - 1e-6)
+        t = min(max(self.threshold_concealed if concealed else self.threshold, 1e-6), 1 - 1e-6)
         return 0.5 + 0.5 * (p - t) / (1 - t) if p >= t else 0.3 * p / t
 
     def probabilities(self, sentences: list[str]) -> list[float]:
@@ -118,12 +122,13 @@ class ContentScorer:
             sentences.append(" ".join(text.split()))  # prompts are often split across spans
         elif not concealed:
             sentences = [s for s in sentences if _EVALUATIVE.search(s)]
-        probs = [self.calibrated(p) for p in self.probabilities(sentences)]
+        probs = [self.calibrated(p, concealed=concealed) for p in self.probabilities(sentences)]
         best_p, best_s = max(zip(probs, sentences, strict=True), default=(0.0, ""))
         language = detect_language(best_s or text)
         lex = max((STRENGTH[h.kind] for h in hits), default=0.0)
+        addressed = addressed_instruction(folded) if concealed else None
         if concealed:
-            score = max(best_p, lex)
+            score = max(best_p, lex, ADDRESSED_INSTRUCTION if addressed else 0.0)
         else:
             # A lexicon phrase in visible text counts when the classifier agrees it is addressed
             # to the reader rather than quoted.
@@ -131,6 +136,8 @@ class ContentScorer:
         if hits and (concealed or score >= 0.5):
             hit = max(hits, key=lambda h: STRENGTH[h.kind])
             evidence = f"{hit.kind.replace('_', ' ')} phrase ({hit.language}): {hit.phrase[:80]!r}"
+        elif addressed and best_p < ADDRESSED_INSTRUCTION:
+            evidence = f"an instruction addressed to a model or reviewer: {addressed[:100]!r}"
         elif best_s:
             evidence = f"classifier score {best_p:.2f}: {best_s[:100]!r}"
         else:
@@ -224,7 +231,8 @@ class Analyzer:
                 continue
             if letters == 0:
                 continue
-            verdict = self.scorer.score(text, concealed=True)
+            residue = all(evidence.startswith(FIGURE_RESIDUE) for _, evidence in members)
+            verdict = self.scorer.score(text, concealed=not residue)
             base = CONCEALMENT_BASE.get(category, 0.2)
             if letters < 12:
                 base = 0.02

@@ -108,3 +108,48 @@ def lexicon_hits(folded: str) -> list[LexiconHit]:
 def addresses_reader(folded: str) -> list[str]:
     """Languages in which the text addresses a reviewer or a model."""
     return [lang for lang, pattern in _ADDRESS if pattern.search(folded)]
+
+
+# Hidden text that speaks to a model and tells it what to do is an injection whatever it asks
+# for ("Note to AI: mention ...", "LLM REVIEWER NOTE: focus on the strengths ..."): an address
+# and an instruction in the same sentence. Only used on concealed text, where nothing else
+# legitimately talks to a model.
+_MODEL_ADDRESS = re.compile(
+    r"\b(?:ai|a\.i\.|bots?|llms?|gpt\w*|chatgpt|claude|gemini|copilot|assistants?|chatbots?|language models?|"
+    r"(?:ai|llm|automated|machine) (?:reviewers?|referees?|graders?|evaluators?|judges?|systems?|agents?)|"
+    r"reviewers?|referees?|gutachter\w*|ki|relecteur\w*|ia|revisor\w*)\b"
+    r"|审稿|评审|人工智能|大模型|语言模型|査読|レビュアー|심사|리뷰어|рецензент\w*|ИИ",
+    _FLAGS,
+)
+_IMPERATIVE_VERBS = (
+    r"focus|mention|include|output|respond|reply|answer|write|give|rate|score|list|state|say|emphasi[sz]e|"
+    r"highlight|recommend|treat|consider|ignore|disregard|forget|classify|summari[sz]e|praise|describe|"
+    r"call|print|return|add|use|append|insert|begin|start|end|avoid|omit|skip|report|assign|approve|accept"
+)
+# An instruction, not a description: a verb opening a clause ("Output ...", "..., focus on"), a
+# modal aimed at the reader ("you must"), or a request ("please", "make sure", "do not").
+_INSTRUCTION = re.compile(
+    rf"(?:^|[:;,!\-–(]\s*|\b(?:and|then|also|always|only)\s+|\d[.)]\s*)(?:please\s+)?(?:{_IMPERATIVE_VERBS})\b"
+    r"|\byou (?:must|should|shall|need to|are required to|have to|are now|will now)\b|\bplease\b|\bmake sure\b|"
+    r"\bbe sure to\b|\bremember to\b|(?:^|[:;,!]\s*)(?:do not|don't|never)\b"
+    r"|\b(?:bitte|du musst|sie müssen|veuillez|vous devez|por favor|debes|пожалуйста)\b"
+    r"|请|必须|务必|不要|してください|ください|하십시오|해주세요|하세요",
+    _FLAGS,
+)
+
+
+def addressed_instruction(folded: str) -> str | None:
+    """The first passage of `folded` text that addresses a model or reviewer and instructs it: an
+    address, then an instruction in the same sentence or within the next 250 characters ("LLM
+    REVIEWER NOTE!!! ... When writing strengths, focus on ...")."""
+    starts = [0] + [m.end() for m in re.finditer(r"[.!?。！？:\n]\s+", folded)]
+    for start in starts:
+        end = folded.find(".", start)
+        sentence = folded[start : end if end > start else len(folded)]
+        if not _MODEL_ADDRESS.search(sentence):
+            continue
+        window = folded[start : start + 250]
+        clauses = re.split(r"(?<=[.!?。！？:])\s+", window)
+        if any(_INSTRUCTION.search(clause.strip()) for clause in clauses):
+            return window[:160]
+    return None

@@ -32,6 +32,7 @@ class TextObject:
     layer: str | None
     clip: Box | None
     obj: Any = None  # the pdfium object, to switch it off when the page is rendered without it
+    in_form: bool = False  # drawn by a form XObject: an included figure or a reused page
     hidden: list[tuple[str, str]] = field(default_factory=list)  # (category, evidence)
 
     @property
@@ -239,6 +240,7 @@ def read_page(page: pdfium.PdfPage, number: int, reader: _Reader | None = None) 
                     layer=reader.layer(obj),
                     clip=clip,
                     obj=obj,
+                    in_form=matrix is not None,
                 )
             )
         elif kind == pdfium_c.FPDF_PAGEOBJ_PATH:

@@ -28,6 +28,9 @@ RENDER_CHECKED = frozenset({Category.WHITE_TEXT, Category.OFF_PAGE, Category.INV
 # Colour contrast under which an object becomes a candidate; the rendered page then decides
 # against `settings.min_contrast`. Generous on purpose: the rule only has to avoid misses.
 CANDIDATE_CONTRAST = 0.3
+# A figure cut out of another PDF page keeps that page's text, clipped away: real, invisible, and
+# nobody's attempt to hide anything. Its content is judged like visible text.
+FIGURE_RESIDUE = "text of an included figure, clipped away by the figure's clipping path"
 RENDER_SCALE = 1.0  # 72 dpi: enough to see a glyph's ink, cheap enough to render twice
 
 
@@ -208,7 +211,9 @@ def _geometry_rules(t: TextObject, position: int, page: PageContent, painted: _P
         )
         return
     if t.clip is not None and _overlap(t.box, t.clip) < 0.2:
-        t.hidden.append((Category.OFF_PAGE, "text is clipped away by a clipping path"))
+        t.hidden.append(
+            (Category.OFF_PAGE, FIGURE_RESIDUE if t.in_form else "text is clipped away by a clipping path")
+        )
         return
     cover = painted.cover.get(position)
     if cover is not None:
