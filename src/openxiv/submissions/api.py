@@ -53,15 +53,11 @@ def upload(
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(f"{file.filename} is larger than the limit of {limit} bytes", field="file")
+    verified = service.verify_upload(
+        principal, runtime.settings.uploads, data=data, filename=file.filename or "upload"
+    )
     with unit_of_work(runtime) as session:
-        blob = service.store_upload(
-            session,
-            runtime.blobs,
-            runtime.settings.uploads,
-            data=data,
-            filename=file.filename or "upload",
-            principal=principal,
-        )
+        blob = service.store_verified(session, runtime.blobs, verified, principal)
         return presenters.upload_out(blob)
 
 

@@ -52,10 +52,23 @@ def store_upload(
     principal: Principal,
 ) -> Blob:
     """Verify a file completely, then store it content-addressed. Re-uploading is a no-op."""
-    authz.authorize_upload(principal)
-    verified = files.verify_upload(
-        data, filename, max_bytes=limits.max_bytes, max_pdf_pages=limits.max_pdf_pages
+    return store_verified(
+        session, blobs, verify_upload(principal, limits, data=data, filename=filename), principal
     )
+
+
+def verify_upload(
+    principal: Principal, limits: UploadSettings, *, data: bytes, filename: str
+) -> files.VerifiedFile:
+    """Check who uploads and what (type, size, readability, text). Needs no session: on SQLite,
+    parsing a large PDF inside the write transaction would hold the write lock for seconds."""
+    authz.authorize_upload(principal)
+    return files.verify_upload(data, filename, max_bytes=limits.max_bytes, max_pdf_pages=limits.max_pdf_pages)
+
+
+def store_verified(
+    session: Session, blobs: BlobStore, verified: files.VerifiedFile, principal: Principal
+) -> Blob:
     return _store_verified(session, blobs, verified, principal.account_id)
 
 
