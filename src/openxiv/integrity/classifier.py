@@ -33,6 +33,8 @@ def features(text: str) -> list[int]:
     folded = fold_for_matching(text)
     tokens = _WORDS.findall(folded)
     grams = [f"w:{t}" for t in tokens]
+    if tokens:  # an instruction starts with its verb ("Ignore ...") where prose has a subject
+        grams.append(f"s:{tokens[0]}")
     grams += [f"b:{a} {b}" for a, b in itertools.pairwise(tokens)]
     padded = f" {folded} "
     for n in (3, 4, 5):
@@ -45,18 +47,30 @@ DEFAULT_THRESHOLD = 0.5  # for weights saved without a calibrated threshold
 
 class InjectionClassifier:
     def __init__(
-        self, weights: np.ndarray, bias: float, version: str = "", threshold: float = DEFAULT_THRESHOLD
+        self,
+        weights: np.ndarray,
+        bias: float,
+        version: str = "",
+        threshold: float = DEFAULT_THRESHOLD,
+        threshold_concealed: float | None = None,
     ) -> None:
         if weights.shape != (N_FEATURES,):
             raise ValueError(f"classifier weights have shape {weights.shape}, expected ({N_FEATURES},)")
-        if not 0.0 < threshold < 1.0:
-            raise ValueError(f"classifier threshold {threshold} is not a probability strictly between 0 and 1")
+        concealed = threshold if threshold_concealed is None else threshold_concealed
+        for value in (threshold, concealed):
+            if not 0.0 < value < 1.0:
+                raise ValueError(
+                    f"classifier threshold {value} is not a probability strictly between 0 and 1"
+                )
         self.weights = weights.astype(np.float32)
         self.bias = float(bias)
         self.version = version
-        # Probability at or above which a passage counts as an injection, calibrated on held-out
-        # real documents (see docs/integrity.md, "The classifier").
+        # Probabilities at or above which a passage counts as an injection, calibrated on real
+        # documents (docs/integrity.md, "The classifier"): `threshold` for text a reader sees (no
+        # calibration paper reaches it), `threshold_concealed` for hidden text, metadata and
+        # annotations (sentence-level false-positive rate <= 0.1 %).
         self.threshold = float(threshold)
+        self.threshold_concealed = float(concealed)
 
     def predict(self, texts: list[str]) -> list[float]:
         """Probability, per passage, that it is an injection (compare with `threshold`)."""
@@ -67,8 +81,9 @@ class InjectionClassifier:
             out.append(1.0 / (1.0 + math.exp(-z)))
         return out
 
-    def is_injection(self, texts: list[str]) -> list[bool]:
-        return [p >= self.threshold for p in self.predict(texts)]
+    def is_injection(self, texts: list[str], *, concealed: bool = False) -> list[bool]:
+        threshold = self.threshold_concealed if concealed else self.threshold
+        return [p >= threshold for p in self.predict(texts)]
 
     @classmethod
     def load(cls, path: Path | None = None) -> InjectionClassifier:
@@ -82,7 +97,8 @@ class InjectionClassifier:
     def _read(cls, path: Path) -> InjectionClassifier:
         with np.load(path, allow_pickle=False) as data:
             threshold = float(data["threshold"][0]) if "threshold" in data.files else DEFAULT_THRESHOLD
-            return cls(data["weights"], float(data["bias"][0]), str(data["version"][0]), threshold)
+            concealed = float(data["threshold_concealed"][0]) if "threshold_concealed" in data.files else None
+            return cls(data["weights"], float(data["bias"][0]), str(data["version"][0]), threshold, concealed)
 
     def save(self, path: Path) -> None:
         np.savez_compressed(
@@ -91,6 +107,7 @@ class InjectionClassifier:
             bias=np.array([self.bias], dtype=np.float64),
             version=np.array([self.version]),
             threshold=np.array([self.threshold], dtype=np.float64),
+            threshold_concealed=np.array([self.threshold_concealed], dtype=np.float64),
         )
 
 
