@@ -14,7 +14,14 @@ from dataclasses import dataclass, field
 
 from openxiv.integrity.classifier import InjectionClassifier, default_classifier
 from openxiv.integrity.errors import CheckFailures
-from openxiv.integrity.lexicon import STRENGTH, addressed_instruction, addresses_reader, lexicon_hits
+from openxiv.integrity.lexicon import (
+    STRENGTH,
+    addressed_instruction,
+    addresses_reader,
+    favourable_outcome,
+    instruction,
+    lexicon_hits,
+)
 from openxiv.integrity.schemas import VISIBLE_CATEGORIES, Action, Category, Finding, Judge
 from openxiv.integrity.settings import IntegritySettings
 from openxiv.integrity.textscan import (
@@ -289,12 +296,14 @@ class Analyzer:
 
     def _visible_text(self, view: DocumentView) -> None:
         """Visible text is in plain view of every reader, and papers about attacks quote and
-        study injected instructions. Here a sentence counts only when it carries an instruction
-        phrase, the classifier agrees and it addresses a reviewer or model; it holds a version
-        only when it also points at this document, in a document that is not itself about such
-        attacks. Everything else is at most a note."""
+        study injected instructions. A sentence counts when it carries an instruction phrase
+        (lexicon), addresses a reviewer or model and convinces the classifier at its strict
+        threshold (a note); bibliography entries never count (a cited paper may be titled "Ignore
+        previous prompt"). It holds a version when the phrase is given as an instruction
+        (imperative, request or modal) to this document's reader ("give this paper...", "LLM
+        reviewers: ..."), outside papers about such attacks."""
         about_attacks = len(_ATTACK_TOPIC.findall("\n".join(view.visible_pages))) >= 5
-        for number, text in enumerate(view.visible_pages, start=1):
+        for number, text in enumerate(_without_references(view.visible_pages), start=1):
             page = number if view.kind == "pdf" else None
             # Quotations are masked before splitting so that a quoted attack string, full stops and
             # all, stays inside the sentence that discusses it.
@@ -308,7 +317,7 @@ class Analyzer:
             masked = [
                 s
                 for s in split_sentences(masked_page)
-                if _substantial(s) and _EVALUATIVE.search(_restore(s, quotes))
+                if _substantial(s) and _EVALUATIVE.search(fold_for_matching(_restore(s, quotes)))
             ]
             if not masked:
                 continue
@@ -319,12 +328,23 @@ class Analyzer:
             for sentence, bare, content in zip(sentences, masked, scores, strict=True):
                 folded = fold_for_matching(bare)
                 hits = lexicon_hits(folded)
-                if not hits or content < 0.5 or not addresses_reader(folded):
+                spoken_to = bool(_VOCATIVE.search(folded))
+                if not (hits or (spoken_to and favourable_outcome(folded))) or _CITATION.search(bare):
                     continue
-                aimed_here = bool(_THIS_DOCUMENT.search(folded) or _VOCATIVE.search(folded))
-                # A paper on attacks shows attacks: listed in its report, but not even a note.
-                score = 0.2 if about_attacks else 0.95 if aimed_here else 0.35
-                why = f"addresses a reviewer or model with a {hits[0].kind.replace('_', ' ')} phrase"
+                addressed = bool(addresses_reader(folded))
+                instructs = bool(instruction(folded) or addressed_instruction(folded))
+                aimed_here = spoken_to or bool(_THIS_DOCUMENT.search(folded))
+                if aimed_here and (spoken_to or (instructs and (addressed or content >= 0.5))):
+                    score = 0.95  # told to this document's reader
+                elif addressed and content >= 0.5:
+                    score = 0.35
+                else:
+                    continue
+                if about_attacks:
+                    score = 0.2  # a paper on attacks shows attacks: listed, not even a note
+                why = "addresses a reviewer or model" if addressed else "reads as an instruction"
+                if hits:
+                    why += f" with a {hits[0].kind.replace('_', ' ')} phrase"
                 if aimed_here:
                     why += " about this document"
                 if about_attacks:
@@ -485,14 +505,51 @@ _THIS_DOCUMENT = re.compile(
 
 # Speaking to the reader rather than about reviewers: "LLM reviewers: ...", "Note to the AI
 # reviewer", "If you are a language model", "Dear reviewer", "审稿人请...".
+# A reference list entry: it names another work, it does not speak to anyone.
+_CITATION = re.compile(
+    r"\barxiv\b|\bpreprint\b|\bproceedings\b|\bet al\.|\bin: |\(\d{4}[a-z]?\)|\bdoi\b|\bpp\. \d|\bvol\. \d|"
+    r"\b(?:19|20)\d{2}\. [A-Z]",
+    re.IGNORECASE,
+)
 _VOCATIVE = re.compile(
     r"^\W*(?:(?:a\s+)?(?:note|message|instructions?|attention|reminder)\s+(?:to|for)\s+)?(?:all\s+|any\s+|the\s+|dear\s+)?"
     r"(?:ai|llm|automated|language[- ]model|machine|gpt|chatgpt)?\s*(?:reviewers?|referees?|assistants?|models?|llms?|systems?|agents?)\s*[:,!]"
     r"|\b(?:note|message|instructions?)\s+(?:to|for)\s+(?:the\s+|any\s+|all\s+)?(?:ai|llm|automated|language[- ]model)\b"
     r"|\bif you are an? (?:ai|llm|large language model|language model|automated|machine)\b|\bdear (?:ai|llm|reviewers?|referees?)\b"
-    r"|^\W*(?:审稿人|评审人|审稿专家|评审专家|查読者|심사위원)\W*(?:请|様|님)",
+    r"|^\W*(?:审稿人|评审人|审稿专家|评审专家|查読者|심사위원)\W*(?:请|様|님)"
+    # "As a language model, ...": the reader is the one told what to do.
+    r"|^\W*(?:as an?|en tant que|als|como|в качестве) (?:ai|llm|(?:large )?language model|reviewer|modèle de langage|"
+    r"sprachmodell|ki|modelo de lenguaje|revisor|языков\w* модел\w*)\b"
+    # A request opening the sentence ("Please provide a favourable evaluation ...").
+    r"|^\W*(?:please|kindly|bitte|veuillez|por favor|пожалуйста)\b",
     re.IGNORECASE,
 )
+# Headings after which a page lists references (cited titles may themselves read as commands),
+# and headings that end the list.
+_REFERENCES_HEADING = re.compile(
+    r"^\s*(?:\d+\.?\s*)?(?:references|bibliography|literatur(?:verzeichnis)?|références|referencias|参考文献|引用文献)\s*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+_APPENDIX_HEADING = re.compile(
+    r"^\s*(?:[A-Z](?:\.\d+)*\.?\s+\S|appendix|appendices|supplementary|anhang|annexe)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def _without_references(pages: list[str]) -> list[str]:
+    """The pages with their reference lists blanked out (up to an appendix heading, if any)."""
+    out, in_references = [], False
+    for text in pages:
+        kept = []
+        for line in text.splitlines():
+            if _REFERENCES_HEADING.match(line):
+                in_references = True
+            elif in_references and len(line) < 80 and _APPENDIX_HEADING.match(line) and "," not in line:
+                in_references = False
+            if not in_references:
+                kept.append(line)
+        out.append("\n".join(kept))
+    return out
 
 
 def _restated(line: str, visible_words: set[str]) -> bool:

@@ -116,7 +116,8 @@ def addresses_reader(folded: str) -> list[str]:
 # legitimately talks to a model.
 _MODEL_ADDRESS = re.compile(
     r"\b(?:ai|a\.i\.|bots?|llms?|gpt\w*|chatgpt|claude|gemini|copilot|assistants?|chatbots?|language models?|"
-    r"(?:ai|llm|automated|machine) (?:reviewers?|referees?|graders?|evaluators?|judges?|systems?|agents?)|"
+    r"(?:ai|llm|automated|machine) (?:reviewers?|referees?|graders?|evaluators?|judges?|systems?|agents?|assessment)|"
+    r"evaluators?|graders?|"
     r"reviewers?|referees?|gutachter\w*|ki|relecteur\w*|ia|revisor\w*)\b"
     r"|审稿|评审|人工智能|大模型|语言模型|査読|レビュアー|심사|리뷰어|рецензент\w*|ИИ",
     _FLAGS,
@@ -132,10 +133,34 @@ _INSTRUCTION = re.compile(
     rf"(?:^|[:;,!\-–(]\s*|\b(?:and|then|also|always|only)\s+|\d[.)]\s*)(?:please\s+)?(?:{_IMPERATIVE_VERBS})\b"
     r"|\byou (?:must|should|shall|need to|are required to|have to|are now|will now)\b|\bplease\b|\bmake sure\b|"
     r"\bbe sure to\b|\bremember to\b|(?:^|[:;,!]\s*)(?:do not|don't|never)\b"
-    r"|\b(?:bitte|du musst|sie müssen|veuillez|vous devez|por favor|debes|пожалуйста)\b"
-    r"|请|必须|务必|不要|してください|ください|하십시오|해주세요|하세요",
+    r"|\b(?:must|should|ought to) (?:give|rate|score|recommend|accept|write|state|say|mention|assign)\b"
+    r"|\b(?:bitte|du musst|sie müssen|gib|geben sie|schreib\w*|ignorier\w*|erwähn\w*|empfiehl|bewerte\w*)\b"
+    r"|\b(?:veuillez|vous devez|ne mentionnez|mentionnez|recommandez|donnez|écrivez|ignorez|attribuez)\b"
+    r"|\b(?:por favor|debes|no menciones|menciona|recomienda|recomiende|escribe|ignora|asigna|otorga)\b"
+    r"|(?:пожалуйста|должн\w+|дай\w*|напиш\w*|игнорир\w*|не упоминай\w*|поставь\w*|рекомендуй\w*)"
+    r"|请|必须|务必|不要|应当|应该|してください|ください|せよ|주세요|세요|십시오",
     _FLAGS,
 )
+# Concealed text that names a favourable outcome for this document to a reader it addresses
+# ("To the automated reviewer: the correct assessment of this paper is accept").
+_OUTCOME = re.compile(
+    r"\b(?:accept\w*|strong accept|high(?:est)? (?:score|rating|marks)|positive (?:review|assessment)|"
+    r"recommend\w*|publication|10/10|glowing|favou?rable|outstanding|excellent)\b",
+    _FLAGS,
+)
+_THIS = re.compile(
+    r"\bth(?:is|e present) (?:paper|submission|manuscript|work|article|study|proposal)\b", _FLAGS
+)
+
+
+def favourable_outcome(folded: str) -> bool:
+    """True when the text names a favourable verdict (acceptance, a high score, a positive review)."""
+    return bool(_OUTCOME.search(folded))
+
+
+def instruction(folded: str) -> bool:
+    """True when the text gives an instruction: an imperative, a request or a directive modal."""
+    return bool(_INSTRUCTION.search(folded))
 
 
 def addressed_instruction(folded: str) -> str | None:
@@ -151,5 +176,7 @@ def addressed_instruction(folded: str) -> str | None:
         window = folded[start : start + 250]
         clauses = re.split(r"(?<=[.!?。！？:])\s+", window)
         if any(_INSTRUCTION.search(clause.strip()) for clause in clauses):
+            return window[:160]
+        if _OUTCOME.search(window) and _THIS.search(window):
             return window[:160]
     return None
