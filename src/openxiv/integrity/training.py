@@ -908,32 +908,58 @@ def screen(texts: Iterable[str]) -> Screened:
     return out
 
 
+# Pieces of an attack string that the lexicon no longer matches once cut or garbled ("Ignore
+# previous", "ig nore prior instr uctions"): kept out of the negatives built from pieces.
+_OVERRIDE_CUE = re.compile(
+    r"\b(?:ig\s?nore|dis\s?regard|for\s?get|over\s?ride)\w*\b[\w\s,'-]{0,40}"
+    r"\b(?:previous|prior|above|preceding|earlier|all|instructions?|prompts?|directions?|rules)\b"
+    r"|system prompt|you are now"
+)
+
+
+def _piece_is_clean(text: str) -> bool:
+    folded = fold_for_matching(text)
+    return not _OVERRIDE_CUE.search(folded) and not lexicon_hits(folded)
+
+
 def real_negatives(docs: list[Document], rng: random.Random) -> tuple[list[str], dict[str, int]]:
+    """Sentences, lines, passages, fragments and garbled copies of the documents, without the
+    sentences that match the attack lexicon and without any piece cut from or overlapping them."""
     sentences: list[str] = []
+    masked: list[str] = []
     lines: list[str] = []
     passages: list[str] = []
+    excluded = 0
     for doc in docs:
-        sents = document_sentences(doc)
+        screened = screen(document_sentences(doc))
+        excluded += len(screened.excluded)
+        masked += screened.masked
+        attack = set(screened.excluded)
+        attack_text = "\n".join(attack)
+        sents = [s for s in document_sentences(doc) if s not in attack]
         sentences += sents
-        lines += [ln for ln in document_lines(doc) if len(ln) <= 120]
+        lines += [
+            ln
+            for ln in document_lines(doc)
+            if len(ln) <= 120 and not (attack and ln in attack_text) and _piece_is_clean(ln)
+        ]
         for i in range(0, max(len(sents) - 1, 0), 6):
             passages.append(" ".join(sents[i : i + rng.randint(2, 3)]))
-    garbled = [garble(s, rng) for s in rng.sample(sentences, min(len(sentences) // 8, len(sentences)))]
+    garbled = [garble(s, rng) for s in rng.sample(sentences, len(sentences) // 8)]
     fragments = []
-    for s in rng.sample(sentences, min(len(sentences) // 4, len(sentences))):
+    for s in rng.sample(sentences, len(sentences) // 4):
         words = s.split()
         start = rng.randrange(len(words))
         fragments.append(" ".join(words[start : start + rng.randint(1, 6)]))
-    units = (
-        sentences + rng.sample(lines, min(len(lines), len(sentences) // 2)) + passages + garbled + fragments
-    )
-    screened = screen(units)
+    pieces = rng.sample(lines, min(len(lines), len(sentences) // 2)) + garbled + fragments
+    clean_pieces = [piece for piece in pieces if _piece_is_clean(piece)]
     counts = {
-        "units": len(units),
-        "lexicon_excluded": len(screened.excluded),
-        "kept_quote_masked": len(screened.masked),
+        "sentences": len(sentences) + excluded,
+        "lexicon_excluded_sentences": excluded,
+        "kept_quote_masked": len(masked),
+        "pieces_dropped_for_attack_words": len(pieces) - len(clean_pieces),
     }
-    return screened.kept + screened.masked, counts
+    return sentences + masked + passages + clean_pieces, counts
 
 
 # -- training ------------------------------------------------------------------------------------
