@@ -63,7 +63,9 @@ def test_bench_command_on_a_tiny_corpus(tmp_path: Path, monkeypatch) -> None:  #
     results = json.loads((tmp_path / "results.json").read_text())
     assert results["documents"] == 6 + 6 * 3
     assert set(results["per_type"]) == set(corpus.MAIN_TYPES)
-    assert results["recall"]["value"] >= 0.8
+    # Visible reviewer-directed text may go on to review with a note instead of being held.
+    assert results["recall_held_or_noted"]["value"] >= 0.8
+    assert results["recall"]["value"] >= 0.6
     lo, hi = results["fpr_clean"]["ci95"]
     assert 0 <= lo <= hi <= 1
     assert results["speed"]["full_scan_over_pypdfium2"] > 0

@@ -28,7 +28,7 @@ from openxiv.integrity.corpus import (
 )
 from openxiv.integrity.errors import DocumentError
 from openxiv.integrity.scanner import scan_document
-from openxiv.integrity.schemas import IntegrityReport
+from openxiv.integrity.schemas import Action, IntegrityReport
 from openxiv.integrity.settings import IntegritySettings
 
 
@@ -156,6 +156,7 @@ def evaluate(
                         "type": label.type,
                         "risk_score": report.risk_score if report else None,
                         "flagged": bool(report and report.flagged),
+                        "action": report.action.value if report else None,
                         "categories": [c.value for c in report.categories] if report else [],
                         "error": error,
                     }
@@ -174,6 +175,8 @@ def summarise(
     pdf_pages: int,
 ) -> dict[str, Any]:
     flagged = {label.id: bool(report and report.flagged) for label, report, _ in rows}
+    # Visible-only findings go on to review with a note by design; "noticed" counts them too.
+    noticed = {label.id: bool(report and report.action != Action.PASS) for label, report, _ in rows}
     attacks = [r for r in rows if r[0].label == "attack"]
     cleans = [r for r in rows if r[0].label == "clean"]
     tp = sum(flagged[label.id] for label, _, _ in attacks)
@@ -208,6 +211,7 @@ def summarise(
         heldout = [label for label, _, _ in members if label.heldout_template]
         per_type[kind] = {
             "recall": rate(hits, len(members)),
+            "recall_held_or_noted": rate(sum(noticed[label.id] for label, _, _ in members), len(members)),
             "category_recall": rate(cat_hits, len(members)),
             "category_precision": round(prec, 4),
             "f1": round(2 * prec * rec / (prec + rec), 4) if prec + rec else 0.0,
@@ -231,6 +235,10 @@ def summarise(
         "accuracy": rate(tp + tn, len(rows)),
         "precision": round(precision, 4),
         "recall": rate(tp, len(attacks)),
+        "recall_held_or_noted": rate(sum(noticed[label.id] for label, _, _ in attacks), len(attacks)),
+        "noted_clean": rate(
+            sum(noticed[label.id] and not flagged[label.id] for label, _, _ in cleans), len(cleans)
+        ),
         "f1": round(2 * precision * recall / (precision + recall), 4) if precision + recall else 0.0,
         "macro_f1_main_types": round(
             sum(per_type[k]["f1"] for k in MAIN_TYPES if k in per_type)
