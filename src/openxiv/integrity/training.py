@@ -24,8 +24,12 @@ about attacks. Its words alone cannot tell the two apart; what can is where it s
 not, inside quotation marks, in a discussion), which the scanner decides. Teaching the classifier
 that such text is harmless would blind it to hidden payloads. When the sentence quotes the
 payload, the version with the quotation masked (as the scanner scores it) is kept as a negative
-instead; the counts of both are in the report (`lexicon_excluded`). The same sentences are left
-out of the false-positive rates and reported separately.
+instead. Lines, fragments and garbled copies cut from such a sentence, or carrying an override
+cue ("Ignore previous", "ig nore prior instr uctions"), are left out too, since a cut-up payload
+no longer matches the lexicon. The counts are in the report (`training_set`:
+`lexicon_excluded_sentences`, `kept_quote_masked`, `pieces_dropped_for_attack_words`; 164, 6 and
+4 in the shipped build). The same sentences are left out of the false-positive rates and
+reported separately (`lexicon_sentences`, `lexicon_sentences_over_threshold`).
 
 Positives are generated: a multilingual grammar of reviewer- and model-directed instructions
 (`positive`; en, de, fr, es, it, pt, ru, zh, ja, ko), the training share of the benchmark's payload
@@ -36,7 +40,8 @@ positives come from other seeds; the test also scores the benchmark's held-out t
 payloads of the attacked PDFs in ../shared/data/real-pdfs/attacked are never trained or calibrated
 on; they are only scored at the end (`attacked_payload_sentences`).
 
-The decision threshold is chosen on the calibration split (`calibrate`) and stored with the weights.
+Two decision thresholds are chosen on the calibration split (`calibrate`) and stored with the
+weights: `threshold` for visible text, `threshold_concealed` for hidden text.
 Training needs numpy, scipy and scikit-learn only and is deterministic for a given seed.
 """
 
