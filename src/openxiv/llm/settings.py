@@ -99,8 +99,9 @@ class EmbeddedSettings(BaseModel):
     # Memory for the model's state after recent prompts (0: off). The review engine's calls on one
     # version open with the same tokens; a cached state lets the model skip reading them again.
     # One 5,000-token state takes ~115 MiB (plus ~100 MiB of logits that the limit does not count).
-    # 256 keeps the worker and its model process under 1 GB (see docs/benchmarks.md).
-    prompt_cache_mib: int = Field(default=256, ge=0)
+    # 128 holds the state of one paper, enough for a review's vote to find it read; it keeps the
+    # worker and its model process under 1 GB (see docs/benchmarks.md).
+    prompt_cache_mib: int = Field(default=128, ge=0)
     # The embedded model is weak: its grammar caps list lengths and string sizes so that it
     # always finishes inside max_output_tokens instead of looping.
     max_list_items: int = Field(default=2, ge=1)
