@@ -80,6 +80,7 @@ class DocumentView:
     hidden: list[Segment] = field(default_factory=list)
     document_level: list[Segment] = field(default_factory=list)  # metadata, annotations, attachments
     structural: list[Finding] = field(default_factory=list)  # fonts, scripts: scored by extraction
+    drawn: list[tuple[int, str]] = field(default_factory=list)  # (page, text a lying font shows)
 
 
 @dataclass
@@ -116,9 +117,11 @@ class ContentScorer:
             self._cache[sentence] = p
         return [self._cache[s] for s in sentences]
 
-    def score(self, text: str, *, concealed: bool) -> ContentVerdict:
+    def score(self, text: str, *, concealed: bool, drafts: bool = False) -> ContentVerdict:
         """How instruction-like `text` is. Concealed text is trusted less: a lexicon hit is enough,
-        whereas visible text (which may quote an attack to discuss it) needs the classifier."""
+        whereas visible text (which may quote an attack to discuss it) needs the classifier.
+        `drafts` (source comments, full of an author's own set-aside prose) keeps the lexicon and
+        the addressed-instruction rule but holds the classifier to its strict threshold."""
         text = strip_invisible(text).strip()
         if not text:
             return ContentVerdict(0.0, "", "other", False)
@@ -129,7 +132,9 @@ class ContentScorer:
             sentences.append(" ".join(text.split()))  # prompts are often split across spans
         elif not concealed:
             sentences = [s for s in sentences if _EVALUATIVE.search(s)]
-        probs = [self.calibrated(p, concealed=concealed) for p in self.probabilities(sentences)]
+        probs = [
+            self.calibrated(p, concealed=concealed and not drafts) for p in self.probabilities(sentences)
+        ]
         best_p, best_s = max(zip(probs, sentences, strict=True), default=(0.0, ""))
         language = detect_language(best_s or text)
         lex = max((STRENGTH[h.kind] for h in hits), default=0.0)
@@ -239,7 +244,8 @@ class Analyzer:
             if letters == 0:
                 continue
             residue = all(evidence.startswith(FIGURE_RESIDUE) for _, evidence in members)
-            verdict = self.scorer.score(text, concealed=not residue)
+            drafts = all("comment" in evidence for _, evidence in members)
+            verdict = self.scorer.score(text, concealed=not residue, drafts=drafts)
             base = CONCEALMENT_BASE.get(category, 0.2)
             if letters < 12:
                 base = 0.02
@@ -303,7 +309,11 @@ class Analyzer:
         (imperative, request or modal) to this document's reader ("give this paper...", "LLM
         reviewers: ..."), outside papers about such attacks."""
         about_attacks = len(_ATTACK_TOPIC.findall("\n".join(view.visible_pages))) >= 5
-        for number, text in enumerate(_without_references(view.visible_pages), start=1):
+        pages = _without_references(view.visible_pages)
+        for number, drawn in view.drawn:
+            # What a lying font shows on the page is read like any visible text.
+            pages[number - 1] += "\n" + drawn
+        for number, text in enumerate(pages, start=1):
             page = number if view.kind == "pdf" else None
             # Quotations are masked before splitting so that a quoted attack string, full stops and
             # all, stays inside the sentence that discusses it.
@@ -506,7 +516,7 @@ _THIS_DOCUMENT = re.compile(
     r"study|preprint|proposal|research)\b|diese[rsnm]? (?:arbeit|artikel|beitrag|manuskript|studie)|"
     r"\bce(?:t|tte)? (?:article|manuscrit|travail|étude)|\best[ea] (?:artículo|manuscrito|trabajo|estudio)|"
     r"\bquesto (?:articolo|lavoro)|\beste (?:artigo|trabalho)|эт(?:а|у|ой|от) (?:стать|работ|рукопис)\w*|"
-    r"本文|这篇论文|该论文|本论文|本研究|この論文|本稿|이 논문|본 논문",
+    r"本文|这篇论文|该论文|本论文|本研究|この論文|本論文|本稿|この原稿|이 논문|본 논문|이 원고",
     re.IGNORECASE,
 )
 
@@ -529,6 +539,10 @@ _VOCATIVE = re.compile(
     # "As a language model, ...": the reader is the one told what to do.
     r"|^\W*(?:as an?|en tant que|als|como|в качестве) (?:ai|llm|(?:large )?language model|reviewer|modèle de langage|"
     r"sprachmodell|ki|modelo de lenguaje|revisor|языков\w* модел\w*)\b"
+    r"|언어\s*모델로서|言語モデルとして|作为(?:一个)?(?:语言模型|人工智能|ai)"
+    # Salutations to a reviewer in other languages.
+    r"|уважаем\w* рецензент|estimad[oa]s? revisor|sehr geehrte\w* gutachter|ch(?:er|ère)s? (?:relect|évaluat)\w*|"
+    r"査読者の方へ|심사위원님|리뷰어님|尊敬的(?:审稿人|评审)"
     # A request opening the sentence ("Please provide a favourable evaluation ...").
     r"|^\W*(?:please|kindly|bitte|veuillez|por favor|пожалуйста)\b",
     re.IGNORECASE,

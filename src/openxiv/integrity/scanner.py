@@ -243,6 +243,8 @@ def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> Docume
             shown, extracted = remaps.get(id(issue), ("", ""))
             if len(_letters_that_disagree(shown, extracted)) < 3:
                 continue  # the codes the page draws agree: a stale map for unused codes is harmless
+            if issue.page <= len(view.visible_pages):
+                view.drawn.append((issue.page, shown))
             view.structural.append(
                 Finding(
                     category=Category.GLYPH_REMAP,
