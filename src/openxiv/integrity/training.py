@@ -65,6 +65,7 @@ from typing import Any
 import numpy as np
 
 from openxiv.integrity import corpus_text as T
+from openxiv.integrity.bench import wilson
 from openxiv.integrity.classifier import N_FEATURES, InjectionClassifier, features
 from openxiv.integrity.lexicon import lexicon_hits
 from openxiv.integrity.textscan import fold_for_matching, split_sentences, strip_invisible
@@ -1018,16 +1019,6 @@ def fit(data: TrainingSet, c: float = 32.0) -> InjectionClassifier:
 
 
 # -- calibration and evaluation ------------------------------------------------------------------
-
-
-def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
-    if n == 0:
-        return (0.0, 1.0)
-    p = k / n
-    denom = 1 + z * z / n
-    centre = (p + z * z / (2 * n)) / denom
-    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denom
-    return (max(0.0, centre - half), min(1.0, centre + half))
 
 
 @dataclass
