@@ -53,10 +53,12 @@ run: install-run
 	$(VENV)/bin/openxiv demo
 	$(VENV)/bin/openxiv serve --with-worker
 
-# `openxiv doctor` first, on a throwaway site: a broken installation (an embedded model that
-# crashes on this CPU) is one line saying so, not a crashed test.
+# `openxiv doctor` first, on a throwaway site set up as `make run` does (a secret key, the schema):
+# a broken installation (an embedded model that crashes on this CPU) is one line saying so, not a
+# crashed test.
 test: install-test
 	@site=$$(mktemp -d) && cd $$site && export OPENXIV_CONFIG=$$site/none.toml && \
+	  $(CURDIR)/$(VENV)/bin/openxiv secret >/dev/null && \
 	  $(CURDIR)/$(VENV)/bin/openxiv db upgrade >/dev/null && $(CURDIR)/$(VENV)/bin/openxiv doctor; \
 	  status=$$?; rm -rf $$site; exit $$status
 	$(VENV)/bin/pytest -n 2 --dist loadgroup
