@@ -666,6 +666,7 @@ def apply_judge(findings: list[Finding], judge: Judge, settings: IntegritySettin
 
 
 NOTABLE_SCORE = 0.3  # findings from here on are shown to the author and count towards the risk
+VISIBLE_HOLD_SCORE = 0.9  # a visible sentence scores this only when told to this document's reader
 
 
 def risk(findings: list[Finding]) -> float:
@@ -691,9 +692,6 @@ def decide(findings: list[Finding], settings: IntegritySettings) -> Action:
     if any(f.score >= NOTABLE_SCORE for f in findings):
         return Action.NOTE
     return Action.PASS
-
-
-VISIBLE_HOLD_SCORE = 0.9
 
 
 def categories(findings: list[Finding]) -> list[Category]:
