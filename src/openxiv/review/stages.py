@@ -59,9 +59,24 @@ def _visible_text(session: Any, blobs: BlobStore, sha256: str) -> str | None:
     return visible_text_of(blobs.get(sha256), filename)
 
 
+def _screened_text(session: Any, version: SubmissionVersion) -> str | None:
+    """The visible text stored by screening (the PDF's, else the source's), so that a file is not
+    extracted and rendered a second time; None when the version was not screened."""
+    if not (version.pdf_sha256 or version.source_sha256):
+        return None
+    try:
+        from openxiv.integrity.service import get_report
+    except ImportError:
+        return None
+    report = get_report(session, version.id)
+    return report.visible_text if report is not None and report.visible_text.strip() else None
+
+
 def version_document(session: Any, blobs: BlobStore, kind: str, version: SubmissionVersion) -> Document:
     """What reviewers see of a version: only the visible text when the integrity domain offers it."""
     body: str | None = proposal_text("", version.proposal) if version.proposal else None
+    if body is None:
+        body = _screened_text(session, version)
     for sha in (version.pdf_sha256, version.source_sha256) if body is None else ():
         if sha and body is None:
             body = _visible_text(session, blobs, sha)
