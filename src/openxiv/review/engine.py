@@ -21,6 +21,7 @@ from openxiv.literature.port import Grounding, LiteratureGrounder
 from openxiv.llm.client import LLMClient, run_sync
 from openxiv.llm.port import CallContext, LLMError, Message, Usage
 from openxiv.review import prompts
+from openxiv.review.decision import Ballot, count_votes
 from openxiv.review.outputs import (
     PairwiseJudgement,
     review_report_schema,
@@ -317,13 +318,66 @@ class ReviewEngine:
         started = time.perf_counter()
         context = context or CallContext()
         chair = chair_alias or self.settings.area_chair_model
-        aliases = reviewer_aliases or self.settings.reviewer_models
+        literature, grounding = self.ground(document, grounding)
+        plan, plan_usage, truncation = await self._plan_reviewers(
+            rubric, document, chair, literature, revision, reviewers, context
+        )
+        sub_reviews = await self._run_reviewers(
+            rubric,
+            document,
+            plan["reviewers"],
+            reviewer_aliases or self.settings.reviewer_models,
+            literature,
+            revision,
+            context,
+        )
+        usages = [plan_usage, *(s.usage for s in sub_reviews)]
+
+        def result(synthesis: dict[str, Any], spent: list[Usage]) -> MetaReviewResult:
+            return MetaReviewResult(
+                provenance=self.provenance(rubric),
+                model_alias=chair,
+                model=plan_usage.model,
+                plan=plan,
+                sub_reviews=sub_reviews,
+                synthesis=synthesis,
+                usage=Usage.total(spent, wall_ms=_ms_since(started)),
+                truncation=truncation,
+                grounding=grounding,
+                revised=bool(revision and revision.present),
+            )
+
+        done = [s for s in sub_reviews if s.status == "completed"]
+        needed = min(self.settings.min_successful_reviewers, len(sub_reviews))
+        if len(done) < needed:
+            errors = "; ".join(s.error or "" for s in sub_reviews if s.error)[:800]
+            raise ReviewFailedError(
+                f"only {len(done)} of {len(sub_reviews)} reviewers produced a review (need {needed}): {errors}",
+                result({}, usages),
+            )
+        try:
+            synthesis, synthesis_usage = await self._synthesise(rubric, chair, done, revision, context)
+        except LLMError as error:
+            raise ReviewFailedError(
+                f"area chair could not write the meta-review: {error}", result({}, usages)
+            ) from error
+        return result(synthesis, [*usages, synthesis_usage])
+
+    async def _plan_reviewers(
+        self,
+        rubric: Rubric,
+        document: Document,
+        chair: str,
+        literature: str | None,
+        revision: Revision | None,
+        reviewers: int | None,
+        context: CallContext,
+    ) -> tuple[dict[str, Any], Usage, Truncation]:
+        """The area chair's plan: which reviewers (how many, with what expertise) read the document."""
         wanted = reviewers or self.settings.reviewers
         low, high = (wanted, wanted) if wanted else (rubric.reviewers.min, rubric.reviewers.max)
-        literature, grounding = self.ground(document, grounding)
-
         # Literature and revision only size the document here, to the reviewers' cut.
-        plan_messages, truncation = self._fit(
+        messages, truncation = self._fit(
             chair,
             lambda text, _lit: prompts.plan_messages(rubric, text, low, high, noted=document.screening_note),
             document.text,
@@ -331,20 +385,32 @@ class ReviewEngine:
             revision=revision,
         )
         try:
-            plan_value, plan_usage = await self.llm.agenerate(
+            value, usage = await self.llm.agenerate(
                 reviewer_plan_schema(low, high),
-                plan_messages,
+                messages,
                 chair,
                 context=context.with_purpose("meta.plan"),
             )
         except LLMError as error:
             raise ReviewFailedError(f"area chair could not plan the review: {error}") from error
-        plan = plan_value.model_dump()
+        return value.model_dump(), usage, truncation
+
+    async def _run_reviewers(
+        self,
+        rubric: Rubric,
+        document: Document,
+        specs: list[dict[str, Any]],
+        aliases: list[str],
+        literature: str | None,
+        revision: Revision | None,
+        context: CallContext,
+    ) -> list[SubReviewResult]:
+        """Every planned reviewer at once, taking the aliases in turn; a failure is kept, not raised."""
 
         async def one(position: int, spec: dict[str, Any]) -> SubReviewResult:
             alias = aliases[position % len(aliases)]
             try:
-                report, usage, sub_truncation = await self._review_call(
+                report, usage, truncation = await self._review_call(
                     rubric,
                     document,
                     alias,
@@ -372,40 +438,25 @@ class ReviewEngine:
                 status="completed",
                 report=report,
                 usage=usage,
-                truncation=sub_truncation,
-            )
-
-        sub_reviews = list(await asyncio.gather(*(one(i, s) for i, s in enumerate(plan["reviewers"]))))
-        done = [s for s in sub_reviews if s.status == "completed"]
-        needed = min(self.settings.min_successful_reviewers, len(sub_reviews))
-
-        def partial(synthesis: dict[str, Any], usages: list[Usage]) -> MetaReviewResult:
-            return MetaReviewResult(
-                provenance=self.provenance(rubric),
-                model_alias=chair,
-                model=plan_usage.model,
-                plan=plan,
-                sub_reviews=sub_reviews,
-                synthesis=synthesis,
-                usage=Usage.total(usages, wall_ms=_ms_since(started)),
                 truncation=truncation,
-                grounding=grounding,
-                revised=bool(revision and revision.present),
             )
 
-        usages = [plan_usage, *(s.usage for s in sub_reviews)]
-        if len(done) < needed:
-            errors = "; ".join(s.error or "" for s in sub_reviews if s.error)[:800]
-            raise ReviewFailedError(
-                f"only {len(done)} of {len(sub_reviews)} reviewers produced a review (need {needed}): {errors}",
-                partial({}, usages),
-            )
+        return list(await asyncio.gather(*(one(i, s) for i, s in enumerate(specs))))
 
+    async def _synthesise(
+        self,
+        rubric: Rubric,
+        chair: str,
+        done: list[SubReviewResult],
+        revision: Revision | None,
+        context: CallContext,
+    ) -> tuple[dict[str, Any], Usage]:
+        """The area chair's meta-review from the completed reviews."""
         reports = [
             {"reviewer": s.spec.get("name"), "expertise": s.spec.get("expertise"), "review": s.report}
             for s in done
         ]
-        synthesis_messages, _ = self._fit(
+        messages, _ = self._fit(
             chair,
             lambda text, _lit: prompts.synthesis_messages(
                 rubric, text, revised=bool(revision and revision.present)
@@ -414,18 +465,13 @@ class ReviewEngine:
             None,
             cap=self.settings.synthesis_tokens,
         )
-        try:
-            synthesis_value, synthesis_usage = await self.llm.agenerate(
-                synthesis_schema(rubric),
-                synthesis_messages,
-                chair,
-                context=context.with_purpose("meta.synthesis"),
-            )
-        except LLMError as error:
-            raise ReviewFailedError(
-                f"area chair could not write the meta-review: {error}", partial({}, usages)
-            ) from error
-        return partial(synthesis_value.model_dump(), [*usages, synthesis_usage])
+        value, usage = await self.llm.agenerate(
+            synthesis_schema(rubric),
+            messages,
+            chair,
+            context=context.with_purpose("meta.synthesis"),
+        )
+        return value.model_dump(), usage
 
     # Pairwise -----------------------------------------------------------------------------
 
@@ -507,7 +553,46 @@ class ReviewEngine:
             threshold = self.settings.score_threshold.get(rubric.kind, rubric.vote.score_threshold)
         revision = revision or Revision()
         literature, grounding = self.ground(document, grounding)
-        schema = vote_schema(rubric)
+        fitted = self._panel_messages(rubric, document, seats, literature, revision)
+        votes = await self._cast_votes(rubric, seats, fitted, context)
+        tally = count_votes(self._ballots(votes), required=k, score_threshold=threshold)
+        result = PanelResult(
+            provenance=self.provenance(rubric),
+            votes=votes,
+            n=tally.seats,
+            k=tally.required,
+            accept_count=tally.accepts,
+            vote_decision=tally.vote_verdict,
+            score_mean=tally.score_mean,
+            score_threshold=tally.score_threshold,
+            score_decision=tally.score_verdict,
+            independent=tally.independent,
+            repeated_models=dict(tally.repeated_voters),
+            distinct_models=tally.distinct_voters,
+            usage=Usage.total([v.usage for v in votes], wall_ms=_ms_since(started)),
+            truncation=fitted[seats[0]][1],
+            grounding=grounding,
+            revised=revision.present,
+        )
+        if not tally.complete:
+            # A missing vote could change the outcome: no decision from an incomplete panel.
+            failed = [
+                f"seat {v.position} ({v.model_alias}): {v.error}" for v in votes if v.status == "failed"
+            ]
+            raise ReviewFailedError(
+                f"{len(failed)} of {len(votes)} panel votes failed: " + "; ".join(failed)[:800], result
+            )
+        return result
+
+    def _panel_messages(
+        self,
+        rubric: Rubric,
+        document: Document,
+        seats: list[str],
+        literature: str | None,
+        revision: Revision,
+    ) -> dict[str, tuple[list[Message], Truncation]]:
+        """The vote prompt fitted once per alias on the panel (seats of one alias share it)."""
 
         def build(text: str, lit: str | None) -> list[Message]:
             return prompts.vote_messages(
@@ -519,85 +604,88 @@ class ReviewEngine:
                 noted=document.screening_note,
             )
 
-        fitted: dict[str, tuple[list[Message], Truncation]] = {}
-        for alias in dict.fromkeys(seats):
-            fitted[alias] = self._fit(alias, build, document.text, literature, revision=revision)
+        return {
+            alias: self._fit(alias, build, document.text, literature, revision=revision)
+            for alias in dict.fromkeys(seats)
+        }
 
+    async def _cast_votes(
+        self,
+        rubric: Rubric,
+        seats: list[str],
+        fitted: dict[str, tuple[list[Message], Truncation]],
+        context: CallContext,
+    ) -> list[VoteResult]:
+        """Every seat votes at once."""
         seats_per_alias = Counter(seats)
+        return list(
+            await asyncio.gather(
+                *(
+                    self._cast_vote(
+                        rubric, position, alias, fitted[alias][0], seats_per_alias[alias], context
+                    )
+                    for position, alias in enumerate(seats)
+                )
+            )
+        )
 
-        async def seat(position: int, alias: str) -> VoteResult:
-            messages = fitted[alias][0]
-            temperature = None
-            if seats_per_alias[alias] > 1:
-                # At temperature 0 the seats of one alias would cast the same vote N times.
-                floor = self.settings.repeated_seat_temperature
-                temperature = max(self.llm.alias(alias).temperature, floor)
-            try:
-                value, usage = await self.llm.agenerate(
-                    schema,
-                    messages,
-                    alias,
-                    context=context.with_purpose(f"vote.{position}"),
-                    sample=position,
-                    temperature=temperature,
-                )
-            except LLMError as error:
-                return VoteResult(
-                    position=position,
-                    model_alias=alias,
-                    model=self.llm.model_name(alias),
-                    status="failed",
-                    error=str(error),
-                    usage=Usage(model_alias=alias),
-                )
-            data = value.model_dump()
+    async def _cast_vote(
+        self,
+        rubric: Rubric,
+        position: int,
+        alias: str,
+        messages: list[Message],
+        seats_of_alias: int,
+        context: CallContext,
+    ) -> VoteResult:
+        """One seat's vote; a failed call is kept as a failed vote, not raised."""
+        temperature = None
+        if seats_of_alias > 1:
+            # At temperature 0 the seats of one alias would cast the same vote N times.
+            floor = self.settings.repeated_seat_temperature
+            temperature = max(self.llm.alias(alias).temperature, floor)
+        try:
+            value, usage = await self.llm.agenerate(
+                vote_schema(rubric),
+                messages,
+                alias,
+                context=context.with_purpose(f"vote.{position}"),
+                sample=position,
+                temperature=temperature,
+            )
+        except LLMError as error:
             return VoteResult(
                 position=position,
                 model_alias=alias,
-                model=usage.model,
-                status="completed",
-                decision=data["decision"],
-                confidence=data["confidence"],
-                reasons=data["reasons"],
-                scores=data["scores"],
-                score=rubric.weighted_mean(data["scores"], top=10),
-                usage=usage,
+                model=self.llm.model_name(alias),
+                status="failed",
+                error=str(error),
+                usage=Usage(model_alias=alias),
             )
-
-        votes = list(await asyncio.gather(*(seat(i, a) for i, a in enumerate(seats))))
-        identities = [self._identity(v.model_alias) for v in votes]
-        counts = Counter(identities)
-        repeated = {name: n for name, n in counts.items() if n > 1}
-        done = [v for v in votes if v.status == "completed"]
-        accepts = sum(1 for v in done if v.decision == "accept")
-        score_mean = round(sum(v.score or 0.0 for v in done) / len(done), 4) if done else 0.0
-        result = PanelResult(
-            provenance=self.provenance(rubric),
-            votes=votes,
-            n=len(seats),
-            k=k,
-            accept_count=accepts,
-            vote_decision="accept" if accepts >= k else "reject",
-            score_mean=score_mean,
-            score_threshold=threshold,
-            score_decision="accept" if done and score_mean >= threshold else "reject",
-            independent=not repeated,
-            repeated_models=repeated,
-            distinct_models=len(counts),
-            usage=Usage.total([v.usage for v in votes], wall_ms=_ms_since(started)),
-            truncation=fitted[seats[0]][1],
-            grounding=grounding,
-            revised=revision.present,
+        data = value.model_dump()
+        return VoteResult(
+            position=position,
+            model_alias=alias,
+            model=usage.model,
+            status="completed",
+            decision=data["decision"],
+            confidence=data["confidence"],
+            reasons=data["reasons"],
+            scores=data["scores"],
+            score=rubric.weighted_mean(data["scores"], top=10),
+            usage=usage,
         )
-        if len(done) < len(votes):
-            # A missing vote could change the outcome: no decision from an incomplete panel.
-            failed = [
-                f"seat {v.position} ({v.model_alias}): {v.error}" for v in votes if v.status == "failed"
-            ]
-            raise ReviewFailedError(
-                f"{len(failed)} of {len(votes)} panel votes failed: " + "; ".join(failed)[:800], result
+
+    def _ballots(self, votes: list[VoteResult]) -> list[Ballot]:
+        """The votes as the decision rule counts them; a failed seat casts no ballot."""
+        return [
+            Ballot(
+                decision=vote.decision if vote.status == "completed" else None,
+                score=vote.score,
+                voter=self._identity(vote.model_alias),
             )
-        return result
+            for vote in votes
+        ]
 
     def _identity(self, alias: str) -> str:
         model = self.llm.alias(alias)
