@@ -365,21 +365,22 @@ KeyOption = Annotated[str | None, typer.Option(envvar="OPENXIV_API_KEY", help="A
 
 
 def _client(server: str, api_key: str | None) -> OpenXivClient:
-    from openxiv.client import OpenXivClient
+    from openxiv.client import OpenXivClient, RetryPolicy
 
-    return OpenXivClient(server, api_key)
+    # A person is waiting at the terminal: a few quick retries, then say what went wrong.
+    return OpenXivClient(server, api_key, retry=RetryPolicy(max_attempts=3, max_retry_after=10.0))
 
 
 def _call(action: Any) -> Any:
     import httpx
 
-    from openxiv.client import ApiError
+    from openxiv.client import ApiError, ConnectionFailed
 
     try:
         return action()
     except ApiError as error:
         fail(str(error))
-    except httpx.HTTPError as error:
+    except (ConnectionFailed, httpx.HTTPError) as error:
         fail(f"cannot reach the server: {error}")
 
 
@@ -425,19 +426,17 @@ def submit(
     with _client(server, api_key) as client:
         for path in files:
             uploaded = _call(lambda p=path: client.upload(p))
-            field = "pdf_sha256" if uploaded["media_type"] == "application/pdf" else "source_sha256"
-            body[field] = uploaded["sha256"]
+            field = "pdf_sha256" if uploaded.media_type == "application/pdf" else "source_sha256"
+            body[field] = uploaded.sha256
         if revise:
             result = _call(lambda: client.create_version(revise, body))
         else:
             body.setdefault("kind", kind)
             result = _call(lambda: client.create_submission(body))
     if as_json:
-        print(json.dumps(result, indent=2))
+        print(json.dumps(result.model_dump(mode="json"), indent=2))
     else:
-        console.print(
-            f"{result['version']['identifier']} {result['status']}: {result['title']}", markup=False
-        )
+        console.print(f"{result.version.identifier} {result.status}: {result.title}", markup=False)
 
 
 @app.command()
@@ -453,29 +452,32 @@ def status(
         log = _call(lambda: client.transitions(identifier))
         stages = _call(lambda: client.stages(identifier))
     if as_json:
-        print(json.dumps({"submission": item, "transitions": log, "stages": stages}, indent=2))
+        state = {
+            "submission": item.model_dump(mode="json"),
+            "transitions": [t.model_dump(mode="json") for t in log],
+            "stages": [s.model_dump(mode="json") for s in stages],
+        }
+        print(json.dumps(state, indent=2))
         return
-    console.print(
-        f"[bold]{item['id']}[/] v{item['latest_version']} {item['kind']} — [bold]{item['status']}[/]"
-    )
-    console.print(item["title"], markup=False)
+    console.print(f"[bold]{item.id}[/] v{item.latest_version} {item.kind} — [bold]{item.status}[/]")
+    console.print(item.title, markup=False)
     table = Table("when (UTC)", "version", "change", "by", "reason")
     for t in log:
-        who = t["actor"]["system"] or f"account {t['actor']['account_id']}" + (
-            f" via agent {t['actor']['agent_id']}" if t["actor"]["agent_id"] else ""
+        who = t.actor.system or f"account {t.actor.account_id}" + (
+            f" via agent {t.actor.agent_id}" if t.actor.agent_id else ""
         )
         table.add_row(
-            t["at"][:19],
-            f"v{t['version']}",
-            f"{t['from_status'] or '-'} -> {t['to_status']}",
+            t.at.strftime("%Y-%m-%dT%H:%M:%S"),
+            f"v{t.version}",
+            f"{t.from_status or '-'} -> {t.to_status}",
             who,
-            t["reason"],
+            t.reason,
         )
     console.print(table)
     for s in stages:
-        gave_up = f" (retries exhausted: openxiv requeue {item['id']})" if s["detail"].get("gave_up") else ""
+        gave_up = f" (retries exhausted: openxiv requeue {item.id})" if s.detail.get("gave_up") else ""
         console.print(
-            f"v{s['version']} {s['stage']}: {s['state']} {s['detail'].get('reason', '')}{gave_up}",
+            f"v{s.version} {s.stage}: {s.state} {s.detail.get('reason', '')}{gave_up}",
             markup=False,
         )
 

@@ -1,0 +1,335 @@
+"""The part of the client that does not do I/O, shared by the sync and the async client.
+
+A logical API call is a `Call`: what to send and how to read the answer. `exchange` is a
+generator that decides everything about a call -- when to send, how long to wait before a retry,
+what the answer means -- and yields `Send` and `Sleep` steps; the two clients only carry the steps
+out (httpx.Client + time.sleep, or httpx.AsyncClient + asyncio.sleep). So retries, idempotency
+keys, error mapping and parsing exist once.
+"""
+
+from __future__ import annotations
+
+import email.utils
+import math
+import random
+import time
+import uuid
+from collections.abc import Callable, Generator, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Generic, TypeVar
+
+import httpx
+from pydantic import BaseModel, TypeAdapter
+
+from openxiv.client.errors import ConnectionFailed, StatusUnreachable, api_error
+from openxiv.client.models import TERMINAL_STATUSES, Page, StatusChange, Submission
+
+T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
+
+API_PREFIX = "/api/v1"
+WRITE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+RETRY_STATUSES = frozenset({429, 502, 503, 504})
+# A request the server never saw or whose answer was lost: sending it again is safe because reads
+# are reads and every write carries its idempotency key.
+RETRY_TRANSPORT_ERRORS: tuple[type[httpx.TransportError], ...] = (
+    httpx.TimeoutException,
+    httpx.NetworkError,
+    httpx.RemoteProtocolError,
+)
+_IN_PROGRESS = "urn:openxiv:problem:idempotency-key-in-progress"
+
+
+@dataclass(frozen=True)
+class Call(Generic[T]):
+    """One logical call. `files` maps a form field to (filename, bytes, media type)."""
+
+    method: str
+    path: str
+    parse: Callable[[httpx.Response], T]
+    params: Mapping[str, Any] | None = None
+    json: Any = None
+    files: Mapping[str, tuple[str, bytes, str]] | None = None
+    idempotency_key: str | None = None
+
+    @property
+    def is_write(self) -> bool:
+        return self.method in WRITE_METHODS
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """When and how long to wait before sending a call again.
+
+    Exponential backoff from `base_delay` doubling up to `max_delay`, each wait drawn between half
+    and all of that (jitter, so many clients refused together do not return together). A
+    `Retry-After` from the server replaces the backoff (plus up to `jitter_fraction` of it); one
+    longer than `max_retry_after` is not waited for -- the error is raised with its `retry_after`
+    so the caller decides. `max_attempts` counts the first try; `max_total_wait` bounds the time
+    slept across all retries of one call.
+    """
+
+    max_attempts: int = 5
+    base_delay: float = 0.5
+    max_delay: float = 30.0
+    max_retry_after: float = 120.0
+    max_total_wait: float = 300.0
+    jitter_fraction: float = 0.1
+    random: Callable[[], float] = field(default=random.random, repr=False)
+
+    def backoff(self, attempt: int) -> float:
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return ceiling / 2 + self.random() * ceiling / 2
+
+    def delay(self, attempt: int, outcome: httpx.Response | Exception, waited: float) -> float | None:
+        """Seconds to wait before attempt `attempt + 1`, or None to stop and report `outcome`."""
+        if attempt >= self.max_attempts:
+            return None
+        if isinstance(outcome, Exception):
+            chosen = self.backoff(attempt)
+        elif retryable(outcome):
+            hint = retry_after_seconds(outcome.headers.get("retry-after"))
+            if hint is None:
+                chosen = self.backoff(attempt)
+            elif hint > self.max_retry_after:
+                return None
+            else:
+                chosen = hint + self.random() * self.jitter_fraction * max(hint, self.base_delay)
+        else:
+            return None
+        return chosen if waited + chosen <= self.max_total_wait else None
+
+
+NO_RETRIES = RetryPolicy(max_attempts=1)
+
+
+def retryable(response: httpx.Response) -> bool:
+    if response.status_code in RETRY_STATUSES:
+        return True
+    # The first request with this key is still running (its answer was lost to us): ask again
+    # shortly and the server replays the answer once it is stored.
+    return response.status_code == 409 and _problem(response).get("type") == _IN_PROGRESS
+
+
+def retry_after_seconds(
+    value: str | None, now: Callable[[], datetime] = lambda: datetime.now(UTC)
+) -> float | None:
+    """`Retry-After` in seconds: delta-seconds or an HTTP date (RFC 9110 §10.2.3); None if absent
+    or unreadable. A date in the past means no wait."""
+    if value is None or not value.strip():
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = email.utils.parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - now()).total_seconds())
+
+
+# ----------------------------------------------------------------------------- the exchange
+
+
+@dataclass(frozen=True)
+class Send:
+    request: httpx.Request
+
+
+@dataclass(frozen=True)
+class Sleep:
+    seconds: float
+
+
+Step = Send | Sleep
+Outcome = httpx.Response | httpx.TransportError | None
+
+
+def build_request(http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> httpx.Request:
+    """The request of a call, built once and sent as-is on every retry: the same body (a multipart
+    boundary is random per build) and the same Idempotency-Key, so the server recognises a retry."""
+    headers: dict[str, str] = {}
+    if call.is_write:
+        headers["Idempotency-Key"] = call.idempotency_key or str(uuid.uuid4())
+    params = {k: _query_value(v) for k, v in (call.params or {}).items() if v is not None}
+    request = http.build_request(
+        call.method,
+        API_PREFIX + call.path,
+        params=params or None,
+        json=call.json,
+        files=dict(call.files) if call.files else None,
+        headers=headers,
+    )
+    request.read()  # fixes the body in memory so it can be sent again
+    return request
+
+
+def exchange(call: Call[T], request: httpx.Request, policy: RetryPolicy) -> Generator[Step, Outcome, T]:
+    """Drive one call: send, retry while the policy says so, then parse or raise. The driver sends
+    back the response or the transport error for each Send, and None after each Sleep."""
+    attempt = 0
+    waited = 0.0
+    while True:
+        attempt += 1
+        outcome = yield Send(request)
+        assert outcome is not None, "the driver must answer a Send with a response or an error"
+        pause = policy.delay(attempt, outcome, waited)
+        if pause is None:
+            break
+        waited += pause
+        yield Sleep(pause)
+    if isinstance(outcome, Exception):
+        raise ConnectionFailed(
+            f"no answer after {attempt} attempt(s): {type(outcome).__name__}: {outcome}"
+        ) from outcome
+    raise_for_problem(outcome)
+    return call.parse(outcome)
+
+
+def raise_for_problem(response: httpx.Response) -> None:
+    if response.status_code < 400:
+        return
+    retry_after = retry_after_seconds(response.headers.get("retry-after"))
+    raise api_error(response.status_code, _problem(response), retry_after)
+
+
+def _problem(response: httpx.Response) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except ValueError:
+        body = None
+    if isinstance(body, dict):
+        return body
+    return {
+        "type": "about:blank",
+        "title": response.reason_phrase,
+        "status": response.status_code,
+        "detail": response.text[:500],
+    }
+
+
+def _query_value(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return value
+
+
+# ----------------------------------------------------------------------------- parsing
+
+
+def model(cls: type[M]) -> Callable[[httpx.Response], M]:
+    return lambda response: cls.model_validate_json(response.content)
+
+
+def model_list(cls: type[M]) -> Callable[[httpx.Response], list[M]]:
+    adapter = TypeAdapter(list[cls])  # type: ignore[valid-type]
+    return lambda response: adapter.validate_json(response.content)
+
+
+def text(response: httpx.Response) -> str:
+    return response.text
+
+
+def content(response: httpx.Response) -> bytes:
+    return response.content
+
+
+def body_json(value: Mapping[str, Any] | BaseModel) -> Any:
+    """A request body from a dict or any pydantic model (such as the server's own input schemas)."""
+    if isinstance(value, BaseModel):
+        return value.model_dump(mode="json", exclude_unset=True)
+    return dict(value)
+
+
+# ----------------------------------------------------------------------------- pagination
+
+
+@dataclass(frozen=True)
+class Paged(Generic[T]):
+    """A list endpoint: the call for the first page and, given a page's cursor, the next call."""
+
+    first: Call[Page[T]]
+    following: Callable[[str], Call[Page[T]]]
+
+    def next_call(self, page: Page[T]) -> Call[Page[T]] | None:
+        return self.following(page.next_cursor) if page.next_cursor else None
+
+
+# ----------------------------------------------------------------------------- status watching
+
+
+@dataclass
+class PollSchedule:
+    """How often `status_changes` polls: soon after a change, then less and less often."""
+
+    initial: float = 0.5
+    factor: float = 1.6
+    ceiling: float = 10.0
+    _current: float = field(default=0.0, init=False)
+
+    def after(self, changed: bool) -> float:
+        self._current = (
+            self.initial if changed or not self._current else min(self.ceiling, self._current * self.factor)
+        )
+        return self._current
+
+
+@dataclass
+class StatusWatch:
+    """Turns successive reads of a submission into StatusChange reports, and keeps the deadline."""
+
+    identifier: str
+    timeout: float | None = None
+    schedule: PollSchedule = field(default_factory=PollSchedule)
+    last: str | None = None
+    _deadline: float = field(default=math.inf, init=False)
+
+    def __post_init__(self) -> None:
+        if self.timeout is not None:
+            self._deadline = time.monotonic() + self.timeout
+
+    def observe(self, submission: Submission) -> StatusChange | None:
+        if submission.status == self.last:
+            return None
+        change = StatusChange(
+            identifier=submission.id,
+            status=submission.status,
+            previous=self.last,
+            latest_version=submission.latest_version,
+            at=submission.updated_at,
+        )
+        self.last = submission.status
+        return change
+
+    def pause(self, changed: bool) -> float | None:
+        """Seconds until the next poll, or None when the deadline leaves no time for one."""
+        remaining = self._deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        return min(self.schedule.after(changed), remaining)
+
+    def expired(self) -> bool:
+        return time.monotonic() >= self._deadline
+
+
+def wanted_statuses(statuses: str | Iterable[str] | None, default: frozenset[str]) -> frozenset[str]:
+    if statuses is None:
+        return default
+    if isinstance(statuses, str):
+        return frozenset({statuses})
+    return frozenset(statuses)
+
+
+def reached(change: StatusChange, wanted: frozenset[str]) -> bool:
+    """Whether `wait_for` is done with this change; a final status that is not wanted ends the
+    wait with StatusUnreachable, since nothing will change it."""
+    if change.status in wanted:
+        return True
+    if change.status in TERMINAL_STATUSES:
+        raise StatusUnreachable(change.identifier, wanted, change.status)
+    return False

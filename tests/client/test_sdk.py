@@ -1,0 +1,561 @@
+"""The Python client against a real `openxiv serve` process (SQLite, immediate queue, the
+deterministic `test` model), plus a small loopback HTTP server for the retry behaviour that a
+healthy server never shows (429 with Retry-After, 503)."""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import inspect
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from pydantic import BaseModel
+
+from openxiv.client import (
+    ApiError,
+    AsyncOpenXivClient,
+    ConnectionFailed,
+    Forbidden,
+    IdempotencyKeyReused,
+    IllegalTransition,
+    NotFound,
+    OpenXivClient,
+    PollSchedule,
+    RateLimited,
+    RetryPolicy,
+    ServerError,
+    StatusUnreachable,
+    Unauthenticated,
+    ValidationFailed,
+    WaitTimeout,
+    calls,
+    models,
+)
+from openxiv.client.core import retry_after_seconds
+from tests.core.helpers import paper_body, pdf_bytes, proposal_body
+from tests.core.processes import Instance, serve
+
+FAST = RetryPolicy(base_delay=0.05, max_delay=0.2)
+QUICK_POLL = PollSchedule(initial=0.1, factor=1.5, ceiling=0.5)
+
+
+# ----------------------------------------------------------------------------- a real server
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    instance = Instance(tmp_path_factory.mktemp("sdk") / "site", queue_url="immediate")
+    try:
+        yield serve(instance, with_worker=False)
+    finally:
+        instance.stop()
+
+
+@pytest.fixture(scope="module")
+def token(server: str) -> str:
+    with OpenXivClient(server) as anonymous:
+        registered = anonymous.register("sdk@example.org", "correct horse battery", "Ada Example")
+    assert isinstance(registered, models.Registration)
+    assert registered.key.token.startswith("oxk_") and registered.key.scopes == ["read", "submit"]
+    return registered.key.token
+
+
+@pytest.fixture
+def client(server: str, token: str) -> Iterator[OpenXivClient]:
+    with OpenXivClient(server, token, retry=FAST) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def reviewed(server: str, token: str) -> str:
+    """One paper whose pipeline (screening, review, vote) has run."""
+    with OpenXivClient(server, token) as client:
+        item = client.create_submission(paper_body(title="Reviewed through the SDK"))
+        settled = client.wait_for(item.id, timeout=300, poll=QUICK_POLL)
+    assert settled.status in models.SETTLED_STATUSES
+    return settled.id
+
+
+def test_create_fetch_and_iterate_pages(client: OpenXivClient) -> None:
+    me = client.me()
+    assert me.account.email == "sdk@example.org" and "submit" in me.scopes
+    upload = client.upload(pdf_bytes("Paged"), filename="paged.pdf")
+    assert isinstance(upload, models.Upload) and upload.media_type == "application/pdf"
+    created = [
+        client.create_submission(paper_body(title="Paged A")),
+        client.create_submission(paper_body(title="Paged B", source=None, pdf_sha256=upload.sha256)),
+        client.create_submission(proposal_body(title="Paged C")),
+    ]
+    assert [c.version.identifier for c in created] == [f"{c.id}v1" for c in created]
+    assert created[1].version.pdf is not None and created[1].version.pdf.sha256 == upload.sha256
+    assert created[2].kind == "proposal" and created[2].version.proposal is not None
+
+    fetched = client.get(created[0].id)
+    assert isinstance(fetched, models.Submission)
+    assert fetched.id == created[0].id and fetched.version.title == "Paged A"
+    assert fetched.version.authors[0].name == "Ada Example"
+    assert [v.version for v in client.versions(created[0].id)] == [1]
+    assert "Warm-up" in client.text(created[0].id)
+    assert client.pdf(created[1].id).startswith(b"%PDF")
+
+    first = client.list_submissions(limit=2)
+    assert len(first.items) == 2 and first.next_cursor
+    second = client.list_submissions(limit=2, cursor=first.next_cursor)
+    assert {i.id for i in first.items}.isdisjoint(i.id for i in second.items)
+
+    every = list(client.iter_submissions(page_size=2))
+    ids = [i.id for i in every]
+    assert len(ids) == len(set(ids)), "a page boundary repeated an item"
+    ours = [c.id for c in reversed(created)]  # newest first
+    assert [i for i in ids if i in ours] == ours
+    proposals = [i.id for i in client.iter_submissions(kind="proposal", page_size=1)]
+    assert created[2].id in proposals and created[0].id not in proposals
+
+
+def test_typed_reviews_after_the_pipeline(client: OpenXivClient, reviewed: str) -> None:
+    stages = {s.stage: s.state for s in client.stages(reviewed)}
+    assert stages == {"screening": "completed", "review": "completed", "vote": "completed"}
+    log = client.transitions(reviewed)
+    assert [t.to_status for t in log][:3] == ["submitted", "screening", "under_review"]
+    assert all(isinstance(t.at, datetime) for t in log)
+
+    reviews = client.reviews(f"{reviewed}v1")
+    meta = reviews.meta_review
+    assert meta is not None and meta.mode == "meta" and meta.status == "completed"
+    assert meta.sub_reviews and all(isinstance(s, models.SubReview) for s in meta.sub_reviews)
+    assert client.meta_review(reviewed) == meta
+    panels = client.vote_panels(reviewed)
+    assert len(panels) == 1 and len(panels[0].votes) == 5
+    assert panels[0].accept_count == sum(v.decision == "accept" for v in panels[0].votes)
+    assert client.pairwise(reviewed) == []  # one version: nothing to compare yet
+    trajectory = client.trajectory(reviewed)
+    assert [p.version_number for p in trajectory] == [1]
+
+    llm_calls = list(client.iter_llm_calls(reviewed, page_size=3))
+    assert len(llm_calls) >= 1 + 3 + 1 + 5  # plan, reviewers, synthesis, panel seats
+    assert [c.id for c in llm_calls] == sorted({c.id for c in llm_calls})
+
+    report = client.integrity(reviewed)
+    assert report.action in {"pass", "note", "hold"} and report.char_count > 0
+    summary = report.summary()
+    assert summary["action"] == report.action and "visible_text" not in summary
+
+    found = client.search_literature("warm-up batch size")
+    assert isinstance(found, models.LiteratureResults) and found.query
+
+
+def test_problems_become_typed_exceptions(server: str, client: OpenXivClient) -> None:
+    with pytest.raises(NotFound) as missing:
+        client.get("2611.99999")
+    assert missing.value.status == 404 and missing.value.slug == "not-found"
+    assert missing.value.problem["instance"].endswith("2611.99999")
+
+    with (
+        OpenXivClient(server, "oxk_0000_not-a-key", retry=FAST) as stranger,
+        pytest.raises(Unauthenticated) as who,
+    ):
+        stranger.me()
+    assert who.value.status == 401
+
+    read_only = client.issue_key(["read"], name="reader")
+    assert read_only.scopes == ["read"]
+    with OpenXivClient(server, read_only.token, retry=FAST) as reader, pytest.raises(Forbidden) as refused:
+        reader.create_submission(paper_body())
+    assert refused.value.status == 403
+
+    with pytest.raises(ValidationFailed) as invalid:
+        client.create_submission({"kind": "paper", "title": "no authors"})
+    assert invalid.value.status == 422 and invalid.value.errors
+    assert {tuple(e["loc"])[-1] for e in invalid.value.errors} >= {"authors"}
+
+    item = client.create_submission(paper_body(title="Withdrawn twice"))
+    assert client.withdraw(item.id, "changed my mind").status == "withdrawn"
+    with pytest.raises(IllegalTransition) as again:
+        client.withdraw(item.id, "twice")
+    assert again.value.status == 409 and isinstance(again.value, ApiError)
+
+
+def test_a_lost_answer_is_retried_with_the_same_key_and_creates_one_item(server: str, token: str) -> None:
+    seen: list[str] = []
+
+    class LoseFirstAnswer(httpx.BaseTransport):
+        """Forwards to the real server, but drops the answer to the first write as if the
+        connection broke after the server had acted."""
+
+        def __init__(self) -> None:
+            self.inner = httpx.HTTPTransport()
+
+        def handle_request(self, request: httpx.Request) -> httpx.Response:
+            if request.method == "POST":
+                seen.append(request.headers["Idempotency-Key"])
+            response = self.inner.handle_request(request)
+            if request.method == "POST" and len(seen) == 1:
+                response.read()
+                raise httpx.ReadError("connection reset", request=request)
+            return response
+
+    title = "Sent once, answered twice"
+    with OpenXivClient(server, token, retry=FAST, transport=LoseFirstAnswer()) as flaky:
+        item = flaky.create_submission(paper_body(title=title))
+    assert len(seen) == 2 and seen[0] == seen[1]
+    with OpenXivClient(server, token) as client:
+        same_title = [s.id for s in client.iter_submissions(page_size=200) if s.title == title]
+        assert same_title == [item.id]
+
+        # Two logical calls are two keys (two items); one key with two bodies is refused.
+        twice = [client.create_submission(paper_body(title="Twice")).id for _ in range(2)]
+        assert twice[0] != twice[1]
+        client.create_submission(paper_body(title="Keyed"), idempotency_key="agent-run-17")
+        with pytest.raises(IdempotencyKeyReused):
+            client.create_submission(paper_body(title="Other"), idempotency_key="agent-run-17")
+
+
+def test_wait_for_stops_on_timeout_and_on_an_unreachable_status(client: OpenXivClient, reviewed: str) -> None:
+    now = client.get(reviewed).status
+    assert client.wait_for(reviewed, now, timeout=5, poll=QUICK_POLL).status == now
+    changes = list(client.status_changes(reviewed, timeout=0.5, poll=QUICK_POLL))
+    assert [(c.status, c.previous) for c in changes] == [(now, None)]
+
+    started = time.monotonic()
+    with pytest.raises(WaitTimeout) as late:
+        client.wait_for(reviewed, {"accepted"} - {now}, timeout=1.0, poll=QUICK_POLL)
+    assert 1.0 <= time.monotonic() - started < 10 and late.value.last_status == now
+
+    item = client.create_submission(paper_body(title="Gone"))
+    client.withdraw(item.id, "not ready")
+    with pytest.raises(StatusUnreachable) as never:
+        client.wait_for(item.id, "accepted", timeout=30, poll=QUICK_POLL)
+    assert never.value.status == "withdrawn"
+
+
+def test_async_client_gives_the_same_answers(server: str, token: str, reviewed: str) -> None:
+    with OpenXivClient(server, token) as sync:
+        expected_item = sync.get(reviewed)
+        expected_reviews = sync.reviews(reviewed)
+        expected_ids = [s.id for s in sync.iter_submissions(page_size=3)]
+
+    async def scenario() -> None:
+        async with AsyncOpenXivClient(server, token, retry=FAST) as client:
+            assert await client.get(reviewed) == expected_item
+            assert await client.reviews(reviewed) == expected_reviews
+            assert [s.id async for s in client.iter_submissions(page_size=3)] == expected_ids
+            settled = await client.wait_for(reviewed, timeout=10, poll=QUICK_POLL)
+            assert settled.status == expected_item.status
+            with pytest.raises(NotFound):
+                await client.get("2611.99999")
+            created = await client.create_submission(paper_body(title="From asyncio"))
+            assert (await client.get(created.id)).title == "From asyncio"
+
+    asyncio.run(scenario())
+
+
+def test_both_clients_have_the_same_methods() -> None:
+    def public(cls: type) -> dict[str, list[str]]:
+        return {
+            name: list(inspect.signature(member).parameters)
+            for name, member in inspect.getmembers(cls, inspect.isfunction)
+            if not name.startswith("_")
+        }
+
+    assert public(OpenXivClient) == public(AsyncOpenXivClient)
+
+
+# ----------------------------------------------------------------------------- retries, on loopback
+
+
+class Script:
+    """A loopback HTTP server answering each request with the next scripted (status, headers,
+    body); it records when each request arrived."""
+
+    def __init__(self, answers: list[tuple[int, dict[str, str], Any]]) -> None:
+        self.answers = answers
+        self.arrivals: list[tuple[float, str, dict[str, str]]] = []
+        script = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                script.arrivals.append((time.monotonic(), self.path, dict(self.headers)))
+                length = int(self.headers.get("content-length") or 0)
+                self.rfile.read(length)
+                status, headers, body = script.answers[min(len(script.arrivals), len(script.answers)) - 1]
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                kind = "application/problem+json" if status >= 400 else "application/json"
+                self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def gaps(self) -> list[float]:
+        return [b[0] - a[0] for a, b in zip(self.arrivals, self.arrivals[1:], strict=False)]
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+ME = {
+    "account": {
+        "id": 1,
+        "email": "a@example.org",
+        "display_name": "A",
+        "roles": [],
+        "created_at": "2026-11-01T00:00:00Z",
+        "a_field_from_a_newer_server": 1,
+    },
+    "agent": None,
+    "scopes": ["read"],
+}
+SUBMISSION = {
+    "id": "2611.00001",
+    "kind": "paper",
+    "status": "submitted",
+    "title": "T",
+    "latest_version": 1,
+    "owner_id": 1,
+    "created_at": "2026-11-01T00:00:00Z",
+    "updated_at": "2026-11-01T00:00:00Z",
+    "version": {
+        "version": 1,
+        "identifier": "2611.00001v1",
+        "title": "T",
+        "authors": [],
+        "created_at": "2026-11-01T00:00:00Z",
+    },
+}
+
+
+def _problem(status: int, slug: str) -> dict[str, Any]:
+    return {"type": f"urn:openxiv:problem:{slug}", "title": slug, "status": status, "detail": slug}
+
+
+@pytest.fixture
+def script() -> Iterator[Any]:
+    made: list[Script] = []
+
+    def make(answers: list[tuple[int, dict[str, str], Any]]) -> Script:
+        made.append(Script(answers))
+        return made[-1]
+
+    yield make
+    for one in made:
+        one.close()
+
+
+def test_retry_after_in_seconds_is_waited_for(script: Any) -> None:
+    server = script([(429, {"Retry-After": "1"}, _problem(429, "rate-limited")), (200, {}, ME)])
+    started = time.monotonic()
+    with OpenXivClient(server.url, "k", retry=FAST) as client:
+        me = client.me()
+    assert time.monotonic() - started >= 1.0 and server.gaps()[0] >= 1.0
+    assert me.account.model_extra == {"a_field_from_a_newer_server": 1}
+
+
+def test_retry_after_as_a_date_is_waited_for_and_writes_keep_their_key(script: Any) -> None:
+    later = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+    server = script([(503, {"Retry-After": later}, _problem(503, "http-error")), (201, {}, SUBMISSION)])
+    with OpenXivClient(server.url, "k", retry=FAST) as client:
+        item = client.create_submission(paper_body())
+    assert item.id == "2611.00001" and server.gaps()[0] >= 1.0
+    keys = [headers["Idempotency-Key"] for _, _, headers in server.arrivals]
+    assert len(keys) == 2 and keys[0] == keys[1] and re.fullmatch(r"[0-9a-f-]{36}", keys[0])
+
+
+def test_retry_limits(script: Any) -> None:
+    too_long = script([(429, {"Retry-After": "3600"}, _problem(429, "rate-limited")), (200, {}, ME)])
+    with OpenXivClient(too_long.url, "k", retry=FAST) as client, pytest.raises(RateLimited) as limited:
+        client.me()
+    assert limited.value.retry_after == 3600 and len(too_long.arrivals) == 1
+
+    failing = script([(503, {}, _problem(503, "http-error"))])
+    policy = RetryPolicy(max_attempts=3, base_delay=0.05)
+    with OpenXivClient(failing.url, "k", retry=policy) as client, pytest.raises(ServerError) as down:
+        client.me()
+    assert down.value.status == 503 and len(failing.arrivals) == 3
+
+    refused = script([(404, {}, _problem(404, "not-found")), (200, {}, ME)])
+    with OpenXivClient(refused.url, "k", retry=FAST) as client, pytest.raises(NotFound):
+        client.me()
+    assert len(refused.arrivals) == 1  # a 404 is an answer, not a failure to retry
+
+
+def test_async_client_honours_retry_after(script: Any) -> None:
+    server = script([(429, {"Retry-After": "1"}, _problem(429, "rate-limited")), (200, {}, ME)])
+
+    async def scenario() -> float:
+        async with AsyncOpenXivClient(server.url, "k", retry=FAST) as client:
+            started = time.monotonic()
+            await client.me()
+            return time.monotonic() - started
+
+    assert asyncio.run(scenario()) >= 1.0 and len(server.arrivals) == 2
+
+
+def test_an_unreachable_server_is_retried_then_reported() -> None:
+    policy = RetryPolicy(max_attempts=2, base_delay=0.05)
+    with OpenXivClient("http://127.0.0.1:9", retry=policy) as client, pytest.raises(ConnectionFailed) as down:
+        client.me()
+    assert isinstance(down.value.__cause__, httpx.ConnectError) and "2 attempt" in str(down.value)
+
+
+def test_retry_after_values() -> None:
+    now = datetime(2026, 12, 3, 12, 0, 0, tzinfo=UTC)
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds("Thu, 03 Dec 2026 12:00:30 GMT", lambda: now) == 30.0
+    assert retry_after_seconds("Thu, 03 Dec 2026 11:00:00 GMT", lambda: now) == 0.0
+    assert retry_after_seconds("soon") is None and retry_after_seconds(None) is None
+    assert retry_after_seconds("-3") is None
+
+
+# ----------------------------------------------------------------------------- the server's schemas
+
+
+def _openapi(tmp_path: Path) -> dict[str, Any]:
+    from openxiv.app import create_app
+    from openxiv.config import Settings
+
+    settings = Settings(
+        database_url=f"sqlite:///{tmp_path / 'db.sqlite'}",
+        mode="dev",
+        secret_key="openapi",
+        storage={"root": tmp_path / "blobs"},
+        queue={"url": "immediate"},
+        review={"enabled": False},
+    )
+    return create_app(settings).openapi()
+
+
+# Client model -> the server's schema name in the OpenAPI document.
+MODELS: dict[type[BaseModel], str] = {
+    models.Account: "AccountOut",
+    models.Agent: "AgentOut",
+    models.ApiKey: "KeyOut",
+    models.IssuedKey: "IssuedKeyOut",
+    models.Registration: "RegisteredOut",
+    models.Me: "MeOut",
+    models.Upload: "UploadOut",
+    models.FileRef: "FileOut",
+    models.Author: "AuthorOut",
+    models.Actor: "Actor",
+    models.IPAttribution: "IPAttribution",
+    models.Proposal: "ProposalBody",
+    models.ScreeningFinding: "ScreeningFindingOut",
+    models.Screening: "ScreeningOut",
+    models.Version: "VersionOut",
+    models.SubmissionSummary: "SubmissionSummary",
+    models.Submission: "SubmissionOut",
+    models.Transition: "TransitionOut",
+    models.StageRun: "StageRunOut",
+    models.HeldVersion: "HeldVersionOut",
+    models.SubReview: "SubReviewOut",
+    models.Review: "ReviewOut",
+    models.PairwiseVerdict: "PairwiseOut",
+    models.Vote: "VoteOut",
+    models.VotePanel: "VotePanelOut",
+    models.VersionReviews: "VersionReviewsOut",
+    models.LLMCall: "LLMCallOut",
+    models.TrajectoryPoint: "TrajectoryPoint",
+    models.IntegrityFinding: "Finding",
+    models.IntegrityReport: "IntegrityReport",
+    models.LiteratureHit: "SearchHit",
+    models.LiteratureResults: "SearchResponse",
+    models.Problem: "Problem",
+}
+
+
+def _schema(document: dict[str, Any], name: str) -> dict[str, Any]:
+    schemas = document["components"]["schemas"]
+    for candidate in (name, f"{name}-Output"):
+        if candidate in schemas:
+            return dict(schemas[candidate])
+    raise AssertionError(f"the server no longer has a schema {name}")
+
+
+def test_models_have_exactly_the_fields_the_server_documents(tmp_path: Path) -> None:
+    document = _openapi(tmp_path)
+    for model, name in MODELS.items():
+        server_fields = set(_schema(document, name)["properties"])
+        assert set(model.model_fields) == server_fields, f"{model.__name__} vs {name}"
+        # Whatever the server requires, the client must not default to something invented.
+        for field in _schema(document, name).get("required", []):
+            assert field in model.model_fields
+
+
+def test_every_call_targets_a_documented_endpoint_and_every_endpoint_has_a_call(tmp_path: Path) -> None:
+    document = _openapi(tmp_path)
+    documented = {
+        (method.upper(), path.removeprefix("/api/v1"))
+        for path, operations in document["paths"].items()
+        if path.startswith("/api/v1/")
+        for method in operations
+    }
+    made = [
+        calls.register("a@b.org", "pw", "A"),
+        calls.key_from_password("a@b.org", "pw"),
+        calls.me(),
+        calls.create_agent("a", "m", "o"),
+        calls.agents(),
+        calls.agent(1),
+        calls.issue_key(["read"]),
+        calls.keys(),
+        calls.revoke_key(1),
+        calls.upload(b"%PDF", filename="x.pdf"),
+        calls.create_submission({}),
+        calls.create_version("2611.00001", {}),
+        calls.withdraw("2611.00001", "r"),
+        calls.decide_authorship("2611.00001", "confirm"),
+        calls.moderate("2611.00001", "release", "r"),
+        calls.held(),
+        calls.submission("2611.00001"),
+        calls.versions("2611.00001"),
+        calls.transitions("2611.00001"),
+        calls.stages("2611.00001"),
+        calls.text("2611.00001"),
+        calls.download("2611.00001", "pdf"),
+        calls.download("2611.00001", "source"),
+        calls.submissions().first,
+        calls.reviews("2611.00001"),
+        calls.trajectory("2611.00001"),
+        calls.llm_calls("2611.00001").first,
+        calls.integrity("2611.00001"),
+        calls.search_literature("q"),
+    ]
+    targeted = {
+        (c.method, re.sub(r"/2611\.00001", "/{identifier}", re.sub(r"/\d+$", "/{id}", c.path))) for c in made
+    }
+    normalised = {(m, re.sub(r"\{(agent_id|key_id)\}", "{id}", p)) for m, p in documented}
+    assert targeted <= normalised, targeted - normalised
+    assert normalised <= targeted, f"endpoints without a client call: {sorted(normalised - targeted)}"
+
+
+def test_the_client_knows_the_servers_final_statuses() -> None:
+    from openxiv.submissions.lifecycle import REVISABLE, TERMINAL, Status
+
+    assert {s.value for s in TERMINAL} == models.TERMINAL_STATUSES
+    assert {s.value for s in Status} >= models.SETTLED_STATUSES
+    # Settled: nothing more happens without a person or agent acting (a revision, a moderator,
+    # external reviewers) -- everything but the pipeline's own transient statuses.
+    transient = {Status.SUBMITTED, Status.SCREENING, Status.UNDER_REVIEW}
+    assert {s.value for s in set(Status) - transient} == models.SETTLED_STATUSES
+    assert Status.REVISION_REQUESTED in REVISABLE
