@@ -16,23 +16,6 @@ TEXT_SUFFIXES = {".md", ".markdown", ".tex", ".txt", ".rst"}
 PROPOSAL_SUFFIXES = {".json", ".yaml", ".yml"}
 
 
-def pdf_text(data: bytes, filename: str) -> str:
-    """Visible text of a PDF: the integrity domain's extraction when present, else pypdfium2's."""
-    text = visible_text_of(data, filename)
-    if text is not None:
-        return text
-    import pypdfium2
-
-    try:
-        pdf = pypdfium2.PdfDocument(data)
-    except pypdfium2.PdfiumError as error:
-        raise ReviewInputError(f"{filename}: not a readable PDF ({error})") from error
-    try:
-        return "\n\n".join(page.get_textpage().get_text_range() for page in pdf)
-    finally:
-        pdf.close()
-
-
 def guess_kind(path: Path) -> str:
     return "proposal" if path.suffix.lower() in PROPOSAL_SUFFIXES else "paper"
 
@@ -46,7 +29,7 @@ def load_document(path: Path, kind: str | None = None) -> Document:
     data = path.read_bytes()
     title = path.stem
     if suffix == ".pdf":
-        text = pdf_text(data, path.name)
+        text = visible_text_of(data, path.name)
     elif suffix in PROPOSAL_SUFFIXES:
         fields = _structured(path, data)
         title = str(fields.get("title") or title)

@@ -17,6 +17,7 @@ from openxiv.llm.recording import call_row
 from openxiv.models import SubmissionVersion
 from openxiv.models.llm import LLMCall
 from openxiv.models.review import PairwiseVerdict, Review, SubReview, Vote, VotePanel
+from openxiv.review.decision import Tally, Verdict
 from openxiv.review.results import (
     MetaReviewResult,
     PairwiseResult,
@@ -162,8 +163,10 @@ def store_panel(
     k: int,
     decision_source: str,
     result: PanelResult | None = None,
+    decision: Verdict | None = None,
     failure: str | None = None,
 ) -> VotePanel:
+    """A completed panel with the `decision` the rule took from it, or a failed attempt."""
     panel = VotePanel(
         submission_id=version.submission_id,
         version_id=version.id,
@@ -173,6 +176,7 @@ def store_panel(
         n=n,
         k=k,
         decision_source=decision_source,
+        decision=decision,
         rubric_id=provenance.rubric_id,
         rubric_version=provenance.rubric_version,
         prompt_version=provenance.prompt_version,
@@ -183,8 +187,6 @@ def store_panel(
         panel.score_mean = result.score_mean
         panel.score_threshold = result.score_threshold
         panel.score_decision = result.score_decision
-        if not failure:
-            panel.decision = result.score_decision if decision_source == "scores" else result.vote_decision
         panel.independent = result.independent
         panel.repeated_models = result.repeated_models
         panel.distinct_models = result.distinct_models
@@ -215,6 +217,20 @@ def store_panel(
 
 
 # Reading ------------------------------------------------------------------------------------
+
+
+def panel_tally(panel: VotePanel | PanelResult) -> Tally:
+    """The counts of a stored panel or of a fresh result, as the decision rule reads them."""
+    return Tally(
+        seats=panel.n,
+        cast=sum(1 for vote in panel.votes if vote.status == "completed"),
+        accepts=panel.accept_count,
+        required=panel.k,
+        score_mean=panel.score_mean or 0.0,
+        score_threshold=panel.score_threshold or 0.0,
+        repeated_voters=dict(panel.repeated_models or {}),
+        distinct_voters=panel.distinct_models,
+    )
 
 
 def completed_review(session: Session, version_id: int, mode: str = "meta") -> Review | None:

@@ -1,4 +1,4 @@
-"""The review and vote stages of the submission pipeline (`submissions.pipeline.Stage`).
+"""The review and vote stages of the submission pipeline (`submissions.ports.Stage`).
 
 Both stages are idempotent per version: a completed review, old-vs-new verdict or panel is
 reused, never made twice. Inputs are read through the context's read-only session; model calls
@@ -17,18 +17,23 @@ from sqlalchemy import select
 
 from openxiv.config import Settings
 from openxiv.db import transaction
+from openxiv.integrity.errors import DocumentError
+from openxiv.integrity.scanner import visible_text
+from openxiv.integrity.service import get_report
 from openxiv.literature.port import LiteratureGrounder
 from openxiv.llm.client import LLMClient
 from openxiv.llm.port import CallContext, LLMError
 from openxiv.llm.recording import CallRecorder, MemoryRecorder
 from openxiv.models import Blob, SubmissionVersion
+from openxiv.models.review import VotePanel
 from openxiv.review import service
+from openxiv.review.decision import Decision, DecisionSource, PanelRule, decide_panel
 from openxiv.review.engine import Document, ReviewEngine, ReviewFailedError, ReviewInputError, Revision
+from openxiv.review.settings import ReviewSettings
 from openxiv.storage.port import BlobStore
 from openxiv.submissions import repository
 from openxiv.submissions.files import proposal_text
-from openxiv.submissions.lifecycle import Status
-from openxiv.submissions.pipeline import StageContext, StageOutcome
+from openxiv.submissions.ports import StageContext, StageOutcome
 from openxiv.submissions.stages import screening_action
 
 LLMFactory = Callable[[Settings, CallRecorder], LLMClient]
@@ -38,22 +43,18 @@ def default_llm_factory(settings: Settings, recorder: CallRecorder) -> LLMClient
     return LLMClient(settings.llm, recorder)
 
 
-def visible_text_of(data: bytes, filename: str) -> str | None:
-    """The integrity domain's visible text of a file; None when that domain does not offer it.
+def visible_text_of(data: bytes, filename: str) -> str:
+    """The integrity domain's visible text of a file.
 
     A file it cannot read is a `ReviewInputError` (the author must fix it; retrying will not help).
     """
-    try:
-        from openxiv.integrity import DocumentError, visible_text
-    except ImportError:
-        return None
     try:
         return str(visible_text(data, filename))
     except DocumentError as error:
         raise ReviewInputError(f"{filename}: {error}") from error
 
 
-def _visible_text(session: Any, blobs: BlobStore, sha256: str) -> str | None:
+def _visible_text(session: Any, blobs: BlobStore, sha256: str) -> str:
     blob = session.get(Blob, sha256)
     filename = blob.filename if blob is not None and blob.filename else sha256
     return visible_text_of(blobs.get(sha256), filename)
@@ -63,10 +64,6 @@ def _screened_text(session: Any, version: SubmissionVersion) -> str | None:
     """The visible text stored by screening (the PDF's, else the source's), so that a file is not
     extracted and rendered a second time; None when the version was not screened."""
     if not (version.pdf_sha256 or version.source_sha256):
-        return None
-    try:
-        from openxiv.integrity.service import get_report
-    except ImportError:
         return None
     report = get_report(session, version.id)
     return report.visible_text if report is not None and report.visible_text.strip() else None
@@ -248,7 +245,7 @@ class ReviewStage(_EngineStage):
 
 
 class VoteStage(_EngineStage):
-    """The decision panel: N seats vote; the decision moves the status (SPEC §2)."""
+    """The decision panel: N seats vote; the decision rule moves the status (SPEC §2)."""
 
     name = "vote"
 
@@ -284,40 +281,23 @@ class VoteStage(_EngineStage):
                     retry=not isinstance(error, ReviewInputError),
                     detail={"panel_id": failed.id},
                 )
+            verdict = service.panel_tally(result).verdict(settings.decision_source)
             with transaction(ctx.session_factory) as write:
                 panel = service.completed_panel(write, version.id)
                 if panel is None:
-                    panel = service.store_panel(write, version, result=result, **common)
+                    panel = service.store_panel(write, version, result=result, decision=verdict, **common)
                 buffer.store(write)
-        next_status, why = decide(
-            panel.decision, panel.accept_count, panel.score_mean, version.number, settings
-        )
-        reason = (
-            f"panel: {panel.accept_count}/{panel.n} accept (needs {panel.k}); "
-            f"score {panel.score_mean or 0:.2f} vs threshold {panel.score_threshold or 0:.2f} "
-            f"({panel.score_decision}); decision by {panel.decision_source}: {panel.decision}; {why}"
-        )
-        if not panel.independent:
-            reason += f"; votes not independent (shared models: {panel.repeated_models})"
+        decision = _decide(panel, ctx.settings.review, version.number)
         return StageOutcome(
             state="completed",
-            reason=reason,
-            next_status=next_status,
-            detail={"panel_id": panel.id, "decision": panel.decision, "accept_count": panel.accept_count},
+            reason=decision.summary,
+            next_status=decision.status,
+            detail={"panel_id": panel.id, "decision": decision.verdict, "accept_count": panel.accept_count},
         )
 
 
-def decide(
-    decision: str | None, accept_count: int, score_mean: float | None, version_number: int, settings: Any
-) -> tuple[Status, str]:
-    """Lifecycle status after the vote (SPEC §2)."""
-    if decision == "accept":
-        return Status.PROVISIONALLY_ACCEPTED, "provisionally accepted"
-    if version_number >= settings.max_versions:
-        return (
-            Status.REJECTED,
-            f"rejected: not accepted by version {version_number} (limit {settings.max_versions})",
-        )
-    if accept_count == 0 and (score_mean or 0.0) < settings.reject_below:
-        return Status.REJECTED, f"rejected: no accept vote and score below {settings.reject_below:.2f}"
-    return Status.REVISION_REQUESTED, "revision requested"
+def _decide(panel: VotePanel, settings: ReviewSettings, version_number: int) -> Decision:
+    # A panel stored earlier (or by another worker) is read by the source it was voted under.
+    source: DecisionSource = "scores" if panel.decision_source == "scores" else "votes"
+    rule = PanelRule.from_settings(settings, source=source)
+    return decide_panel(service.panel_tally(panel), rule, version_number=version_number)
