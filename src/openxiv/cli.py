@@ -144,6 +144,26 @@ def doctor(
         raise typer.Exit(1)
 
 
+@app.command("mcp")
+def mcp_stdio(
+    toolsets: Annotated[str, typer.Option(help="comma-separated: reader, author")] = "reader,author",
+    api_key: Annotated[str | None, typer.Option(envvar="OPENXIV_API_KEY", help="API key")] = None,
+) -> None:
+    """Serve MCP over stdin/stdout for a local agent host (docs/agents.md). Without an API key
+    the tools only read what the public may read."""
+    from openxiv.mcp import stdio
+    from openxiv.mcp.registry import parse_toolsets
+
+    settings = _settings()
+    try:
+        chosen = parse_toolsets(toolsets)
+        if api_key:
+            stdio.check_key(settings, api_key)
+    except (ValueError, DomainError) as error:
+        fail(str(getattr(error, "detail", error)))
+    stdio.serve(settings, api_key, chosen)
+
+
 @app.command()
 def requeue(identifier: str) -> None:
     """Run the failed stages of IDENTIFIER's latest version again (after the worker gave up)."""
