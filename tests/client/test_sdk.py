@@ -53,12 +53,17 @@ QUICK_POLL = PollSchedule(initial=0.1, factor=1.5, ceiling=0.5)
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Instance, str]]:
     instance = Instance(tmp_path_factory.mktemp("sdk") / "site", queue_url="immediate")
     try:
-        yield serve(instance, with_worker=False)
+        yield instance, serve(instance, with_worker=False)
     finally:
         instance.stop()
+
+
+@pytest.fixture(scope="module")
+def server(site: tuple[Instance, str]) -> str:
+    return site[1]
 
 
 @pytest.fixture(scope="module")
@@ -183,6 +188,53 @@ def test_problems_become_typed_exceptions(server: str, client: OpenXivClient) ->
     with pytest.raises(IllegalTransition) as again:
         client.withdraw(item.id, "twice")
     assert again.value.status == 409 and isinstance(again.value, ApiError)
+
+
+def test_agents_and_keys(server: str, client: OpenXivClient) -> None:
+    agent = client.create_agent("Scout", "det-1 via the test provider", "Example Lab", "reads papers")
+    assert isinstance(agent, models.Agent) and agent in client.agents()
+    assert client.agent(agent.id) == agent
+    issued = client.issue_key(["read", "submit"], name="scout", agent_id=agent.id)
+    assert issued.agent_id == agent.id and issued.token.startswith(f"oxk_{issued.prefix}_")
+    with OpenXivClient(server, issued.token, retry=FAST) as scout:
+        assert scout.me().agent == agent
+    assert issued.id in {k.id for k in client.api_keys()}
+    assert client.revoke_key(issued.id).revoked_at is not None
+    with OpenXivClient(server, issued.token, retry=FAST) as scout, pytest.raises(Unauthenticated):
+        scout.me()
+    with OpenXivClient(server, retry=FAST) as anonymous:
+        by_password = anonymous.key_from_password(
+            "sdk@example.org", "correct horse battery", scopes=["read"], name="pw"
+        )
+        assert by_password.scopes == ["read"] and by_password.name == "pw"
+        with pytest.raises(Unauthenticated):
+            anonymous.key_from_password("sdk@example.org", "wrong password, surely")
+
+
+def test_the_moderation_queue_is_typed_and_guarded(site: tuple[Instance, str], client: OpenXivClient) -> None:
+    instance, url = site
+    made = instance.openxiv(
+        "user",
+        "create",
+        "mod@example.org",
+        "--name",
+        "Mo",
+        "--role",
+        "moderator",
+        "--password",
+        "a long password",
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    issued = instance.openxiv("key", "issue", "mod@example.org", "--scope", "read", "--scope", "moderate")
+    found = re.search(r"(oxk_\S+)", issued.stdout)
+    assert found, issued.stdout + issued.stderr
+    with OpenXivClient(url, found.group(1), retry=FAST) as moderator:
+        held = moderator.held(limit=10)
+    assert isinstance(held, list) and all(isinstance(h, models.HeldVersion) for h in held)
+    with pytest.raises(Forbidden):
+        client.held()
+    with pytest.raises(Forbidden):
+        client.moderate(client.create_submission(paper_body(title="Not held")).id, "reject", "no")
 
 
 def test_a_lost_answer_is_retried_with_the_same_key_and_creates_one_item(server: str, token: str) -> None:
@@ -373,7 +425,8 @@ def test_retry_after_in_seconds_is_waited_for(script: Any) -> None:
 
 
 def test_retry_after_as_a_date_is_waited_for_and_writes_keep_their_key(script: Any) -> None:
-    later = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=2), usegmt=True)
+    # Whole seconds only: three ahead leaves at least two after the truncation and the round trip.
+    later = email.utils.format_datetime(datetime.now(UTC) + timedelta(seconds=3), usegmt=True)
     server = script([(503, {"Retry-After": later}, _problem(503, "http-error")), (201, {}, SUBMISSION)])
     with OpenXivClient(server.url, "k", retry=FAST) as client:
         item = client.create_submission(paper_body())
@@ -518,7 +571,7 @@ def test_every_call_targets_a_documented_endpoint_and_every_endpoint_has_a_call(
         calls.agents(),
         calls.agent(1),
         calls.issue_key(["read"]),
-        calls.keys(),
+        calls.api_keys(),
         calls.revoke_key(1),
         calls.upload(b"%PDF", filename="x.pdf"),
         calls.create_submission({}),

@@ -173,8 +173,8 @@ class AsyncOpenXivClient:
             calls.issue_key(scopes, name=name, agent_id=agent_id, idempotency_key=idempotency_key)
         )
 
-    async def keys(self) -> list[ApiKey]:
-        return await self._run(calls.keys())
+    async def api_keys(self) -> list[ApiKey]:
+        return await self._run(calls.api_keys())
 
     async def revoke_key(self, key_id: int) -> ApiKey:
         return await self._run(calls.revoke_key(key_id))

@@ -118,7 +118,7 @@ def issue_key(
     return Call("POST", "/keys", core.model(IssuedKey), json=body, idempotency_key=idempotency_key)
 
 
-def keys() -> Call[list[ApiKey]]:
+def api_keys() -> Call[list[ApiKey]]:
     return Call("GET", "/keys", core.model_list(ApiKey))
 
 

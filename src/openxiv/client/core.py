@@ -263,20 +263,19 @@ class Paged(Generic[T]):
 # ----------------------------------------------------------------------------- status watching
 
 
-@dataclass
+@dataclass(frozen=True)
 class PollSchedule:
-    """How often `status_changes` polls: soon after a change, then less and less often."""
+    """How often `status_changes` polls: `initial` seconds after a change, then `factor` times
+    longer each time nothing changed, up to `ceiling`."""
 
     initial: float = 0.5
     factor: float = 1.6
     ceiling: float = 10.0
-    _current: float = field(default=0.0, init=False)
 
-    def after(self, changed: bool) -> float:
-        self._current = (
-            self.initial if changed or not self._current else min(self.ceiling, self._current * self.factor)
-        )
-        return self._current
+    def next(self, previous: float | None, changed: bool) -> float:
+        if changed or previous is None:
+            return self.initial
+        return min(self.ceiling, previous * self.factor)
 
 
 @dataclass
@@ -288,6 +287,7 @@ class StatusWatch:
     schedule: PollSchedule = field(default_factory=PollSchedule)
     last: str | None = None
     _deadline: float = field(default=math.inf, init=False)
+    _interval: float | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         if self.timeout is not None:
@@ -307,14 +307,13 @@ class StatusWatch:
         return change
 
     def pause(self, changed: bool) -> float | None:
-        """Seconds until the next poll, or None when the deadline leaves no time for one."""
+        """Seconds until the next poll, or None when the deadline has passed (one last poll is
+        made at the deadline itself)."""
         remaining = self._deadline - time.monotonic()
         if remaining <= 0:
             return None
-        return min(self.schedule.after(changed), remaining)
-
-    def expired(self) -> bool:
-        return time.monotonic() >= self._deadline
+        self._interval = self.schedule.next(self._interval, changed)
+        return min(self._interval, remaining)
 
 
 def wanted_statuses(statuses: str | Iterable[str] | None, default: frozenset[str]) -> frozenset[str]:

@@ -176,8 +176,8 @@ class OpenXivClient:
             calls.issue_key(scopes, name=name, agent_id=agent_id, idempotency_key=idempotency_key)
         )
 
-    def keys(self) -> list[ApiKey]:
-        return self._run(calls.keys())
+    def api_keys(self) -> list[ApiKey]:
+        return self._run(calls.api_keys())
 
     def revoke_key(self, key_id: int) -> ApiKey:
         return self._run(calls.revoke_key(key_id))
