@@ -12,6 +12,7 @@ from typing import Literal, TypeVar
 
 import httpx
 
+import openxiv
 from openxiv.client import calls, core
 from openxiv.client.calls import Body
 from openxiv.client.core import Call, Paged, PollSchedule, RetryPolicy, Send, StatusWatch
@@ -41,7 +42,6 @@ from openxiv.client.models import (
     VersionReviews,
     VotePanel,
 )
-from openxiv.client.sync import http_settings
 
 T = TypeVar("T")
 
@@ -65,11 +65,11 @@ class AsyncOpenXivClient:
         timeout: float = 60.0,
         retry: RetryPolicy | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
-        user_agent: str = "openxiv-client",
+        user_agent: str = f"openxiv-client/{openxiv.__version__}",
     ) -> None:
         self.retry = retry or RetryPolicy()
         self._http = httpx.AsyncClient(
-            **http_settings(base_url, api_key, user_agent), timeout=timeout, transport=transport
+            **core.http_settings(base_url, api_key, user_agent), timeout=timeout, transport=transport
         )
 
     async def close(self) -> None:

@@ -131,6 +131,14 @@ def retry_after_seconds(
     return max(0.0, (when - now()).total_seconds())
 
 
+def http_settings(base_url: str, api_key: str | None, user_agent: str) -> dict[str, Any]:
+    """What both clients give their httpx client."""
+    headers = {"User-Agent": user_agent, "Accept": "application/json"}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    return {"base_url": base_url.rstrip("/"), "headers": headers}
+
+
 # ----------------------------------------------------------------------------- the exchange
 
 

@@ -6,10 +6,11 @@ import time
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import httpx
 
+import openxiv
 from openxiv.client import calls, core
 from openxiv.client.calls import Body
 from openxiv.client.core import Call, Paged, PollSchedule, RetryPolicy, Send, StatusWatch
@@ -43,13 +44,6 @@ from openxiv.client.models import (
 T = TypeVar("T")
 
 
-def http_settings(base_url: str, api_key: str | None, user_agent: str) -> dict[str, Any]:
-    headers = {"User-Agent": user_agent, "Accept": "application/json"}
-    if api_key:
-        headers["Authorization"] = f"Bearer {api_key}"
-    return {"base_url": base_url.rstrip("/"), "headers": headers}
-
-
 class OpenXivClient:
     """Client of an OpenXiv server's REST API (`/api/v1`).
 
@@ -69,11 +63,11 @@ class OpenXivClient:
         timeout: float = 60.0,
         retry: RetryPolicy | None = None,
         transport: httpx.BaseTransport | None = None,
-        user_agent: str = "openxiv-client",
+        user_agent: str = f"openxiv-client/{openxiv.__version__}",
     ) -> None:
         self.retry = retry or RetryPolicy()
         self._http = httpx.Client(
-            **http_settings(base_url, api_key, user_agent), timeout=timeout, transport=transport
+            **core.http_settings(base_url, api_key, user_agent), timeout=timeout, transport=transport
         )
 
     def close(self) -> None:
