@@ -13,8 +13,8 @@ import pytest
 
 from openxiv.literature.connectors import ArxivAPI, OpenAlex, SemanticScholar, openalex_abstract
 from openxiv.literature.http import (
+    ExternalRateLimited,
     ExternalServiceError,
-    RateLimited,
     ScholarlyClient,
     ServiceOffline,
     parse_retry_after,
@@ -150,7 +150,7 @@ def test_a_service_that_keeps_limiting_or_asks_too_much_is_reported(
     replay_server.route("/openalex/works", (503, {"Retry-After": "0"}, b"busy"))
     settings = online_settings(replay_server, tmp_path, max_retries=2)
     with ScholarlyClient(settings) as client:
-        with pytest.raises(RateLimited, match="asked to wait"):
+        with pytest.raises(ExternalRateLimited, match="asked to wait"):
             SemanticScholar(client).search("q")
         with pytest.raises(ExternalServiceError, match=r"HTTP 503.*3 attempts"):
             OpenAlex(client).search("q")

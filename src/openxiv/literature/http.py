@@ -39,8 +39,9 @@ class ServiceOffline(ExternalServiceError):
     pass
 
 
-class RateLimited(ExternalServiceError):
-    pass
+class ExternalRateLimited(ExternalServiceError):
+    """An outside service refused us (429) for longer than we wait; unlike errors.RateLimited,
+    which is the platform refusing its own callers."""
 
 
 @dataclass(frozen=True)
@@ -186,10 +187,12 @@ class ScholarlyClient:
             else:
                 last_problem = f"server error (HTTP {raw.status_code})"
             if wait > self.settings.max_retry_after_s:
-                raise RateLimited(service, f"{last_problem}; asked to wait {wait:.0f} s, more than we wait")
+                raise ExternalRateLimited(
+                    service, f"{last_problem}; asked to wait {wait:.0f} s, more than we wait"
+                )
             if attempt + 1 < attempts:
                 throttle.push_back(wait)
-        kind = RateLimited if "429" in last_problem else ExternalServiceError
+        kind = ExternalRateLimited if "429" in last_problem else ExternalServiceError
         raise kind(service, f"{last_problem}; gave up after {attempts} attempts")
 
     def _cache_get(self, key: tuple[str, str, tuple[tuple[str, str], ...]]) -> Response | None:
