@@ -12,7 +12,7 @@ from pathlib import Path
 
 from openxiv.integrity.classifier import InjectionClassifier
 from openxiv.integrity.textscan import split_sentences
-from openxiv.integrity.training import DEFAULT_DATA_DIR
+from openxiv.tooling.integrity.training import DEFAULT_DATA_DIR
 
 
 def main() -> None:

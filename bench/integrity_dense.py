@@ -10,10 +10,10 @@ import argparse
 import random
 import time
 
-from openxiv.integrity import corpus_text as T
-from openxiv.integrity.bench import baseline_extract
-from openxiv.integrity.pdfwriter import PdfDocument
 from openxiv.integrity.scanner import scan_document
+from openxiv.tooling.integrity import corpus_text as T
+from openxiv.tooling.integrity.bench import baseline_extract
+from openxiv.tooling.pdfwriter import PdfDocument
 
 
 def dense_pdf(pages: int, seed: int = 3) -> bytes:

@@ -17,13 +17,13 @@ from typing import Any
 from openxiv.accounts import service as accounts
 from openxiv.config import Settings
 from openxiv.db import transaction
-from openxiv.llm.fakeserver import FakeLLMServer
 from openxiv.migrations import upgrade
 from openxiv.review.bench import SAMPLE_PAPER, pipeline_throughput
 from openxiv.runtime import Runtime
 from openxiv.submissions import service as submissions
 from openxiv.submissions.pipeline import run_pipeline
 from openxiv.submissions.schemas import SubmissionCreate
+from openxiv.tooling.fake_llm_server import FakeLLMServer
 
 
 def main() -> None:

@@ -12,10 +12,10 @@ from openxiv.accounts.service import Principal
 from openxiv.db import transaction
 from openxiv.literature import service as literature
 from openxiv.models import Account, Submission
-from openxiv.pdf import text_pdf
 from openxiv.runtime import Runtime
 from openxiv.submissions import service as submissions
 from openxiv.submissions.schemas import InlineSource, ProposalBody, SubmissionCreate
+from openxiv.tooling.pdfwriter import text_pdf
 
 DEMO_PASSWORD = "demo-password-123"
 PEOPLE = [

@@ -7,7 +7,7 @@ from typing import Any
 
 import pikepdf
 
-from openxiv.pdf import text_pdf
+from openxiv.tooling.pdfwriter import text_pdf
 
 PARAGRAPH = (
     "We study how the learning-rate warm-up length interacts with batch size in small transformers. "

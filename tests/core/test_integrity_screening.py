@@ -6,14 +6,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from openxiv.integrity import IntegrityScreeningStage
 from openxiv.integrity.schemas import Action, Category, Finding, IntegrityReport
 from openxiv.integrity.service import save_report
-from openxiv.pdf import text_pdf
+from openxiv.integrity.stage import IntegrityScreeningStage
 from openxiv.review.stages import version_document
 from openxiv.submissions import repository
 from openxiv.submissions.pipeline import StageContext, StageOutcome, run_pipeline
 from openxiv.submissions.stages import ScreeningStage
+from openxiv.tooling.pdfwriter import text_pdf
 from tests.core.helpers import PARAGRAPH, auth, paper_body, register
 
 

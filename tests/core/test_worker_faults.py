@@ -13,7 +13,7 @@ import httpx
 import pytest
 
 from openxiv.config import QueueSettings
-from openxiv.llm.fakeserver import FakeLLMServer
+from openxiv.tooling.fake_llm_server import FakeLLMServer
 from openxiv.worker import make_huey
 from tests.conftest import REDIS_URL, service_unavailable
 from tests.core.helpers import auth, paper_body

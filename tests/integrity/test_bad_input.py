@@ -6,7 +6,9 @@ import zlib
 import pikepdf
 import pytest
 
-from openxiv.integrity import IntegritySettings, UnreadableDocument, UnsupportedDocument, scan_document
+from openxiv.integrity.errors import UnreadableDocument, UnsupportedDocument
+from openxiv.integrity.scanner import scan_document
+from openxiv.integrity.settings import IntegritySettings
 from tests.integrity.helpers import attacked_pdf, clean_pdf
 
 

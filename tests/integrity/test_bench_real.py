@@ -15,9 +15,10 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from openxiv.integrity import bench_real
 from openxiv.integrity import cli as integrity_cli
-from openxiv.integrity.bench_real import (
+from openxiv.integrity.settings import IntegritySettings
+from openxiv.tooling.integrity import bench_real
+from openxiv.tooling.integrity.bench_real import (
     DatasetError,
     Outcome,
     RealDocument,
@@ -26,7 +27,6 @@ from openxiv.integrity.bench_real import (
     scan_in_process,
     summarise,
 )
-from openxiv.integrity.settings import IntegritySettings
 from tests.integrity.helpers import attacked_pdf, clean_pdf
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from openxiv.integrity import training
 from openxiv.integrity.classifier import N_FEATURES, InjectionClassifier, default_classifier, features
+from openxiv.tooling.integrity import training
 from tests.conftest import missing
 
 DATA_DIR = (Path(__file__).resolve().parents[2] / ".." / "shared" / "data").resolve()

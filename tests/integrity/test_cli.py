@@ -53,7 +53,7 @@ def test_scan_unreadable_prints_one_line(tmp_path: Path) -> None:
 
 
 def test_bench_command_on_a_tiny_corpus(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    from openxiv.integrity import bench, corpus
+    from openxiv.tooling.integrity import bench, corpus
 
     monkeypatch.setattr(bench, "QUICK_PLAN", corpus.CorpusPlan(clean=6, per_main_type=3, per_extra_type=0))
     result = CliRunner().invoke(

@@ -2,7 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from openxiv.integrity import Category, scan_document, visible_text
+from openxiv.integrity.scanner import scan_document, visible_text
+from openxiv.integrity.schemas import Category
 from tests.integrity.helpers import PAYLOAD, attacked_pdf, clean_pdf, paper
 
 EXPECTED = {
@@ -124,8 +125,9 @@ def test_attachment_and_javascript_are_reported() -> None:
 
 
 def test_judge_sees_uncertain_candidates_and_can_clear_or_confirm_them() -> None:
-    from openxiv.integrity import Finding, IntegritySettings, JudgeVerdict
     from openxiv.integrity.analysis import apply_judge
+    from openxiv.integrity.schemas import Finding, JudgeVerdict
+    from openxiv.integrity.settings import IntegritySettings
 
     findings = [
         Finding(category=Category.CONTEXTUAL_PERSUASION, score=0.6, text="borderline sentence", evidence="x"),
@@ -146,8 +148,9 @@ def test_judge_sees_uncertain_candidates_and_can_clear_or_confirm_them() -> None
 
 
 def test_judge_with_wrong_answer_count_is_an_error() -> None:
-    from openxiv.integrity import Finding, IntegritySettings
     from openxiv.integrity.analysis import apply_judge
+    from openxiv.integrity.schemas import Finding
+    from openxiv.integrity.settings import IntegritySettings
 
     findings = [Finding(category=Category.METADATA, score=0.5, text="t", evidence="x")]
     with pytest.raises(ValueError, match="verdicts"):

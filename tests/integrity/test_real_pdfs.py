@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from openxiv.integrity.bench_real import Outcome, RealDocument, discover, scan_all
 from openxiv.integrity.settings import IntegritySettings
+from openxiv.tooling.integrity.bench_real import Outcome, RealDocument, discover, scan_all
 from tests.integrity.real_data import REAL_PDFS, require_real_pdfs
 
 # Spread over xdist workers (`--dist loadgroup`): files in descending size dealt round-robin into

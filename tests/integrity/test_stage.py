@@ -11,11 +11,10 @@ from sqlalchemy.orm import Session
 
 from openxiv.config import Settings
 from openxiv.db import make_session_factory
-from openxiv.integrity import IntegrityScreeningStage, get_report
 from openxiv.integrity.schemas import Action, Category, Finding, IntegrityReport
-from openxiv.integrity.service import merge_reports
+from openxiv.integrity.service import get_report, merge_reports
 from openxiv.integrity.settings import IntegritySettings
-from openxiv.integrity.stage import outcome_for
+from openxiv.integrity.stage import IntegrityScreeningStage, outcome_for
 from openxiv.models import Account, Blob, Submission, SubmissionVersion
 from openxiv.models.integrity import IntegrityReportRecord
 from openxiv.storage.local import LocalBlobStore

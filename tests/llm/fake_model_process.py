@@ -13,7 +13,7 @@ import sys
 import threading
 from pathlib import Path
 
-from openxiv.llm.fakeserver import FakeLLMServer, FakeReply, FakeRequest, schema_responder
+from openxiv.tooling.fake_llm_server import FakeLLMServer, FakeReply, FakeRequest, schema_responder
 
 
 def main() -> None:

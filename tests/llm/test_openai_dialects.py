@@ -13,13 +13,13 @@ import pytest
 from pydantic import BaseModel
 
 from openxiv.llm.client import LLMClient
-from openxiv.llm.fakeserver import FakeLLMServer, FakeReply, FakeRequest, schema_responder
 from openxiv.llm.local import default_model_path
 from openxiv.llm.modelprocess import ModelProcess
 from openxiv.llm.openai_compat import forget_accepted_modes
 from openxiv.llm.port import LLMUnavailableError, PermanentLLMError, user
 from openxiv.llm.recording import MemoryRecorder
 from openxiv.llm.settings import LLMSettings
+from openxiv.tooling.fake_llm_server import FakeLLMServer, FakeReply, FakeRequest, schema_responder
 
 
 class Colour(BaseModel):

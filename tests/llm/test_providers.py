@@ -9,10 +9,10 @@ import pytest
 from pydantic import BaseModel, Field
 
 from openxiv.llm.client import LLMClient
-from openxiv.llm.fakeserver import FakeLLMServer, FakeReply, FakeRequest, schema_responder
 from openxiv.llm.port import LLMAuthError, LLMConfigError, LLMUnavailableError, system, user
 from openxiv.llm.recording import MemoryRecorder
 from openxiv.llm.settings import LLMSettings
+from openxiv.tooling.fake_llm_server import FakeLLMServer, FakeReply, FakeRequest, schema_responder
 
 
 class Finding(BaseModel):

@@ -9,8 +9,8 @@ import pytest
 import typer
 from typer.testing import CliRunner
 
-from openxiv.pdf import text_pdf
 from openxiv.review.cli import register
+from openxiv.tooling.pdfwriter import text_pdf
 
 runner = CliRunner()
 

@@ -211,7 +211,7 @@ class IntegrityBench:
     """`openxiv.integrity.bench.run_benchmark` seen through the harness protocol."""
 
     def __init__(self, folder: Path, *, quick: bool, seed: int) -> None:
-        self.bench = _import("openxiv.integrity.bench")
+        self.bench = _import("openxiv.tooling.integrity.bench")
         if not hasattr(self.bench, "run_benchmark"):
             raise EngineUnavailable("openxiv.integrity.bench has no run_benchmark(out, seed=, quick=)")
         self.folder, self.quick, self.seed = folder, quick, seed

@@ -3,7 +3,7 @@
 A logistic regression over hashed word and character n-grams (binary presence, scaled by
 1/sqrt(number of features) so that a three-word fragment and a three-sentence passage are on the
 same scale). It is trained and calibrated at build time on real paper text and generated payloads
-(`openxiv.integrity.training`) and shipped as plain arrays in `data/classifier.npz` (loaded with
+(`openxiv.tooling.integrity.training`) and shipped as plain arrays in `data/classifier.npz` (loaded with
 `allow_pickle=False`), together with the decision threshold chosen on held-out real documents
 (`threshold`). Hashing uses CRC-32, so the features are identical in every process and on every
 platform.

@@ -78,7 +78,7 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
             _bench_real(real, out, jobs=jobs, timeout=timeout)
             return
 
-        from openxiv.integrity.bench import run_benchmark
+        from openxiv.tooling.integrity.bench import run_benchmark
 
         with Progress(transient=True) as progress:
             tasks: dict[str, TaskID] = {}
@@ -97,7 +97,7 @@ def _bench_real(root: Path, out: Path, *, jobs: int, timeout: float | None) -> N
     """`bench integrity --real`: exit 1 when any file crashed the scanner, 2 when ROOT is not a set."""
     from rich.progress import Progress
 
-    from openxiv.integrity.bench_real import DatasetError, Outcome, discover, run_real_benchmark
+    from openxiv.tooling.integrity.bench_real import DatasetError, Outcome, discover, run_real_benchmark
 
     try:
         total = len(discover(root))
@@ -193,7 +193,7 @@ def _print_real_results(results: dict[str, Any]) -> None:
     from rich.markup import escape
     from rich.table import Table
 
-    from openxiv.integrity.bench_real import Outcome
+    from openxiv.tooling.integrity.bench_real import Outcome
 
     console = Console()
     table = Table("file", "label", "tag", "verdict", "risk", "top finding", "s", "pages")

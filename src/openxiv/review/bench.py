@@ -14,13 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from openxiv.llm.client import LLMClient
-from openxiv.llm.fakeserver import FakeLLMServer
 from openxiv.llm.port import user
 from openxiv.llm.recording import MemoryRecorder
 from openxiv.llm.settings import LLMSettings, ModelAlias
 from openxiv.review.engine import Document, ReviewEngine
 from openxiv.review.outputs import PairwiseJudgement
 from openxiv.review.settings import ReviewSettings
+from openxiv.tooling.fake_llm_server import FakeLLMServer
 
 SAMPLE_PAPER = """# Sparse Mixture Routing for Small Language Models
 

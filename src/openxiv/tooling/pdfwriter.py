@@ -1,6 +1,7 @@
-"""A small PDF writer used to build the integrity benchmark corpus and test fixtures.
+"""The one PDF writer of the project: real PDF files without a typesetting system.
 
-It writes exactly the constructs the scanner must understand -- standard-14 fonts, predefined
+`text_pdf` makes a plain paper (a title and word-wrapped paragraphs) for the demo and for tests;
+`PdfDocument` builds the integrity benchmark corpus and the scanner's test fixtures. It writes exactly the constructs the scanner must understand -- standard-14 fonts, predefined
 CJK CID fonts (no font files needed), Type 3 fonts with blank glyphs, fonts whose ToUnicode map
 disagrees with their glyphs, colours with alpha, render modes, clipping, optional-content layers,
 annotations, Info/XMP metadata, attachments and JavaScript -- and nothing else.
@@ -8,6 +9,7 @@ annotations, Info/XMP metadata, attachments and JavaScript -- and nothing else.
 
 from __future__ import annotations
 
+import textwrap
 import zlib
 from dataclasses import dataclass, field
 
@@ -436,3 +438,31 @@ class _Serializer:
 
 def _xml_escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+# Layout of `text_pdf`: US Letter, one-inch margins, a fixed line pitch and wrap width.
+TEXT_MARGIN = 72.0
+TEXT_LINE_HEIGHT = 14.0
+TEXT_WRAP_CHARS = 90
+TITLE_SIZE = 16.0
+BODY_SIZE = 11.0
+
+
+def text_pdf(title: str, paragraphs: list[str]) -> bytes:
+    """A plain paper: the title, then each paragraph wrapped and followed by a blank line. The same
+    input always gives the same bytes (and so the same sha256)."""
+    lines: list[tuple[str, float]] = [(title, TITLE_SIZE), ("", BODY_SIZE)]
+    for paragraph in paragraphs:
+        lines += [(line, BODY_SIZE) for line in textwrap.wrap(paragraph, TEXT_WRAP_CHARS) or [""]]
+        lines.append(("", BODY_SIZE))
+    doc = PdfDocument()
+    page_height = Page().height
+    per_page = int((page_height - 2 * TEXT_MARGIN) // TEXT_LINE_HEIGHT)
+    for start in range(0, len(lines), per_page):
+        page = doc.new_page()
+        baseline = page_height - TEXT_MARGIN
+        for text, size in lines[start : start + per_page]:
+            if text:
+                page.text(TEXT_MARGIN, baseline, text, size=size)
+            baseline -= TEXT_LINE_HEIGHT
+    return doc.to_bytes()

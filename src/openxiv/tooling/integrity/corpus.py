@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
 
-from openxiv.integrity import corpus_text as T
-from openxiv.integrity.layout import PaperWriter, Placed, text_width, wrap
-from openxiv.integrity.pdfwriter import BLANK_FONT, REMAP_FONT, PdfDocument
+from openxiv.tooling.integrity import corpus_text as T
+from openxiv.tooling.integrity.layout import PaperWriter, Placed, text_width, wrap
+from openxiv.tooling.pdfwriter import BLANK_FONT, REMAP_FONT, PdfDocument
 
 MAIN_TYPES = ["white_text", "metadata", "invisible_chars", "mixed_language", "encoded", "contextual"]
 EXTRA_TYPES = [

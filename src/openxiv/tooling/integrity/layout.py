@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-from openxiv.integrity.pdfwriter import Color, Page, PdfDocument, pick_font
+from openxiv.tooling.pdfwriter import Color, Page, PdfDocument, pick_font
 
 
 def text_width(text: str, size: float) -> float:

@@ -1,7 +1,7 @@
 """Build-time training and calibration of the local classifier (stage 3) on real text.
 
-    python -m openxiv.integrity.training                  # data from ../shared/data
-    python -m openxiv.integrity.training --data-dir DIR --report docs/results/integrity-classifier.json
+    python -m openxiv.tooling.integrity.training          # data from ../shared/data
+    python -m openxiv.tooling.integrity.training --data-dir DIR --report docs/results/integrity-classifier.json
 
 What the classifier learns: is this passage an instruction to an automated reviewer or model
 (an injection payload)? Everything else a paper may contain is a negative.
@@ -64,17 +64,20 @@ from typing import Any
 
 import numpy as np
 
-from openxiv.integrity import corpus_text as T
-from openxiv.integrity.bench import wilson
-from openxiv.integrity.classifier import N_FEATURES, InjectionClassifier, features
+from openxiv.integrity.classifier import N_FEATURES, WEIGHTS_FILE, InjectionClassifier, features
 from openxiv.integrity.lexicon import lexicon_hits
 from openxiv.integrity.textscan import fold_for_matching, split_sentences, strip_invisible
+from openxiv.tooling.integrity import corpus_text as T
+from openxiv.tooling.integrity.bench import wilson
 
 MODEL_VERSION = "injection-lr-2"
 TRAINING_SEED = 910_000  # far from the benchmark's seeds (0, 1, ...)
-REPO_ROOT = Path(__file__).resolve().parents[3]
+PACKAGE_ROOT = Path(__file__).resolve().parents[2]  # src/openxiv
+REPO_ROOT = PACKAGE_ROOT.parents[1]
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
-STARTER_CORPUS = Path(__file__).resolve().parents[1] / "literature" / "data" / "starter_corpus.jsonl"
+STARTER_CORPUS = PACKAGE_ROOT / "literature" / "data" / "starter_corpus.jsonl"
+# Written where the scanner loads it (`InjectionClassifier.load`).
+SHIPPED_WEIGHTS = PACKAGE_ROOT / "integrity" / "data" / WEIGHTS_FILE
 SPLITS = ("train", "calibration", "test")
 TARGET_SENTENCE_FPR = 0.001
 MIN_CALIBRATION_RECALL = 0.9
@@ -1289,7 +1292,7 @@ def run(
         name: np.array(classifier.predict(texts)) for name, texts in test_positives(seed + 2, 3000).items()
     }
     report: dict[str, Any] = {
-        "command": "python -m openxiv.integrity.training",
+        "command": "python -m openxiv.tooling.integrity.training",
         "version": MODEL_VERSION,
         "seed": seed,
         "threshold": thresholds.visible,
@@ -1368,7 +1371,7 @@ def main(argv: list[str] | None = None) -> None:
         default=DEFAULT_DATA_DIR,
         help="the shared data folder (default: ../shared/data)",
     )
-    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "data" / "classifier.npz")
+    parser.add_argument("--out", type=Path, default=SHIPPED_WEIGHTS)
     parser.add_argument(
         "--report", type=Path, default=REPO_ROOT / "docs" / "results" / "integrity-classifier.json"
     )

@@ -21,11 +21,11 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 from typing import Any
 
-from openxiv.integrity.bench import rate
 from openxiv.integrity.errors import DocumentError
 from openxiv.integrity.scanner import scan_document
 from openxiv.integrity.schemas import Action, IntegrityReport
 from openxiv.integrity.settings import IntegritySettings
+from openxiv.tooling.integrity.bench import rate
 
 LABELS = ("clean", "attacked")
 HARD_NEGATIVE_PREFIX = "HN-"

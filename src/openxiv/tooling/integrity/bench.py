@@ -17,7 +17,11 @@ from typing import Any
 import pypdfium2 as pdfium
 import pypdfium2.raw as pdfium_c
 
-from openxiv.integrity.corpus import (
+from openxiv.integrity.errors import DocumentError
+from openxiv.integrity.scanner import scan_document
+from openxiv.integrity.schemas import Action, IntegrityReport
+from openxiv.integrity.settings import IntegritySettings
+from openxiv.tooling.integrity.corpus import (
     EXPECTED_CATEGORY,
     EXTRA_TYPES,
     MAIN_TYPES,
@@ -26,10 +30,6 @@ from openxiv.integrity.corpus import (
     Label,
     generate_corpus,
 )
-from openxiv.integrity.errors import DocumentError
-from openxiv.integrity.scanner import scan_document
-from openxiv.integrity.schemas import Action, IntegrityReport
-from openxiv.integrity.settings import IntegritySettings
 
 
 def wilson(successes: int, n: int, z: float = 1.959964) -> tuple[float, float]:
