@@ -87,6 +87,8 @@ class Settings(BaseSettings):
     review: ReviewSettings = ReviewSettings()
     integrity: IntegritySettings = IntegritySettings()
     literature: LiteratureSettings = LiteratureSettings()
+    # Only the `openxiv eval` commands read this: their default `--data` folder (OPENXIV_EVAL_DATA).
+    eval_data: str = Field(default="", description="the ICLR 2022 evaluation set; empty: ../shared/data")
 
     @classmethod
     def settings_customise_sources(

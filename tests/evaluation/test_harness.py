@@ -17,8 +17,15 @@ from typer.testing import CliRunner
 
 from openxiv.evaluation import adapters
 from openxiv.evaluation.datasets import load_deepreview_jsonl
-from openxiv.evaluation.engine import Cost, PairVerdict, PanelVote, PointwiseVerdict, ReviewEngine, Revision
 from openxiv.evaluation.pairwise import build_pairs, run_judgements, score_judgements
+from openxiv.evaluation.protocols import (
+    Cost,
+    PairVerdict,
+    PanelVote,
+    PointwiseVerdict,
+    ReviewerUnderTest,
+    RevisedPaper,
+)
 from openxiv.evaluation.runlog import ConfigurationChanged, RunLog
 from tests.evaluation.conftest import SECRET_META
 
@@ -58,9 +65,9 @@ class ScriptedEngine:
         pick = "a" if qa > qb else "b" if qb > qa else "tie"
         return PairVerdict(pick, pick, cost=CALL)  # type: ignore[arg-type]
 
-    def revise(self, text: str, review_text: str, *, with_response: bool) -> Revision:
+    def revise(self, text: str, review_text: str, *, with_response: bool) -> RevisedPaper:
         self._tick(text, review_text)
-        return Revision(text + "\nREVISED", "We improved clarity." if with_response else "", cost=CALL)
+        return RevisedPaper(text + "\nREVISED", "We improved clarity." if with_response else "", cost=CALL)
 
     def vote(self, text: str) -> PanelVote:
         self._tick(text)
@@ -69,7 +76,7 @@ class ScriptedEngine:
 
 
 def test_scripted_engine_satisfies_the_protocol() -> None:
-    assert isinstance(ScriptedEngine(), ReviewEngine)
+    assert isinstance(ScriptedEngine(), ReviewerUnderTest)
 
 
 def _run(app: typer.Typer, *args: str) -> tuple[int, str]:

@@ -1,7 +1,4 @@
-"""Binds the harness protocols (`engine.py`) to the platform's review engine and integrity benchmark.
-
-Imports are deferred so that `openxiv eval decision --stored` works on an install without the
-review engine's optional pieces, and so that a missing piece is reported as one clear line.
+"""Binds the harness protocols (`protocols.py`) to the platform's review engine and integrity benchmark.
 
 How engine results become what the metrics use:
 
@@ -20,35 +17,34 @@ How engine results become what the metrics use:
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from openxiv.evaluation.engine import (
+from openxiv.config import Settings
+from openxiv.evaluation.protocols import (
     Cost,
     IntegrityBenchmark,
     PairVerdict,
     PanelVote,
     PointwiseVerdict,
-    Revision,
+    ReviewerUnderTest,
+    RevisedPaper,
 )
-from openxiv.evaluation.engine import ReviewEngine as HarnessEngine
+from openxiv.llm.client import LLMClient
+from openxiv.llm.port import system, user
+from openxiv.llm.recording import JsonlRecorder
+from openxiv.review import prompts
+from openxiv.review.engine import Document, ReviewEngine
+from openxiv.tooling.integrity.bench import run_benchmark
 
 REVISED_CHARS = 6000
 MIN_REWRITE_SHARE = 0.5
 
 
 class EngineUnavailable(RuntimeError):
-    """The review engine or integrity benchmark cannot be used here; the message says why."""
-
-
-def _import(module: str) -> Any:
-    try:
-        return importlib.import_module(module)
-    except ImportError as error:
-        raise EngineUnavailable(f"{module} is not available ({error})") from None
+    """The review engine cannot be used with this configuration; the message says why."""
 
 
 def _cost(usage: Any) -> Cost:
@@ -93,19 +89,14 @@ class PlatformEngine:
     """The harness protocol on top of `openxiv.review.engine.ReviewEngine` and `LLMClient`."""
 
     def __init__(self, alias: str, *, calls_path: Path | None = None, panel_size: int | None = None) -> None:
-        review_engine = _import("openxiv.review.engine")
-        client_module = _import("openxiv.llm.client")
-        recording = _import("openxiv.llm.recording")
-        config = _import("openxiv.config")
-        settings = config.Settings()
+        settings = Settings()
         try:
             settings.llm.alias(alias)
         except Exception as error:
             raise EngineUnavailable(f"model alias {alias!r} is not configured: {error}") from None
-        recorder = recording.JsonlRecorder(calls_path) if calls_path else None
-        self.llm = client_module.LLMClient(settings.llm, recorder=recorder)
-        self.engine = review_engine.ReviewEngine(self.llm, settings.review)
-        self.Document = review_engine.Document
+        recorder = JsonlRecorder(calls_path) if calls_path else None
+        self.llm = LLMClient(settings.llm, recorder=recorder)
+        self.engine = ReviewEngine(self.llm, settings.review)
         self.alias = alias
         self.name = alias
         self.panel = [alias] * (panel_size or len(settings.review.panel))
@@ -128,8 +119,8 @@ class PlatformEngine:
             "panel": f"{self.k} of {len(self.panel)} seats",
         }
 
-    def _doc(self, text: str) -> Any:
-        return self.Document(kind="paper", text=text)
+    def _doc(self, text: str) -> Document:
+        return Document(kind="paper", text=text)
 
     def review(self, text: str, *, mode: Literal["single", "meta"] = "single") -> PointwiseVerdict:
         if mode == "meta":
@@ -157,14 +148,12 @@ class PlatformEngine:
         picks = {v.order: v.winner for v in result.verdicts}
         return PairVerdict(a_first=picks["ab"], b_first=picks["ba"], cost=_cost(result.usage))
 
-    def revise(self, text: str, review_text: str, *, with_response: bool) -> Revision:
-        prompts = _import("openxiv.review.prompts")
-        port = _import("openxiv.llm.port")
+    def revise(self, text: str, review_text: str, *, with_response: bool) -> RevisedPaper:
         opening, rest = text[:REVISED_CHARS], text[REVISED_CHARS:]
         ask = "Also write the response letter." if with_response else "Leave response_letter empty."
         messages = [
-            port.system(f"{REVISER_SYSTEM}\n\n{prompts.UNTRUSTED_RULE}\n\n{prompts.JSON_RULE}"),
-            port.user(
+            system(f"{REVISER_SYSTEM}\n\n{prompts.UNTRUSTED_RULE}\n\n{prompts.JSON_RULE}"),
+            user(
                 f"{prompts.quote('review', review_text)}\n\n"
                 f"{prompts.quote('opening of the paper', opening)}\n\n"
                 f"Rewrite the opening in answer to the review. {ask}"
@@ -173,7 +162,9 @@ class PlatformEngine:
         value, usage = self.llm.generate(RevisedOpening, messages, self.alias)
         letter = value.response_letter if with_response else ""
         new_opening = merge_rewrite(opening, value.revised_opening)
-        return Revision(text=f"{new_opening}\n\n{rest}".strip(), response_letter=letter, cost=_cost(usage))
+        return RevisedPaper(
+            text=f"{new_opening}\n\n{rest}".strip(), response_letter=letter, cost=_cost(usage)
+        )
 
     def vote(self, text: str) -> PanelVote:
         panel = self.engine.vote(self._doc(text), aliases=self.panel, k=self.k)
@@ -201,23 +192,20 @@ def _review_text(report: dict[str, Any]) -> str:
     return "\n".join(line for line in lines if line)
 
 
-def make_engine(alias: str, *, out: Path | None = None) -> HarnessEngine:
+def make_engine(alias: str, *, out: Path | None = None) -> ReviewerUnderTest:
     """The platform review engine on model alias `alias`; its calls are recorded under `out/runs/`."""
     calls = out / "runs" / "llm-calls.jsonl" if out else None
     return PlatformEngine(alias, calls_path=calls)
 
 
 class IntegrityBench:
-    """`openxiv.integrity.bench.run_benchmark` seen through the harness protocol."""
+    """`openxiv.tooling.integrity.bench.run_benchmark` seen through the harness protocol."""
 
     def __init__(self, folder: Path, *, quick: bool, seed: int) -> None:
-        self.bench = _import("openxiv.tooling.integrity.bench")
-        if not hasattr(self.bench, "run_benchmark"):
-            raise EngineUnavailable("openxiv.integrity.bench has no run_benchmark(out, seed=, quick=)")
         self.folder, self.quick, self.seed = folder, quick, seed
 
     def run(self) -> tuple[dict[str, Any], str]:
-        results = self.bench.run_benchmark(self.folder, seed=self.seed, quick=self.quick)
+        results = run_benchmark(self.folder, seed=self.seed, quick=self.quick)
         return results, integrity_markdown(results)
 
 

@@ -9,7 +9,6 @@ openxiv eval all      --data DIR (--stored | --model ALIAS) --out DIR
 
 from __future__ import annotations
 
-import os
 import shlex
 import sys
 from collections.abc import Callable, Iterator
@@ -28,7 +27,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
-from openxiv.evaluation import adapters
+from openxiv.config import load_settings
 from openxiv.evaluation import metrics as m
 from openxiv.evaluation.datasets import Dataset, DatasetError, load_dataset
 from openxiv.evaluation.decision import (
@@ -38,8 +37,8 @@ from openxiv.evaluation.decision import (
     predictions_from_run,
     run_engine_reviews,
 )
-from openxiv.evaluation.engine import ReviewEngine
 from openxiv.evaluation.pairwise import build_pairs, pairwise_section, pointwise_pairwise, run_judgements
+from openxiv.evaluation.protocols import ReviewerUnderTest
 from openxiv.evaluation.report import write_report
 from openxiv.evaluation.revision import Mode, revision_section, run_revision_study
 from openxiv.evaluation.runlog import ConfigurationChanged, RunAborted, RunLog
@@ -49,9 +48,11 @@ console = Console(stderr=True)
 
 
 def default_data_dir() -> Path:
-    """`$OPENXIV_EVAL_DATA`, else `../shared/data/iclr2022-bench` next to the repository (or the cwd)."""
-    if os.environ.get("OPENXIV_EVAL_DATA"):
-        return Path(os.environ["OPENXIV_EVAL_DATA"])
+    """The `eval_data` setting (`$OPENXIV_EVAL_DATA`), else `../shared/data/iclr2022-bench` next to
+    the repository (or the cwd)."""
+    configured = load_settings().eval_data
+    if configured:
+        return Path(configured)
     repo = Path(__file__).resolve().parents[3]
     for base in (repo.parent, Path.cwd().parent, Path.cwd()):
         if (base / BENCH_RELATIVE).is_dir():
@@ -72,14 +73,18 @@ def _load(data: Path | None) -> Dataset:
         raise fail(str(error)) from None
 
 
-def _engine(model: str, out: Path) -> ReviewEngine:
+def _engine(model: str, out: Path) -> ReviewerUnderTest:
+    # Imported here, not at the top: every `openxiv` command loads this module, and only the runs
+    # with --model need the review engine, the LLM client and the integrity benchmark.
+    from openxiv.evaluation import adapters
+
     try:
         return adapters.make_engine(model, out=out)
     except adapters.EngineUnavailable as error:
         raise fail(str(error)) from None
 
 
-def describe(engine: ReviewEngine) -> dict[str, Any]:
+def describe(engine: ReviewerUnderTest) -> dict[str, Any]:
     """The engine's configuration for the report, where it can say (the protocol does not ask)."""
     method = getattr(engine, "describe", None)
     return dict(method()) if callable(method) else {"alias": engine.name}
@@ -112,7 +117,9 @@ def _stored_predictions(dataset: Dataset, reviewers: list[str] | None) -> list[P
     return [predictions_from_run(run, dataset) for run in runs]
 
 
-def _model_predictions(dataset: Dataset, engine: ReviewEngine, out: Path, limit: int | None) -> Predictions:
+def _model_predictions(
+    dataset: Dataset, engine: ReviewerUnderTest, out: Path, limit: int | None
+) -> Predictions:
     log = _run_log(out / "runs" / f"decision-{_safe(engine.name)}.jsonl", engine)
     total = min(len(dataset.with_text), limit) if limit else len(dataset.with_text)
     if total == 0:
@@ -127,7 +134,7 @@ def _model_predictions(dataset: Dataset, engine: ReviewEngine, out: Path, limit:
     return preds
 
 
-def _run_log(path: Path, engine: ReviewEngine) -> RunLog:
+def _run_log(path: Path, engine: ReviewerUnderTest) -> RunLog:
     try:
         return RunLog(path, config=describe(engine))
     except ConfigurationChanged as error:
@@ -250,10 +257,9 @@ def build_revision(
 
 
 def build_integrity(out: Path, *, quick: bool, seed: int) -> dict[str, Any]:
-    try:
-        bench = adapters.make_integrity_benchmark(out, quick=quick, seed=seed)
-    except adapters.EngineUnavailable as error:
-        raise fail(str(error)) from None
+    from openxiv.evaluation import adapters
+
+    bench = adapters.make_integrity_benchmark(out, quick=quick, seed=seed)
     with console.status("running the integrity benchmark"):
         report, markdown = bench.run()
     return {"report": report, "markdown": markdown}

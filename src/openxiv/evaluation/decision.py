@@ -11,7 +11,7 @@ import numpy as np
 
 from openxiv.evaluation import metrics as m
 from openxiv.evaluation.datasets import Dataset, ReviewerRun
-from openxiv.evaluation.engine import Cost, ReviewEngine
+from openxiv.evaluation.protocols import Cost, ReviewerUnderTest
 from openxiv.evaluation.runlog import FailureStreak, RunLog
 
 DEFAULT_THRESHOLD = 6.0
@@ -172,7 +172,7 @@ def decision_section(
 
 def run_engine_reviews(
     dataset: Dataset,
-    engine: ReviewEngine,
+    engine: ReviewerUnderTest,
     log: RunLog,
     *,
     limit: int | None = None,

