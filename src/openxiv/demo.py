@@ -3,9 +3,11 @@ in several states. Idempotent: running it twice changes nothing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from openxiv.accounts import service as accounts
 from openxiv.accounts.service import Principal
@@ -38,170 +40,216 @@ def _common(author_rows: list[dict[str, Any]], developer: str, human: str) -> di
     }
 
 
+@dataclass(frozen=True)
+class _Cast:
+    """Who submits the demo papers: Chen with the agent Scout, Ben with the agent Tinker."""
+
+    ben: Account
+    chen: Account
+    as_scout: Principal
+    as_tinker: Principal
+    chen_authors: list[dict[str, Any]]
+    ben_authors: list[dict[str, Any]]
+
+
 def seed(runtime: Runtime) -> dict[str, Any]:
     with transaction(runtime.write_sessions) as session:
         if session.scalar(select(Account.id).where(Account.email == PEOPLE[0][0])) is not None:
             return {"seeded": False, "reason": "demo data already present"}
-        people = []
-        for email, name, orcid, roles in PEOPLE:
-            people.append(
-                accounts.register_account(
-                    session,
-                    email=email,
-                    password=DEMO_PASSWORD,
-                    display_name=name,
-                    orcid=orcid,
-                    roles=roles,
-                    accept_policy=True,
-                    policy_version=runtime.settings.policy_version,
-                )
-            )
-        _admin, ben, chen = people
-
-        def submit(principal: Principal, body: SubmissionCreate) -> Submission:
-            return submissions.create_submission(
-                session, runtime.blobs, runtime.settings.uploads, runtime.queue, principal, body
-            )
-
+        _admin, ben, chen = _register_people(session, runtime)
         literature.load_starter_corpus(session)  # so reviews are grounded offline
-        scout = accounts.create_agent(
-            session,
-            chen,
-            name="Scout",
-            model_identity="genesys-lite/0.1 on SmolLM2-135M",
-            organisation="Li Lab",
-        )
-        tinker = accounts.create_agent(
-            session,
-            ben,
-            name="Tinker",
-            model_identity="ai-scientist-v2 on an open 8B model",
-            organisation="Okafor Group",
-        )
-        as_scout, as_tinker = _principal(chen, scout.id), _principal(ben, tinker.id)
-        chen_authors = [{"kind": "agent", "agent_id": scout.id}, {"kind": "human", "account_id": chen.id}]
-        ben_authors = [{"kind": "agent", "agent_id": tinker.id}, {"kind": "human", "account_id": ben.id}]
-
-        proposal = submit(
-            as_scout,
-            SubmissionCreate(
-                kind="proposal",
-                title="Gated state-space blocks for long-context language modelling at small scale",
-                abstract="We propose to test whether a gated state-space block can replace attention in the upper half of a "
-                "small decoder without losing in-context recall.",
-                keywords=["state-space models", "language modelling"],
-                categories=["cs.CL", "cs.LG"],
-                corresponding_author=1,
-                proposal=ProposalBody(
-                    **{
-                        "problem_statement": "Attention cost grows quadratically with context length, which limits small models "
-                        "on long documents. Pure state-space models are cheaper but lose recall of exact tokens.",
-                        "motivation": "A hybrid that keeps a few attention layers could keep recall at a fraction of the cost; "
-                        "which layers can be replaced is not known for models under 200M parameters.",
-                        "proposed_method": "Replace attention in layers k..L of a 12-layer decoder with a gated diagonal state-space "
-                        "block; sweep k; keep parameter count fixed by widening the MLP.",
-                        "experiment_plan": "Train 10 variants for 2B tokens each on a public web corpus; evaluate perplexity, "
-                        "associative recall at 1k-16k tokens, and throughput on one GPU.",
-                        "expected_results_and_risks": "We expect k=6 to match the baseline's recall within 2 points at half the "
-                        "cost. Risk: recall collapses beyond 8k tokens, which would itself be a result.",
-                        "timeline_and_resources": "Three weeks on 8 GPUs; code and checkpoints released.",
-                    }
-                ),
-                **_common(chen_authors, "HuggingFace (SmolLM2)", "Chen Li"),
-            ),
-        )
-
-        paper_md = submit(
-            as_tinker,
-            SubmissionCreate(
-                kind="paper",
-                title="Curriculum by loss plateaus: when to increase sequence length in pre-training",
-                abstract="Growing the sequence length when the training loss plateaus reaches the same perplexity as a fixed "
-                "long context with 23% fewer tokens in our 125M-parameter runs.",
-                keywords=["pre-training", "curriculum"],
-                categories=["cs.LG"],
-                corresponding_author=1,
-                source=InlineSource(format="markdown", text=_MARKDOWN_PAPER),
-                **_common(ben_authors, "Okafor Group", "Ben Okafor"),
-            ),
-        )
-
-        pdf_blob = submissions.store_upload(
-            session,
-            runtime.blobs,
-            runtime.settings.uploads,
-            data=text_pdf(_PDF_TITLE, _PDF_PARAGRAPHS),
-            filename="sparse-probing.pdf",
-            principal=_principal(chen),
-        )
-        paper_pdf = submit(
-            _principal(chen),
-            SubmissionCreate(
-                kind="paper",
-                title=_PDF_TITLE,
-                abstract=_PDF_PARAGRAPHS[0],
-                keywords=["interpretability"],
-                categories=["cs.LG"],
-                pdf_sha256=pdf_blob.sha256,
-                **_common([{"kind": "human", "account_id": chen.id}], "none", "Chen Li"),
-            ),
-        )
-
-        # Screening holds this one (an instruction to AI reviewers hidden in an HTML comment):
-        # it waits in the moderation queue (/moderation, signed in as the demo admin).
-        held = submit(
-            as_tinker,
-            SubmissionCreate(
-                kind="paper",
-                title="Warm restarts for small language models",
-                abstract="Two warm restarts of a cosine schedule match a tuned single cycle for models below "
-                "100M parameters and are less sensitive to the peak learning rate.",
-                keywords=["optimisation"],
-                categories=["cs.LG"],
-                corresponding_author=1,
-                source=InlineSource(format="markdown", text=_HELD_PAPER),
-                **_common(ben_authors, "Okafor Group", "Ben Okafor"),
-            ),
-        )
-
-        withdrawn = submissions.create_submission(
-            session,
-            runtime.blobs,
-            runtime.settings.uploads,
-            None,
-            as_tinker,
-            SubmissionCreate(
-                kind="proposal",
-                title="Self-distillation of reward models without human labels",
-                abstract="Withdrawn by the authors: the proposed method duplicates prior work they found after submitting.",
-                corresponding_author=1,
-                proposal=ProposalBody(
-                    **{
-                        "problem_statement": "Reward models need costly preference labels.",
-                        "motivation": "Self-distillation could cut labelling cost.",
-                        "proposed_method": "Train a student reward model on a teacher's pairwise judgements.",
-                        "experiment_plan": "Compare against a labelled baseline on two preference datasets.",
-                        "expected_results_and_risks": "Risk: teacher bias is amplified.",
-                    }
-                ),
-                **_common(ben_authors, "Okafor Group", "Ben Okafor"),
-            ),
-        )
-        submissions.withdraw(
-            session, as_tinker, withdrawn.identifier, "duplicates prior work we found after submitting"
-        )
+        cast = _create_agents(session, ben=ben, chen=chen)
+        created = [
+            _submit_proposal(session, runtime, cast),
+            _submit_markdown_paper(session, runtime, cast),
+            _submit_pdf_paper(session, runtime, cast),
+            _submit_held_paper(session, runtime, cast),
+            _submit_withdrawn_proposal(session, runtime, cast),
+        ]
         return {
             "seeded": True,
             "password": DEMO_PASSWORD,
             "accounts": [p[0] for p in PEOPLE],
-            "submissions": [
-                proposal.identifier,
-                paper_md.identifier,
-                paper_pdf.identifier,
-                held.identifier,
-                withdrawn.identifier,
-            ],
+            "submissions": [submission.identifier for submission in created],
         }
+
+
+def _register_people(session: Session, runtime: Runtime) -> list[Account]:
+    return [
+        accounts.register_account(
+            session,
+            email=email,
+            password=DEMO_PASSWORD,
+            display_name=name,
+            orcid=orcid,
+            roles=roles,
+            accept_policy=True,
+            policy_version=runtime.settings.policy_version,
+        )
+        for email, name, orcid, roles in PEOPLE
+    ]
+
+
+def _create_agents(session: Session, *, ben: Account, chen: Account) -> _Cast:
+    scout = accounts.create_agent(
+        session,
+        chen,
+        name="Scout",
+        model_identity="genesys-lite/0.1 on SmolLM2-135M",
+        organisation="Li Lab",
+    )
+    tinker = accounts.create_agent(
+        session,
+        ben,
+        name="Tinker",
+        model_identity="ai-scientist-v2 on an open 8B model",
+        organisation="Okafor Group",
+    )
+    return _Cast(
+        ben=ben,
+        chen=chen,
+        as_scout=_principal(chen, scout.id),
+        as_tinker=_principal(ben, tinker.id),
+        chen_authors=[{"kind": "agent", "agent_id": scout.id}, {"kind": "human", "account_id": chen.id}],
+        ben_authors=[{"kind": "agent", "agent_id": tinker.id}, {"kind": "human", "account_id": ben.id}],
+    )
+
+
+def _submit(session: Session, runtime: Runtime, principal: Principal, body: SubmissionCreate) -> Submission:
+    """Create a submission and queue it for the pipeline, as the API does."""
+    return submissions.create_submission(
+        session, runtime.blobs, runtime.settings.uploads, runtime.queue, principal, body
+    )
+
+
+def _submit_proposal(session: Session, runtime: Runtime, cast: _Cast) -> Submission:
+    return _submit(
+        session,
+        runtime,
+        cast.as_scout,
+        SubmissionCreate(
+            kind="proposal",
+            title="Gated state-space blocks for long-context language modelling at small scale",
+            abstract="We propose to test whether a gated state-space block can replace attention in the upper half of a "
+            "small decoder without losing in-context recall.",
+            keywords=["state-space models", "language modelling"],
+            categories=["cs.CL", "cs.LG"],
+            corresponding_author=1,
+            proposal=ProposalBody(
+                **{
+                    "problem_statement": "Attention cost grows quadratically with context length, which limits small models "
+                    "on long documents. Pure state-space models are cheaper but lose recall of exact tokens.",
+                    "motivation": "A hybrid that keeps a few attention layers could keep recall at a fraction of the cost; "
+                    "which layers can be replaced is not known for models under 200M parameters.",
+                    "proposed_method": "Replace attention in layers k..L of a 12-layer decoder with a gated diagonal state-space "
+                    "block; sweep k; keep parameter count fixed by widening the MLP.",
+                    "experiment_plan": "Train 10 variants for 2B tokens each on a public web corpus; evaluate perplexity, "
+                    "associative recall at 1k-16k tokens, and throughput on one GPU.",
+                    "expected_results_and_risks": "We expect k=6 to match the baseline's recall within 2 points at half the "
+                    "cost. Risk: recall collapses beyond 8k tokens, which would itself be a result.",
+                    "timeline_and_resources": "Three weeks on 8 GPUs; code and checkpoints released.",
+                }
+            ),
+            **_common(cast.chen_authors, "HuggingFace (SmolLM2)", "Chen Li"),
+        ),
+    )
+
+
+def _submit_markdown_paper(session: Session, runtime: Runtime, cast: _Cast) -> Submission:
+    return _submit(
+        session,
+        runtime,
+        cast.as_tinker,
+        SubmissionCreate(
+            kind="paper",
+            title="Curriculum by loss plateaus: when to increase sequence length in pre-training",
+            abstract="Growing the sequence length when the training loss plateaus reaches the same perplexity as a fixed "
+            "long context with 23% fewer tokens in our 125M-parameter runs.",
+            keywords=["pre-training", "curriculum"],
+            categories=["cs.LG"],
+            corresponding_author=1,
+            source=InlineSource(format="markdown", text=_MARKDOWN_PAPER),
+            **_common(cast.ben_authors, "Okafor Group", "Ben Okafor"),
+        ),
+    )
+
+
+def _submit_pdf_paper(session: Session, runtime: Runtime, cast: _Cast) -> Submission:
+    """A human-only paper uploaded as a PDF file."""
+    pdf_blob = submissions.store_upload(
+        session,
+        runtime.blobs,
+        runtime.settings.uploads,
+        data=text_pdf(_PDF_TITLE, _PDF_PARAGRAPHS),
+        filename="sparse-probing.pdf",
+        principal=_principal(cast.chen),
+    )
+    return _submit(
+        session,
+        runtime,
+        _principal(cast.chen),
+        SubmissionCreate(
+            kind="paper",
+            title=_PDF_TITLE,
+            abstract=_PDF_PARAGRAPHS[0],
+            keywords=["interpretability"],
+            categories=["cs.LG"],
+            pdf_sha256=pdf_blob.sha256,
+            **_common([{"kind": "human", "account_id": cast.chen.id}], "none", "Chen Li"),
+        ),
+    )
+
+
+def _submit_held_paper(session: Session, runtime: Runtime, cast: _Cast) -> Submission:
+    """Screening holds this one (an instruction to AI reviewers hidden in an HTML comment): it
+    waits in the moderation queue (/moderation, signed in as the demo admin)."""
+    return _submit(
+        session,
+        runtime,
+        cast.as_tinker,
+        SubmissionCreate(
+            kind="paper",
+            title="Warm restarts for small language models",
+            abstract="Two warm restarts of a cosine schedule match a tuned single cycle for models below "
+            "100M parameters and are less sensitive to the peak learning rate.",
+            keywords=["optimisation"],
+            categories=["cs.LG"],
+            corresponding_author=1,
+            source=InlineSource(format="markdown", text=_HELD_PAPER),
+            **_common(cast.ben_authors, "Okafor Group", "Ben Okafor"),
+        ),
+    )
+
+
+def _submit_withdrawn_proposal(session: Session, runtime: Runtime, cast: _Cast) -> Submission:
+    """A proposal withdrawn by its authors; never queued, so the pipeline does not touch it."""
+    withdrawn = submissions.create_submission(
+        session,
+        runtime.blobs,
+        runtime.settings.uploads,
+        None,
+        cast.as_tinker,
+        SubmissionCreate(
+            kind="proposal",
+            title="Self-distillation of reward models without human labels",
+            abstract="Withdrawn by the authors: the proposed method duplicates prior work they found after submitting.",
+            corresponding_author=1,
+            proposal=ProposalBody(
+                **{
+                    "problem_statement": "Reward models need costly preference labels.",
+                    "motivation": "Self-distillation could cut labelling cost.",
+                    "proposed_method": "Train a student reward model on a teacher's pairwise judgements.",
+                    "experiment_plan": "Compare against a labelled baseline on two preference datasets.",
+                    "expected_results_and_risks": "Risk: teacher bias is amplified.",
+                }
+            ),
+            **_common(cast.ben_authors, "Okafor Group", "Ben Okafor"),
+        ),
+    )
+    submissions.withdraw(
+        session, cast.as_tinker, withdrawn.identifier, "duplicates prior work we found after submitting"
+    )
+    return withdrawn
 
 
 _HELD_PAPER = """# Warm restarts for small language models

@@ -22,7 +22,13 @@ from openxiv.integrity.analysis import (
 from openxiv.integrity.classifier import InjectionClassifier
 from openxiv.integrity.errors import CheckFailures, UnreadableDocument, UnsupportedDocument
 from openxiv.integrity.pdf_extract import PageContent, _Reader, close_page, read_page, visible_text_of
-from openxiv.integrity.pdf_structure import check_inflation, open_pdf, read_structure, remapped_text
+from openxiv.integrity.pdf_structure import (
+    PdfStructure,
+    check_inflation,
+    open_pdf,
+    read_structure,
+    remapped_text,
+)
 from openxiv.integrity.schemas import Action, Category, Finding, IntegrityReport, Judge
 from openxiv.integrity.settings import IntegritySettings
 from openxiv.integrity.source_extract import visible_and_hidden
@@ -111,8 +117,30 @@ def _pdfium_document(data: bytes) -> Iterator[pdfium.PdfDocument]:
         doc.close()
 
 
+# Glyph-remap issues by `id()`, with the text the page shows and the text extraction reads.
+RemappedText = dict[int, tuple[str, str]]
+
+
 def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> DocumentView:
+    """Stages 1 and 2 on a PDF: the file's structure (pikepdf), then each page's text and what of
+    it is visible (pdfium), then the text that lives outside the pages."""
     checks = CheckFailures()
+    structure, pages, remaps = _read_structure(data, settings, checks)
+    clock.lap("structure")
+    view = DocumentView(kind="pdf", page_count=pages, visible_pages=[], full_pages=[])
+    _read_pages(data, view, structure, settings=settings, clock=clock, checks=checks)
+    _add_metadata_and_annotations(view, structure)
+    _add_attachments_and_scripts(view, structure)
+    _add_font_issues(view, structure, remaps)
+    view.structural += [incomplete_finding(check, page, reason) for check, page, reason in checks.failures]
+    return view
+
+
+def _read_structure(
+    data: bytes, settings: IntegritySettings, checks: CheckFailures
+) -> tuple[PdfStructure, int, RemappedText]:
+    """The document's structure, its page count (refused when empty or over the limit) and, for
+    each glyph-remap font issue, the text drawn and the text extracted."""
     pdf = open_pdf(data)
     try:
         pages = len(pdf.pages)
@@ -122,15 +150,27 @@ def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> Docume
             raise UnreadableDocument(f"the PDF has {pages} pages; the limit is {settings.max_pages}")
         check_inflation(pdf, settings.max_decompressed_bytes)
         structure = read_structure(pdf, checks)
-        remaps: dict[int, tuple[str, str]] = {}
+        remaps: RemappedText = {}
         for issue in structure.font_issues:
             if issue.kind == "glyph_remap":
                 with checks.guard("font maps", issue.page):
                     remaps[id(issue)] = remapped_text(pdf, issue)
     finally:
         pdf.close()
-    clock.lap("structure")
-    view = DocumentView(kind="pdf", page_count=pages, visible_pages=[], full_pages=[])
+    return structure, pages, remaps
+
+
+def _read_pages(
+    data: bytes,
+    view: DocumentView,
+    structure: PdfStructure,
+    *,
+    settings: IntegritySettings,
+    clock: _Clock,
+    checks: CheckFailures,
+) -> None:
+    """Each page's full and visible text into `view`, and its hidden text as segments. A page whose
+    text cannot be read counts as empty (the failure is reported as an incomplete check)."""
     with _pdfium_document(data) as doc:
         reader = _Reader()
         contents: list[tuple[pdfium.PdfPage | None, PageContent | None]] = []
@@ -142,6 +182,7 @@ def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> Docume
                 content = read_page(page, i + 1, reader)
             contents.append((page, content))
         clock.lap("extract")
+        # The body font size is the document's, so every page is judged against the same size.
         body = body_size([c for _, c in contents if c is not None])
         for number, (page, content) in enumerate(contents, start=1):
             clock.check()
@@ -151,28 +192,46 @@ def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> Docume
                 if page is not None:
                     page.close()
                 continue
-            with checks.guard("visibility", number):
-                classify_page(
-                    content,
-                    settings=settings,
-                    hidden_layers=structure.hidden_layers,
-                    body=body,
-                    renderer=PageRenderer(page),
-                )
-            for t in content.texts:
-                if t.hidden:
-                    reasons = [(Category(c), e) for c, e in t.hidden]
-                    view.hidden.append(
-                        Segment(t.text, content.number, [round(v, 2) for v in t.box], "body", reasons)
-                    )
-            visible = content.full_text
-            with checks.guard("visible text", number):
-                visible = visible_text_of(content)
-            view.visible_pages.append(strip_invisible(visible))
-            view.full_pages.append(content.full_text)
+            _read_visibility(
+                view, page, content, number, structure, settings=settings, body=body, checks=checks
+            )
             close_page(content)
             page.close()
         clock.lap("layout_rules")
+
+
+def _read_visibility(
+    view: DocumentView,
+    page: pdfium.PdfPage,
+    content: PageContent,
+    number: int,
+    structure: PdfStructure,
+    *,
+    settings: IntegritySettings,
+    body: float,
+    checks: CheckFailures,
+) -> None:
+    with checks.guard("visibility", number):
+        classify_page(
+            content,
+            settings=settings,
+            hidden_layers=structure.hidden_layers,
+            body=body,
+            renderer=PageRenderer(page),
+        )
+    for t in content.texts:
+        if t.hidden:
+            reasons = [(Category(c), e) for c, e in t.hidden]
+            view.hidden.append(Segment(t.text, content.number, [round(v, 2) for v in t.box], "body", reasons))
+    visible = content.full_text
+    with checks.guard("visible text", number):
+        visible = visible_text_of(content)
+    view.visible_pages.append(strip_invisible(visible))
+    view.full_pages.append(content.full_text)
+
+
+def _add_metadata_and_annotations(view: DocumentView, structure: PdfStructure) -> None:
+    """Text no reader sees on a page (Info, XMP, image metadata, annotations), as hidden segments."""
     for key, value in structure.info.items():
         view.document_level.append(
             Segment(
@@ -206,6 +265,10 @@ def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> Docume
                 hidden=[(Category.ANNOTATION, f"{state}{annot.subtype} annotation text")],
             )
         )
+
+
+def _add_attachments_and_scripts(view: DocumentView, structure: PdfStructure) -> None:
+    """Embedded files and JavaScript: a structural finding each, and their text as hidden text."""
     for name, payload in structure.attachments:
         view.structural.append(
             Finding(
@@ -238,40 +301,42 @@ def _pdf_view(data: bytes, settings: IntegritySettings, clock: _Clock) -> Docume
         view.document_level.append(
             Segment(script, location="javascript", hidden=[(Category.ATTACHMENT_SCRIPT, "JavaScript source")])
         )
+
+
+def _add_font_issues(view: DocumentView, structure: PdfStructure, remaps: RemappedText) -> None:
+    """Fonts whose map lies about the glyphs drawn, and invisible characters in font maps."""
     for issue in structure.font_issues:
-        if issue.kind == "glyph_remap":
-            shown, extracted = remaps.get(id(issue), ("", ""))
-            if len(_letters_that_disagree(shown, extracted)) < 3:
-                continue  # the codes the page draws agree: a stale map for unused codes is harmless
-            if issue.page <= len(view.visible_pages):
-                view.drawn.append((issue.page, shown))
-            view.structural.append(
-                Finding(
-                    category=Category.GLYPH_REMAP,
-                    score=0.35,
-                    page=issue.page,
-                    text=extracted[:500],
-                    evidence=f"{issue.evidence}; the page shows {shown[:80]!r}",
-                )
-            )
-            if extracted:
-                view.hidden.append(
-                    Segment(
-                        extracted,
-                        issue.page,
-                        None,
-                        "body",
-                        [(Category.GLYPH_REMAP, "text extracted through a lying font map")],
-                    )
-                )
-        else:
+        if issue.kind != "glyph_remap":
             view.structural.append(
                 Finding(
                     category=Category.INVISIBLE_CHARS, score=0.3, page=issue.page, evidence=issue.evidence
                 )
             )
-    view.structural += [incomplete_finding(check, page, reason) for check, page, reason in checks.failures]
-    return view
+            continue
+        shown, extracted = remaps.get(id(issue), ("", ""))
+        if len(_letters_that_disagree(shown, extracted)) < 3:
+            continue  # the codes the page draws agree: a stale map for unused codes is harmless
+        if issue.page <= len(view.visible_pages):
+            view.drawn.append((issue.page, shown))
+        view.structural.append(
+            Finding(
+                category=Category.GLYPH_REMAP,
+                score=0.35,
+                page=issue.page,
+                text=extracted[:500],
+                evidence=f"{issue.evidence}; the page shows {shown[:80]!r}",
+            )
+        )
+        if extracted:
+            view.hidden.append(
+                Segment(
+                    extracted,
+                    issue.page,
+                    None,
+                    "body",
+                    [(Category.GLYPH_REMAP, "text extracted through a lying font map")],
+                )
+            )
 
 
 def _letters_that_disagree(shown: str, extracted: str) -> set[tuple[str, str]]:
