@@ -96,15 +96,22 @@ def _begin_immediate(dbapi_connection: sqlite3.Connection) -> None:
             time.sleep(min(2.0, 0.1 * 2**attempt))
 
 
-def make_session_factory(engine: Engine, *, write: bool = True) -> sessionmaker[Session]:
-    """Sessions for units of work that write (`write=True`) or only read."""
+def make_session_factory(
+    engine: Engine, *, write: bool = True, info: dict[str, Any] | None = None
+) -> sessionmaker[Session]:
+    """Sessions for units of work that write (`write=True`) or only read; `info` is copied into
+    each session's `Session.info` (how the runtime hands hooks to domain code)."""
     bind = engine.execution_options(**{_WRITE_OPTION: True}) if write else engine
-    return sessionmaker(bind=bind, expire_on_commit=False)
+    return sessionmaker(bind=bind, expire_on_commit=False, info=info or {})
 
 
 def after_commit(session: Session, callback: Callable[[], None]) -> None:
-    """Run `callback` once the current transaction has committed (never if it rolls back)."""
-    session.info.setdefault(_AFTER_COMMIT_KEY, []).append(callback)
+    """Run `callback` once the current transaction has committed (never if it rolls back).
+
+    A callback registered twice in one transaction runs once (e.g. "dispatch the new events")."""
+    callbacks = session.info.setdefault(_AFTER_COMMIT_KEY, [])
+    if callback not in callbacks:
+        callbacks.append(callback)
 
 
 # These events also fire when a SAVEPOINT (begin_nested) is released or rolled back; only the end

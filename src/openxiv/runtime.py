@@ -2,24 +2,33 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
 
+from huey import Huey
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from openxiv.config import Settings
 from openxiv.db import make_engine, make_session_factory
+from openxiv.events import types as event_types
+from openxiv.events.ports import DISPATCH_EVENTS, JobHandler
+from openxiv.events.service import EVENT_SINK_KEY, dispatch_pending
 from openxiv.integrity.schemas import Judge
+from openxiv.literature import jobs as literature_jobs
 from openxiv.literature.port import LiteratureGrounder
 from openxiv.storage import make_blob_store
 from openxiv.storage.port import BlobStore
-from openxiv.submissions.pipeline import Stage
+from openxiv.submissions.pipeline import PipelineRunner
+from openxiv.submissions.ports import Stage
 from openxiv.submissions.stages import NotConfiguredStage, ScreeningStage
+from openxiv.worker import HueyQueue, make_huey
 
-if TYPE_CHECKING:
-    from openxiv.worker import HueyPipelineQueue
+# Which jobs each event type starts (the event stream reads the table itself and needs no job).
+SUBSCRIPTIONS: Mapping[str, Sequence[str]] = {
+    event_types.STATUS_CHANGED: (literature_jobs.INDEX_PUBLISHED_VERSION,),
+}
 
 
 @dataclass
@@ -32,7 +41,8 @@ class Runtime:
 
     @cached_property
     def write_sessions(self) -> sessionmaker[Session]:
-        return make_session_factory(self.engine, write=True)
+        # A transaction that recorded events asks for a dispatch once it has committed.
+        return make_session_factory(self.engine, write=True, info={EVENT_SINK_KEY: self._request_dispatch})
 
     @cached_property
     def read_sessions(self) -> sessionmaker[Session]:
@@ -43,10 +53,31 @@ class Runtime:
         return make_blob_store(self.settings.storage)
 
     @cached_property
-    def queue(self) -> HueyPipelineQueue:
-        from openxiv.worker import HueyPipelineQueue, make_huey
+    def queue(self) -> HueyQueue:
+        return self.make_queue(make_huey(self.settings.queue))
 
-        return HueyPipelineQueue(make_huey(self.settings.queue), self)
+    def make_queue(self, huey: Huey) -> HueyQueue:
+        pipeline = PipelineRunner(
+            self.write_sessions, self.read_sessions, self.settings, self.blobs, self.stages
+        )
+        return HueyQueue(huey, pipeline, self.job_handlers)
+
+    @cached_property
+    def job_handlers(self) -> dict[str, JobHandler]:
+        return {
+            DISPATCH_EVENTS: lambda _payload: self.dispatch_events(),
+            literature_jobs.INDEX_PUBLISHED_VERSION: lambda payload: literature_jobs.index_published_version(
+                self.write_sessions, payload
+            ),
+        }
+
+    def dispatch_events(self) -> int:
+        return dispatch_pending(self.write_sessions, SUBSCRIPTIONS, self.queue)
+
+    def _request_dispatch(self) -> None:
+        queue: HueyQueue | None = self.queue
+        if queue is not None:  # a runtime without a queue (some tests) leaves events for later
+            queue.enqueue_job(DISPATCH_EVENTS, {})
 
     @cached_property
     def stages(self) -> list[Stage]:

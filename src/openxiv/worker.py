@@ -10,25 +10,27 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey
 from huey.api import Task, TaskWrapper
 from huey.consumer import Consumer
 
 from openxiv.config import QueueSettings
-
-if TYPE_CHECKING:
-    from openxiv.runtime import Runtime
+from openxiv.events.ports import DISPATCH_EVENTS, JobHandler
+from openxiv.submissions.ports import PipelineJobs, RetryLater
 
 logger = logging.getLogger("openxiv.worker")
 PIPELINE_RETRIES = 5
 PIPELINE_RETRY_DELAY_S = 60
+JOB_RETRIES = 5
+JOB_RETRY_DELAY_S = 30
 
 
-class PipelineJobFailed(Exception):
-    """A pipeline job failed and was logged; Huey retries it (its traceback is not logged again)."""
+class JobFailed(Exception):
+    """A job failed and was logged; Huey retries it (its traceback is not logged again)."""
 
 
 def make_huey(queue: QueueSettings, name: str = "openxiv") -> Huey:
@@ -46,16 +48,21 @@ def make_huey(queue: QueueSettings, name: str = "openxiv") -> Huey:
     )
 
 
-class HueyPipelineQueue:
-    """The PipelineQueue port on Huey."""
+class HueyQueue:
+    """The PipelineQueue and JobQueue ports on Huey: versions through the pipeline, and named jobs
+    (event dispatch and the jobs subscribed to events) through their handlers."""
 
-    def __init__(self, huey: Huey, runtime: Runtime) -> None:
+    def __init__(self, huey: Huey, pipeline: PipelineJobs, jobs: Mapping[str, JobHandler]) -> None:
         self.huey = huey
-        self._runtime = runtime
-        self._process_version = _register_tasks(huey, runtime)
+        self._pipeline = pipeline
+        self._process_version = _register_pipeline_task(huey, pipeline)
+        self._run_job = _register_job_task(huey, jobs)
 
     def enqueue_pipeline(self, submission_id: int, version_number: int) -> None:
         self._process_version(submission_id, version_number)
+
+    def enqueue_job(self, name: str, payload: dict[str, Any]) -> None:
+        self._run_job(name, payload)
 
     def consumer(self, workers: int, *, main_thread: bool = True) -> Consumer:
         consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
@@ -68,21 +75,20 @@ class HueyPipelineQueue:
     def run_consumer(self, workers: int, *, main_thread: bool = True) -> None:
         configure_logging()
         self.recover_orphans()
+        # Events committed while no dispatch could be queued (a process that died right after
+        # its commit, a command-line session) are handed out now.
+        self.enqueue_job(DISPATCH_EVENTS, {})
         self.consumer(workers, main_thread=main_thread).run()
 
     def recover_orphans(self) -> None:
-        from openxiv.submissions.pipeline import recover_orphans
-
-        for submission_id, version_number, stage in recover_orphans(self._runtime.write_sessions, self):
+        for submission_id, version_number, stage in self._pipeline.recover_orphans(self):
             logger.warning(
                 "job recovered: submission %s v%s %s was running in a worker that is gone; queued again",
                 submission_id, version_number, stage,
             )  # fmt: skip
 
 
-def _register_tasks(huey: Huey, runtime: Runtime) -> TaskWrapper:
-    from openxiv.submissions.pipeline import RetryLater, mark_gave_up, run_pipeline
-
+def _register_pipeline_task(huey: Huey, pipeline: PipelineJobs) -> TaskWrapper:
     @huey.task(
         retries=PIPELINE_RETRIES, retry_delay=PIPELINE_RETRY_DELAY_S, name="process_version", context=True
     )
@@ -92,15 +98,7 @@ def _register_tasks(huey: Huey, runtime: Runtime) -> TaskWrapper:
         logger.info("job start: %s pipeline", job)
         started = time.perf_counter()
         try:
-            log = run_pipeline(
-                runtime.write_sessions,
-                runtime.read_sessions,
-                runtime.settings,
-                runtime.blobs,
-                runtime.stages,
-                submission_id,
-                version_number,
-            )
+            log = pipeline.run(submission_id, version_number)
         except Exception as error:
             seconds = time.perf_counter() - started
             stage = error.stage if isinstance(error, RetryLater) else "pipeline"
@@ -116,12 +114,12 @@ def _register_tasks(huey: Huey, runtime: Runtime) -> TaskWrapper:
                     job, stage, reason, seconds, PIPELINE_RETRY_DELAY_S, retries_left,
                 )  # fmt: skip
             else:
-                mark_gave_up(runtime.write_sessions, submission_id, version_number, stage)
+                pipeline.gave_up(submission_id, version_number, stage)
                 logger.error(
                     "job gave up: %s %s: %s (%.1f s); no retries left, `openxiv requeue` runs it again",
                     job, stage, reason, seconds,
                 )  # fmt: skip
-            raise PipelineJobFailed(f"{job} {stage}: {reason}") from None
+            raise JobFailed(f"{job} {stage}: {reason}") from None
         outcome = " ".join(f"{name}={state}" for name, state in log) or "nothing to do"
         logger.info("job done: %s %s (%.1f s)", job, outcome, time.perf_counter() - started)
         return log
@@ -129,12 +127,38 @@ def _register_tasks(huey: Huey, runtime: Runtime) -> TaskWrapper:
     return process_version
 
 
+def _register_job_task(huey: Huey, jobs: Mapping[str, JobHandler]) -> TaskWrapper:
+    @huey.task(retries=JOB_RETRIES, retry_delay=JOB_RETRY_DELAY_S, name="run_job", context=True)
+    def run_job(name: str, payload: dict[str, Any], task: Task | None = None) -> None:
+        handler = jobs.get(name)
+        if handler is None:  # a job queued by a newer release: say so once, never retry
+            logger.error("job dropped: no handler for %r in this version", name)
+            return
+        retries_left = task.retries if task is not None else 0
+        try:
+            handler(payload)
+        except Exception as error:
+            logger.warning(
+                "job failed: %s %s: %s: %s; %d retries left",
+                name,
+                payload,
+                type(error).__name__,
+                error,
+                retries_left,
+            )
+            if huey.immediate:  # no retries to wait for; the caller's commit stands
+                return
+            raise JobFailed(f"{name}: {error}") from None
+
+    return run_job
+
+
 class _DropLoggedFailures(logging.Filter):
     """Huey logs every task exception with its traceback; ours were already logged as one line."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         error = record.exc_info[1] if record.exc_info else None
-        return not isinstance(error, PipelineJobFailed)
+        return not isinstance(error, JobFailed)
 
 
 _FILTER = _DropLoggedFailures()

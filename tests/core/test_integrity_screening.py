@@ -11,7 +11,8 @@ from openxiv.integrity.service import save_report
 from openxiv.integrity.stage import IntegrityScreeningStage
 from openxiv.review.stages import version_document
 from openxiv.submissions import repository
-from openxiv.submissions.pipeline import StageContext, StageOutcome, run_pipeline
+from openxiv.submissions.pipeline import run_pipeline
+from openxiv.submissions.ports import StageContext, StageOutcome
 from openxiv.submissions.stages import ScreeningStage
 from openxiv.tooling.pdfwriter import text_pdf
 from tests.core.helpers import PARAGRAPH, auth, paper_body, register

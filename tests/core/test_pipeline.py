@@ -18,7 +18,8 @@ from openxiv.submissions.lifecycle import (
     Status,
     can_transition,
 )
-from openxiv.submissions.pipeline import RetryLater, StageContext, StageOutcome, run_pipeline
+from openxiv.submissions.pipeline import run_pipeline
+from openxiv.submissions.ports import RetryLater, StageContext, StageOutcome
 from openxiv.submissions.stages import ScreeningStage
 from tests.core.helpers import auth, paper_body, register
 
@@ -187,7 +188,7 @@ def test_real_huey_consumer_processes_new_versions(
     queue: str, client: Any, runtime: Any, tmp_path: Any, request: pytest.FixtureRequest
 ) -> None:
     """Enqueued after commit, executed by a real consumer thread on a real queue."""
-    from openxiv.worker import HueyPipelineQueue, make_huey
+    from openxiv.worker import make_huey
 
     if queue == "redis":
         import redis
@@ -202,15 +203,16 @@ def test_real_huey_consumer_processes_new_versions(
     else:
         url = f"sqlite:///{tmp_path / 'queue.db'}"
     runtime.settings.queue.url = url
-    huey_queue = HueyPipelineQueue(
-        make_huey(runtime.settings.queue, name=f"test-{uuid.uuid4().hex}"), runtime
+    huey_queue = runtime.make_queue(
+        make_huey(runtime.settings.queue, name=f"test-{uuid.uuid4().hex}")
     )
     huey_queue.huey.flush()
     runtime.__dict__["queue"] = huey_queue  # the app enqueues on this real queue from now on
     token = register(client)["key"]["token"]
     item = client.post("/api/v1/submissions", headers=auth(token), json=paper_body()).json()
     assert client.get(f"/api/v1/submissions/{item['id']}").json()["status"] == "submitted"
-    assert huey_queue.huey.pending_count() == 1
+    queued = sorted(task.name for task in huey_queue.huey.pending())
+    assert queued == ["process_version", "run_job"]  # the pipeline, and handing out the new event
     consumer = huey_queue.consumer(2, main_thread=False)
     thread = threading.Thread(target=consumer.run, daemon=True)
     thread.start()

@@ -15,7 +15,8 @@ import pytest
 
 from openxiv import worker
 from openxiv.errors import Conflict
-from openxiv.submissions.pipeline import StageContext, StageOutcome, requeue
+from openxiv.submissions.pipeline import requeue
+from openxiv.submissions.ports import StageContext, StageOutcome
 from openxiv.submissions.stages import ScreeningStage
 from tests.core.helpers import auth, paper_body, register
 
@@ -52,8 +53,8 @@ def test_a_job_that_exhausts_its_retries_leaves_a_failed_stage_that_requeue_runs
     broken = BrokenReview()
     runtime.__dict__["stages"] = [ScreeningStage(), broken]
     runtime.settings.queue.url = f"sqlite:///{tmp_path / 'queue.db'}"
-    queue = worker.HueyPipelineQueue(
-        worker.make_huey(runtime.settings.queue, name=f"t-{uuid.uuid4().hex}"), runtime
+    queue = runtime.make_queue(
+        worker.make_huey(runtime.settings.queue, name=f"t-{uuid.uuid4().hex}")
     )
     runtime.__dict__["queue"] = queue
     worker.configure_logging()

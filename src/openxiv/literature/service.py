@@ -179,8 +179,9 @@ def index_submission(
 ) -> LiteratureRecord:
     """Add (or update) a published submission of this platform as a literature record.
 
-    Call it in the transaction that publishes the version; the search index picks the record up
-    on its next refresh. Uses the latest version unless `version_number` is given.
+    Runs as the `index_published_version` job after a version is published (see
+    `literature.jobs`); the search index picks the record up on its next refresh. Uses the latest
+    version unless `version_number` is given.
     """
     submission = session.get(Submission, submission_id)
     if submission is None:

@@ -3,6 +3,7 @@
 from openxiv.models import integrity, literature, llm, review
 from openxiv.models.accounts import Account, Agent, ApiKey
 from openxiv.models.base import Base
+from openxiv.models.events import Event
 from openxiv.models.submissions import (
     AuthorWord,
     Blob,
@@ -22,6 +23,7 @@ __all__ = [
     "AuthorWord",
     "Base",
     "Blob",
+    "Event",
     "IdempotencyRecord",
     "IdentifierSequence",
     "StageRun",

@@ -9,75 +9,25 @@ same version never repeats a completed stage.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Literal, Protocol
+import os
+import socket
+from dataclasses import dataclass
+from typing import Literal
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from openxiv.config import Settings
-from openxiv.models import Submission, SubmissionVersion
+from openxiv.db import after_commit, transaction
+from openxiv.errors import Conflict, NotFound
+from openxiv.events import service as events
+from openxiv.models import StageRun, Submission
 from openxiv.models.base import utcnow
 from openxiv.storage.port import BlobStore
+from openxiv.submissions import repository
 from openxiv.submissions.lifecycle import Status
-
-StageState = Literal["completed", "not_configured", "failed", "held"]
-STAGE_ORDER = ("screening", "review", "vote")
-
-
-@dataclass(frozen=True)
-class StageContext:
-    """What a stage gets.
-
-    `session` is a read-only session (deferred transaction) holding `submission` and `version`;
-    use it to load inputs. A stage that stores results (reports, reviews, votes) writes them in
-    its own short transaction: `with transaction(ctx.session_factory) as s: ...` (from
-    `openxiv.db`), after the slow work (LLM calls) is done, so that no write lock is held while
-    waiting on a model. The runner records the returned outcome and moves the lifecycle status.
-    """
-
-    session: Session
-    session_factory: sessionmaker[Session]
-    settings: Settings
-    blobs: BlobStore
-    submission: Submission
-    version: SubmissionVersion
-
-
-@dataclass(frozen=True)
-class StageOutcome:
-    """What a stage found.
-
-    `next_status` is the lifecycle status to move to (None: stay), `reason` is logged with the
-    transition, `detail` is stored with the stage run, `retry` asks the queue to try again later
-    (the stage run stays open).
-    """
-
-    state: StageState
-    reason: str = ""
-    next_status: Status | None = None
-    detail: dict[str, Any] = field(default_factory=dict)
-    retry: bool = False
-
-
-class Stage(Protocol):
-    name: str
-
-    def run(self, ctx: StageContext) -> StageOutcome: ...
-
-
-class PipelineQueue(Protocol):
-    """Where new versions are sent for processing (Huey in production, inline in tests)."""
-
-    def enqueue_pipeline(self, submission_id: int, version_number: int) -> None: ...
-
-
-class RetryLater(Exception):
-    """Raised by the runner when a stage asked to be retried; the queue schedules another try."""
-
-    def __init__(self, stage: str, reason: str) -> None:
-        super().__init__(f"{stage}: {reason}")
-        self.stage, self.reason = stage, reason
-
+from openxiv.submissions.ports import PipelineQueue, RetryLater, Stage, StageContext, StageOutcome, StageState
+from openxiv.submissions.service import SystemActor, transition
 
 # The status a version must be in for each stage to run, and the status entering it moves to.
 _ENTRY: dict[str, tuple[Status, Status | None]] = {
@@ -86,6 +36,34 @@ _ENTRY: dict[str, tuple[Status, Status | None]] = {
     "vote": (Status.UNDER_REVIEW, None),
 }
 _FINISHED_STATES = ("completed", "not_configured", "held")
+
+
+@dataclass(frozen=True)
+class PipelineRunner:
+    """The `PipelineJobs` the queue runs: the pipeline bound to one process's resources."""
+
+    write_sessions: sessionmaker[Session]
+    read_sessions: sessionmaker[Session]
+    settings: Settings
+    blobs: BlobStore
+    stages: list[Stage]
+
+    def run(self, submission_id: int, version_number: int) -> list[tuple[str, StageState]]:
+        return run_pipeline(
+            self.write_sessions,
+            self.read_sessions,
+            self.settings,
+            self.blobs,
+            self.stages,
+            submission_id,
+            version_number,
+        )
+
+    def gave_up(self, submission_id: int, version_number: int, stage: str) -> None:
+        mark_gave_up(self.write_sessions, submission_id, version_number, stage)
+
+    def recover_orphans(self, queue: PipelineQueue) -> list[tuple[int, int, str]]:
+        return recover_orphans(self.write_sessions, queue)
 
 
 def run_pipeline(
@@ -99,76 +77,20 @@ def run_pipeline(
 ) -> list[tuple[str, StageState]]:
     """Run every stage not yet finished for this version, in order; stop at the first that does
     not complete. Safe to call again at any point (after a crash, a retry or a duplicate job)."""
-    from openxiv.db import transaction
-    from openxiv.models import StageRun
-    from openxiv.submissions import repository
-    from openxiv.submissions.service import SystemActor, transition
-
     log: list[tuple[str, StageState]] = []
     for stage in stages:
-        actor = SystemActor(f"pipeline:{stage.name}")
-        with transaction(write_factory) as session:
-            submission = session.get(Submission, submission_id, with_for_update=True)
-            if submission is None or submission.latest_version != version_number:
-                return log  # superseded by a newer version, which has its own job
-            run = repository.stage_run(session, submission_id, version_number, stage.name)
-            if run is not None and run.state in _FINISHED_STATES:
-                log.append((stage.name, run.state))  # type: ignore[arg-type]
-                if run.state == "completed":
-                    continue
-                return log
-            entry = _ENTRY.get(stage.name)
-            if entry is not None:
-                required, entering = entry
-                if entering is not None and submission.status == required.value:
-                    transition(session, submission, entering, actor, f"{stage.name} started")
-                elif submission.status not in (required.value, (entering or required).value):
-                    return log  # withdrawn or moved on by a moderator: nothing to do
-            if run is None:
-                run = StageRun(
-                    submission_id=submission_id,
-                    version_number=version_number,
-                    stage=stage.name,
-                    state="running",
-                )
-                session.add(run)
-            run.state = "running"
-            run.attempts = (run.attempts or 0) + 1
-            run.finished_at = None
-            # Who runs it: a worker that finds this process gone re-runs the stage (see
-            # `recover_orphans`); the queue itself forgets a job whose worker was killed.
-            run.detail = {**(run.detail or {}), "worker": worker_identity()}
-        with read_factory() as read_session:
-            submission = read_session.get(Submission, submission_id)
-            version = repository.version(read_session, submission_id, version_number)
-            assert submission is not None and version is not None
-            ctx = StageContext(read_session, write_factory, settings, blobs, submission, version)
-            try:
-                outcome = stage.run(ctx)
-            except Exception as error:  # a crashing stage must leave a visible reason, then retry
-                outcome = StageOutcome("failed", reason=f"{error.__class__.__name__}: {error}", retry=True)
-        with transaction(write_factory) as session:
-            submission = session.get(Submission, submission_id, with_for_update=True)
-            run = repository.stage_run(session, submission_id, version_number, stage.name)
-            assert submission is not None and run is not None
-            run.state = outcome.state
-            run.detail = (
-                {**outcome.detail, "reason": outcome.reason} if outcome.reason else dict(outcome.detail)
-            )
-            run.finished_at = utcnow()
-            still_current = submission.latest_version == version_number
-            if (
-                outcome.next_status is not None
-                and still_current
-                and submission.status != outcome.next_status.value
-            ):
-                transition(
-                    session,
-                    submission,
-                    outcome.next_status,
-                    actor,
-                    outcome.reason or f"{stage.name} finished",
-                )
+        claim = _claim(write_factory, stage.name, submission_id, version_number)
+        if claim == "stop":
+            return log
+        if claim != "run":
+            log.append((stage.name, claim))
+            if claim == "completed":
+                continue
+            return log
+        outcome = _run_stage(
+            read_factory, write_factory, settings, blobs, stage, submission_id, version_number
+        )
+        _record(write_factory, stage.name, outcome, submission_id, version_number)
         log.append((stage.name, outcome.state))
         if outcome.state != "completed":
             if outcome.retry:
@@ -177,16 +99,96 @@ def run_pipeline(
     return log
 
 
-def worker_identity() -> str:
-    import os
-    import socket
+def _claim(
+    write_factory: sessionmaker[Session], stage: str, submission_id: int, version_number: int
+) -> Literal["run", "stop"] | StageState:
+    """Mark the stage as running in this process, or say why it must not run: "stop" (the version
+    was superseded, withdrawn or moved on by a moderator) or the state it already finished in."""
+    with transaction(write_factory) as session:
+        submission = session.get(Submission, submission_id, with_for_update=True)
+        if submission is None or submission.latest_version != version_number:
+            return "stop"  # superseded by a newer version, which has its own job
+        run = repository.stage_run(session, submission_id, version_number, stage)
+        if run is not None and run.state in _FINISHED_STATES:
+            return run.state  # type: ignore[return-value]
+        entry = _ENTRY.get(stage)
+        if entry is not None:
+            required, entering = entry
+            if entering is not None and submission.status == required.value:
+                transition(session, submission, entering, _actor(stage), f"{stage} started")
+            elif submission.status not in (required.value, (entering or required).value):
+                return "stop"
+        if run is None:
+            run = StageRun(
+                submission_id=submission_id, version_number=version_number, stage=stage, state="running"
+            )
+            session.add(run)
+        run.state = "running"
+        run.attempts = (run.attempts or 0) + 1
+        run.finished_at = None
+        # Who runs it: a worker that finds this process gone re-runs the stage (see
+        # `recover_orphans`); the queue itself forgets a job whose worker was killed.
+        run.detail = {**(run.detail or {}), "worker": worker_identity()}
+        return "run"
 
+
+def _run_stage(
+    read_factory: sessionmaker[Session],
+    write_factory: sessionmaker[Session],
+    settings: Settings,
+    blobs: BlobStore,
+    stage: Stage,
+    submission_id: int,
+    version_number: int,
+) -> StageOutcome:
+    """The slow part, outside any write transaction: the stage reads through a read session."""
+    with read_factory() as read_session:
+        submission = read_session.get(Submission, submission_id)
+        version = repository.version(read_session, submission_id, version_number)
+        assert submission is not None and version is not None
+        ctx = StageContext(read_session, write_factory, settings, blobs, submission, version)
+        try:
+            return stage.run(ctx)
+        except Exception as error:  # a crashing stage must leave a visible reason, then retry
+            return StageOutcome("failed", reason=f"{error.__class__.__name__}: {error}", retry=True)
+
+
+def _record(
+    write_factory: sessionmaker[Session],
+    stage: str,
+    outcome: StageOutcome,
+    submission_id: int,
+    version_number: int,
+) -> None:
+    """Store what the stage found, announce it, and move the status it asked for."""
+    with transaction(write_factory) as session:
+        submission = session.get(Submission, submission_id, with_for_update=True)
+        run = repository.stage_run(session, submission_id, version_number, stage)
+        assert submission is not None and run is not None
+        run.state = outcome.state
+        run.detail = {**outcome.detail, "reason": outcome.reason} if outcome.reason else dict(outcome.detail)
+        run.finished_at = utcnow()
+        events.record_stage(session, submission, version_number, stage, outcome.state, outcome.reason)
+        still_current = submission.latest_version == version_number
+        if (
+            outcome.next_status is not None
+            and still_current
+            and submission.status != outcome.next_status.value
+        ):
+            transition(
+                session, submission, outcome.next_status, _actor(stage), outcome.reason or f"{stage} finished"
+            )
+
+
+def _actor(stage: str) -> SystemActor:
+    return SystemActor(f"pipeline:{stage}")
+
+
+def worker_identity() -> str:
     return f"{socket.gethostname()}:{os.getpid()}"
 
 
 def _process_alive(pid: int) -> bool:
-    import os
-
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
@@ -204,13 +206,6 @@ def recover_orphans(write_factory: sessionmaker[Session], queue: PipelineQueue) 
     Re-running is safe: a stage keeps results a previous run stored, and stores its own in one
     transaction at its end, so a killed run left nothing half-written.
     """
-    import socket
-
-    from sqlalchemy import select
-
-    from openxiv.db import after_commit, transaction
-    from openxiv.models import StageRun
-
     host = socket.gethostname()
     found: list[tuple[int, int, str]] = []
     with transaction(write_factory) as session:
@@ -236,9 +231,6 @@ def mark_gave_up(
 ) -> None:
     """Say on the failed stage that the queue stopped retrying it, so that the stage log shows it
     waits for a moderator (`openxiv requeue`), not for the next retry."""
-    from openxiv.db import transaction
-    from openxiv.submissions import repository
-
     with transaction(write_factory) as session:
         run = repository.stage_run(session, submission_id, version_number, stage)
         if run is not None and run.state == "failed":
@@ -251,10 +243,6 @@ def requeue(
     """Send the latest version of a submission through its unfinished stages again (after its
     retries ran out). Returns the version and the stages that will run again; raises
     `DomainError` when there is nothing to re-run."""
-    from openxiv.db import after_commit, transaction
-    from openxiv.errors import Conflict, NotFound
-    from openxiv.submissions import repository
-
     with transaction(write_factory) as session:
         submission = repository.by_identifier(session, identifier.split("v")[0])
         if submission is None:

@@ -1,0 +1,25 @@
+"""The event types: stable names that subscribers, the event stream and webhooks rely on."""
+
+from __future__ import annotations
+
+from typing import Final
+
+STATUS_CHANGED: Final = "submission.status_changed"
+VERSION_SCREENED: Final = "version.screened"
+VERSION_HELD: Final = "version.held"
+REVIEW_COMPLETED: Final = "review.completed"
+VOTE_DECIDED: Final = "vote.decided"
+STAGE_FAILED: Final = "stage.failed"
+
+# A finished pipeline stage, as the event it announces (stages not listed announce nothing).
+STAGE_EVENTS: Final[dict[tuple[str, str], str]] = {
+    ("screening", "completed"): VERSION_SCREENED,
+    ("screening", "held"): VERSION_HELD,
+    ("review", "completed"): REVIEW_COMPLETED,
+    ("vote", "completed"): VOTE_DECIDED,
+    ("screening", "failed"): STAGE_FAILED,
+    ("review", "failed"): STAGE_FAILED,
+    ("vote", "failed"): STAGE_FAILED,
+}
+
+ALL: Final = (STATUS_CHANGED, VERSION_SCREENED, VERSION_HELD, REVIEW_COMPLETED, VOTE_DECIDED, STAGE_FAILED)
