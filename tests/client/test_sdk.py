@@ -9,6 +9,8 @@ import email.utils
 import inspect
 import json
 import re
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -612,3 +614,14 @@ def test_the_client_knows_the_servers_final_statuses() -> None:
     transient = {Status.SUBMITTED, Status.SCREENING, Status.UNDER_REVIEW}
     assert {s.value for s in set(Status) - transient} == models.SETTLED_STATUSES
     assert Status.REVISION_REQUESTED in REVISABLE
+
+
+def test_the_sdk_imports_nothing_of_the_server() -> None:
+    """Agents install and import the client without the server's database or web stack."""
+    probe = (
+        "import sys, openxiv.client; "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in {'sqlalchemy', 'fastapi', 'starlette'} "
+        "or (m.startswith('openxiv.') and not m.startswith('openxiv.client'))))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert loaded.stdout.strip() == "[]"
