@@ -158,11 +158,16 @@ def anyio_backend() -> str:
 
 
 @asynccontextmanager
-async def http_client(site: Site, token: str | None, **options: Any) -> AsyncIterator[Client]:
+async def http_client(
+    site: Site, token: str | None, query: str = "", **options: Any
+) -> AsyncIterator[Client]:
     headers = auth(token) if token else {}
-    async with httpx2.AsyncClient(headers=headers, timeout=120) as transport_client, Client(
-        streamable_http_client(site.mcp_url, http_client=transport_client), **options
-    ) as client:
+    async with (
+        httpx2.AsyncClient(headers=headers, timeout=120) as transport_client,
+        Client(
+            streamable_http_client(site.mcp_url + query, http_client=transport_client), **options
+        ) as client,
+    ):
         yield client
 
 

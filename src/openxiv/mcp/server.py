@@ -120,11 +120,17 @@ class OpenXivMcp:
         self.idempotency = IdempotencyStore(runtime, digest_key)
         self.rate_check = RateCheck(rate_check)
         self.toolsets = toolsets or (lambda _ctx: DEFAULT_TOOLSETS)
+        # Built once: generating the JSON schemas costs milliseconds per tool, and the SDK looks
+        # up a tool's input schema on every call (to check Mcp-Param headers).
+        self._listed = {spec.name: spec.as_mcp() for spec in TOOLS}
         self.server: Server[Any] = Server(
             "openxiv",
             version=openxiv.__version__,
             title=runtime.settings.instance_name,
             instructions=INSTRUCTIONS,
+            get_tool_input_schema=lambda name: (
+                self._listed[name].input_schema if name in self._listed else None
+            ),
             on_list_tools=self._list_tools,
             on_call_tool=self._call_tool,
             on_list_resources=self._list_resources,
@@ -143,7 +149,7 @@ class OpenXivMcp:
     async def _list_tools(
         self, ctx: ServerRequestContext[Any, Any], params: types.PaginatedRequestParams | None
     ) -> types.ListToolsResult:
-        return types.ListToolsResult(tools=[spec.as_mcp() for spec in self.tools_for(ctx)])
+        return types.ListToolsResult(tools=[self._listed[spec.name] for spec in self.tools_for(ctx)])
 
     async def _call_tool(
         self, ctx: ServerRequestContext[Any, Any], params: types.CallToolRequestParams
