@@ -12,16 +12,19 @@ from starlette.middleware.sessions import SessionMiddleware
 
 import openxiv
 from openxiv.accounts.api import router as accounts_router
+from openxiv.accounts.pages import router as accounts_pages
 from openxiv.config import Settings, check_production_safety, resolve_secret_key
+from openxiv.http import problems
+from openxiv.http.deps import Database
+from openxiv.http.idempotency import IdempotencyMiddleware
+from openxiv.http.ratelimit import LoginThrottle, RateLimiter
+from openxiv.http.security import SecurityHeadersMiddleware, install_api_docs
 from openxiv.integrity.api import router as integrity_router
 from openxiv.literature.api import router as literature_router
 from openxiv.review.api import router as review_router
 from openxiv.runtime import Runtime
 from openxiv.submissions.api import router as submissions_router
-from openxiv.web import pages, problems
-from openxiv.web.idempotency import IdempotencyMiddleware
-from openxiv.web.ratelimit import LoginThrottle, RateLimiter
-from openxiv.web.security import SecurityHeadersMiddleware, install_api_docs
+from openxiv.submissions.pages import router as submissions_pages
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -48,7 +51,13 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
-    app.state.runtime = runtime
+    # What the HTTP kit and the domains' dependencies read: each endpoint asks for the part it
+    # uses (a session, the blob store, the queue), never for the whole runtime.
+    app.state.settings = runtime.settings
+    app.state.instance_name = runtime.settings.instance_name
+    app.state.database = Database(read_sessions=runtime.read_sessions, write_sessions=runtime.write_sessions)
+    app.state.blobs = runtime.blobs
+    app.state.queue = runtime.queue
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
     limits = settings.rate_limit
     app.state.login_throttle = LoginThrottle(free_attempts=limits.login_free_attempts, enabled=limits.enabled)
@@ -64,11 +73,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     api.include_router(integrity_router)
     api.include_router(literature_router)
     app.include_router(api)
-    app.include_router(pages.router)
+    app.include_router(submissions_pages)
+    app.include_router(accounts_pages)
     install_api_docs(app)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
-    app.add_middleware(IdempotencyMiddleware, runtime=runtime, digest_key=secret_key)
+    app.add_middleware(IdempotencyMiddleware, write_sessions=runtime.write_sessions, digest_key=secret_key)
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key,

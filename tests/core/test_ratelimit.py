@@ -6,7 +6,7 @@ import pytest
 
 from openxiv.config import RateLimitSettings
 from openxiv.errors import RateLimited
-from openxiv.web.ratelimit import RateLimiter
+from openxiv.http.ratelimit import RateLimiter
 from tests.core.helpers import auth, register
 
 

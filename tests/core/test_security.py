@@ -20,9 +20,9 @@ from openxiv.app import create_app
 from openxiv.cli import app as cli
 from openxiv.config import ConfigError, RateLimitSettings, Settings, resolve_secret_key, write_secret_key_file
 from openxiv.db import transaction
+from openxiv.http.ratelimit import LoginThrottle
 from openxiv.models import IdempotencyRecord, Submission
 from openxiv.submissions.service import HIDDEN_FROM_PUBLIC
-from openxiv.web.ratelimit import LoginThrottle
 from tests.core.helpers import auth, paper_body, pdf_bytes, register, version_body
 
 STRONG = "k" * 48

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from openxiv.models import Blob, Submission, SubmissionVersion, Transition
+from openxiv.submissions.version_meta import VersionMeta
 from tests.core.helpers import auth, paper_body, pdf_bytes, proposal_body, register, version_body
 
 
@@ -349,3 +350,64 @@ def test_author_filter_matches_word_prefixes_of_the_latest_version(client: Any) 
         json=version_body(authors=[{"name": "Grace Hopper"}]),
     )
     assert found("hopper") and not found("lovelace")
+
+
+def test_a_version_list_costs_the_same_queries_however_many_versions(client: Any, runtime: Any) -> None:
+    """Files, authors and screening runs of every version are loaded together, not per version;
+    and the typed metadata is stored as the same JSON the column always held."""
+    token = register(client)["key"]["token"]
+
+    def paper(title: str) -> str:
+        created = client.post("/api/v1/submissions", headers=auth(token), json=paper_body(title=title))
+        assert created.status_code == 201, created.text
+        return str(created.json()["id"])
+
+    single, revised = paper("One version only"), paper("Three versions")
+    for n in (2, 3):
+        source = {"format": "markdown", "text": f"# Revision {n}\n\n## Abstract\nWhat changed in round {n}."}
+        revision = client.post(
+            f"/api/v1/submissions/{revised}/versions",
+            headers=auth(token),
+            json=version_body(title=f"Three versions, v{n}", source=source),
+        )
+        assert revision.status_code == 201, revision.text
+
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    def listing(identifier: str) -> tuple[list[dict[str, Any]], list[str]]:
+        statements.clear()
+        event.listen(runtime.engine, "before_cursor_execute", record)
+        try:
+            answer = client.get(f"/api/v1/submissions/{identifier}/versions", headers=auth(token))
+        finally:
+            event.remove(runtime.engine, "before_cursor_execute", record)
+        assert answer.status_code == 200, answer.text
+        return answer.json(), list(statements)
+
+    one, one_queries = listing(single)
+    three, three_queries = listing(revised)
+    assert [v["version"] for v in one] == [1] and [v["version"] for v in three] == [1, 2, 3]
+    assert len({v["source"]["sha256"] for v in three}) == 3  # three different files, all present
+    assert all(v["screening"] is not None for v in three)  # the owner sees every screening
+    assert len(three_queries) == len(one_queries)
+    assert sum("FROM blobs" in s for s in three_queries) == 1
+
+    with runtime.read_sessions() as session:
+        stored = session.scalar(select(SubmissionVersion.meta).where(SubmissionVersion.number == 3))
+    assert stored == {
+        "keywords": ["optimisation"],
+        "categories": ["cs.LG"],
+        "licence": "CC-BY-4.0",
+        "ai_involvement": "None: written by the human author.",
+        "ip_attribution": {"model_developer": "none", "initiating_human": "Ada Example"},
+        "links": {"code": None, "data": None},
+        "corresponding_author": 0,
+    }
+    # A row written with fewer fields reads with the defaults the API always showed.
+    assert VersionMeta.from_column({}).ip_attribution.model_dump() == {
+        "model_developer": "",
+        "initiating_human": "",
+    }

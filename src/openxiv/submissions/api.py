@@ -7,10 +7,21 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, Response, UploadFile, status
 from fastapi.responses import PlainTextResponse
+from sqlalchemy.orm import Session
 
+from openxiv.accounts.deps import OptionalPrincipal, RequiredPrincipal
 from openxiv.errors import InvalidInput, PayloadTooLarge
+from openxiv.http.deps import IdInQuery, ReadSession, WriteSession
+from openxiv.http.problems import PROBLEM_RESPONSES
+from openxiv.storage.port import BlobStore
 from openxiv.submissions import moderation, presenters, repository, service
-from openxiv.submissions.identifiers import parse_identifier
+from openxiv.submissions.deps import (
+    BlobsDep,
+    IdentifierInPath,
+    QueueDep,
+    RequestedVersion,
+    UploadSettingsDep,
+)
 from openxiv.submissions.lifecycle import Status
 from openxiv.submissions.schemas import (
     AuthorshipDecision,
@@ -27,16 +38,6 @@ from openxiv.submissions.schemas import (
     VersionOut,
     WithdrawRequest,
 )
-from openxiv.web.deps import (
-    IdentifierInPath,
-    IdInQuery,
-    OptionalPrincipal,
-    RequiredPrincipal,
-    RuntimeDep,
-    reading,
-    unit_of_work,
-)
-from openxiv.web.problems import PROBLEM_RESPONSES
 
 router = APIRouter(tags=["submissions"], responses=PROBLEM_RESPONSES)
 
@@ -45,33 +46,35 @@ router = APIRouter(tags=["submissions"], responses=PROBLEM_RESPONSES)
 def upload(
     file: Annotated[UploadFile, File(description="PDF, Markdown (.md) or LaTeX (.tex)")],
     principal: RequiredPrincipal,
-    runtime: RuntimeDep,
+    session: WriteSession,
+    blobs: BlobsDep,
+    uploads: UploadSettingsDep,
 ) -> UploadOut:
     """Upload a file; it is verified (real type, size, readability) before anything is stored.
     Reference it from a submission or version by its sha256."""
-    limit = runtime.settings.uploads.max_bytes
+    limit = uploads.max_bytes
     data = file.file.read(limit + 1)
     if len(data) > limit:
         raise PayloadTooLarge(f"{file.filename} is larger than the limit of {limit} bytes", field="file")
-    verified = service.verify_upload(
-        principal, runtime.settings.uploads, data=data, filename=file.filename or "upload"
-    )
-    with unit_of_work(runtime) as session:
-        blob = service.store_verified(session, runtime.blobs, verified, principal)
-        return presenters.upload_out(blob)
+    verified = service.verify_upload(principal, uploads, data=data, filename=file.filename or "upload")
+    blob = service.store_verified(session, blobs, verified, principal)
+    return presenters.upload_out(blob)
 
 
 @router.post("/submissions", status_code=status.HTTP_201_CREATED, response_model=SubmissionOut)
 def create_submission(
-    body: SubmissionCreate, principal: RequiredPrincipal, runtime: RuntimeDep, response: Response
+    body: SubmissionCreate,
+    principal: RequiredPrincipal,
+    session: WriteSession,
+    blobs: BlobsDep,
+    uploads: UploadSettingsDep,
+    queue: QueueDep,
+    response: Response,
 ) -> SubmissionOut:
     """Submit a proposal or a paper (v1). Screening, review and the vote follow in the background."""
-    with unit_of_work(runtime) as session:
-        submission = service.create_submission(
-            session, runtime.blobs, runtime.settings.uploads, runtime.queue, principal, body
-        )
-        version = service.get_version(session, submission, 1)
-        out = presenters.submission_out(session, submission, version)
+    submission = service.create_submission(session, blobs, uploads, queue, principal, body)
+    version = service.get_version(session, submission, 1)
+    out = presenters.submission_out(session, submission, version)
     response.headers["Location"] = f"/api/v1/submissions/{out.id}"
     return out
 
@@ -79,7 +82,7 @@ def create_submission(
 @router.get("/submissions", response_model=Page[SubmissionSummary])
 def list_submissions(
     principal: OptionalPrincipal,
-    runtime: RuntimeDep,
+    session: ReadSession,
     kind: Literal["proposal", "paper"] | None = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
     author: Annotated[str | None, Query(max_length=300, description="part of an author's name")] = None,
@@ -102,39 +105,28 @@ def list_submissions(
         created_from=created_from,
         created_to=created_to,
     )
-    with reading(runtime) as session:
-        rows, next_cursor = service.list_submissions(
-            session, filters, cursor=cursor, limit=limit, viewer=principal
-        )
-        return Page[SubmissionSummary](
-            items=[presenters.summary_out(s) for s in rows], next_cursor=next_cursor
-        )
+    rows, next_cursor = service.list_submissions(
+        session, filters, cursor=cursor, limit=limit, viewer=principal
+    )
+    return Page[SubmissionSummary](items=[presenters.summary_out(s) for s in rows], next_cursor=next_cursor)
 
 
 @router.get("/submissions/{identifier}", response_model=SubmissionOut)
 def get_submission(
-    identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep
+    found: RequestedVersion, principal: OptionalPrincipal, session: ReadSession
 ) -> SubmissionOut:
     """`YYMM.NNNNN` gives the latest version; `YYMM.NNNNNvN` a given one."""
-    _, number = parse_identifier(identifier)
-    with reading(runtime) as session:
-        submission = service.get_submission(session, identifier, principal)
-        version = service.get_version(session, submission, number)
-        return presenters.submission_out(session, submission, version, principal)
+    return presenters.submission_out(session, found.submission, found.version, principal)
 
 
 @router.get("/submissions/{identifier}/versions", response_model=list[VersionOut])
 def list_versions(
-    identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep
+    identifier: IdentifierInPath, principal: OptionalPrincipal, session: ReadSession
 ) -> list[VersionOut]:
-    with reading(runtime) as session:
-        submission = service.get_submission(session, identifier, principal)
-        return [
-            presenters.version_out(
-                session, submission, service.get_version(session, submission, n), principal
-            )
-            for n in range(1, submission.latest_version + 1)
-        ]
+    submission = service.get_submission(session, identifier, principal)
+    return presenters.versions_out(
+        session, submission, repository.versions(session, submission.id), principal
+    )
 
 
 @router.post(
@@ -144,113 +136,107 @@ def create_version(
     identifier: IdentifierInPath,
     body: VersionCreate,
     principal: RequiredPrincipal,
-    runtime: RuntimeDep,
+    session: WriteSession,
+    blobs: BlobsDep,
+    uploads: UploadSettingsDep,
+    queue: QueueDep,
     response: Response,
 ) -> SubmissionOut:
     """Post a revision with a response letter to the previous reviews."""
-    with unit_of_work(runtime) as session:
-        submission = service.create_version(
-            session, runtime.blobs, runtime.settings.uploads, runtime.queue, principal, identifier, body
-        )
-        version = service.get_version(session, submission, submission.latest_version)
-        out = presenters.submission_out(session, submission, version)
+    submission = service.create_version(session, blobs, uploads, queue, principal, identifier, body)
+    version = service.get_version(session, submission, submission.latest_version)
+    out = presenters.submission_out(session, submission, version)
     response.headers["Location"] = f"/api/v1/submissions/{out.version.identifier}"
     return out
 
 
 @router.post("/submissions/{identifier}/withdraw", response_model=SubmissionSummary)
 def withdraw(
-    identifier: IdentifierInPath, body: WithdrawRequest, principal: RequiredPrincipal, runtime: RuntimeDep
+    identifier: IdentifierInPath, body: WithdrawRequest, principal: RequiredPrincipal, session: WriteSession
 ) -> SubmissionSummary:
     """Withdraw before acceptance. The item and its history stay; it is marked withdrawn."""
-    with unit_of_work(runtime) as session:
-        return presenters.summary_out(service.withdraw(session, principal, identifier, body.reason))
+    return presenters.summary_out(service.withdraw(session, principal, identifier, body.reason))
 
 
 @router.post("/submissions/{identifier}/authorship", response_model=SubmissionOut)
 def authorship(
-    identifier: IdentifierInPath, body: AuthorshipDecision, principal: RequiredPrincipal, runtime: RuntimeDep
+    identifier: IdentifierInPath,
+    body: AuthorshipDecision,
+    principal: RequiredPrincipal,
+    session: WriteSession,
 ) -> SubmissionOut:
     """Confirm or decline being listed as an author. Until you confirm, a submission that links your
     account (or your agent) shows the link as pending and does not count as your work."""
-    with unit_of_work(runtime) as session:
-        submission = service.decide_authorship(session, principal, identifier, body.decision)
-        version = service.get_version(session, submission, None)
-        return presenters.submission_out(session, submission, version)
+    submission = service.decide_authorship(session, principal, identifier, body.decision)
+    version = service.get_version(session, submission, None)
+    return presenters.submission_out(session, submission, version)
 
 
 @router.get("/moderation/held", response_model=list[HeldVersionOut])
 def held_versions(
     principal: RequiredPrincipal,
-    runtime: RuntimeDep,
+    session: ReadSession,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
 ) -> list[HeldVersionOut]:
     """Moderators: the versions screening held, longest-waiting first, with its findings."""
-    with reading(runtime) as session:
-        return [
-            presenters.held_out(item) for item in moderation.held_versions(session, principal, limit=limit)
-        ]
+    return [presenters.held_out(item) for item in moderation.held_versions(session, principal, limit=limit)]
 
 
 @router.post("/submissions/{identifier}/moderation", response_model=SubmissionSummary)
 def moderate(
-    identifier: IdentifierInPath, body: ModerationDecision, principal: RequiredPrincipal, runtime: RuntimeDep
+    identifier: IdentifierInPath,
+    body: ModerationDecision,
+    principal: RequiredPrincipal,
+    session: WriteSession,
+    queue: QueueDep,
 ) -> SubmissionSummary:
     """Moderators: release a held version to review (the pipeline continues) or reject it."""
-    with unit_of_work(runtime) as session:
-        submission = moderation.decide(
-            session, principal, runtime.queue, identifier, body.decision, body.reason
-        )
-        return presenters.summary_out(submission)
+    submission = moderation.decide(session, principal, queue, identifier, body.decision, body.reason)
+    return presenters.summary_out(submission)
 
 
 @router.get("/submissions/{identifier}/transitions", response_model=list[TransitionOut])
 def transitions(
-    identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep
+    identifier: IdentifierInPath, principal: OptionalPrincipal, session: ReadSession
 ) -> list[TransitionOut]:
     """The lifecycle log: every status change with actor, time and reason."""
-    with reading(runtime) as session:
-        submission = service.get_submission(session, identifier, principal)
-        return [presenters.transition_out(t) for t in repository.transitions(session, submission.id)]
+    submission = service.get_submission(session, identifier, principal)
+    return [presenters.transition_out(t) for t in repository.transitions(session, submission.id)]
 
 
 @router.get("/submissions/{identifier}/stages", response_model=list[StageRunOut])
 def stages(
-    identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep
+    identifier: IdentifierInPath, principal: OptionalPrincipal, session: ReadSession
 ) -> list[StageRunOut]:
     """Processing pipeline runs (screening, review, vote) per version."""
-    with reading(runtime) as session:
-        submission = service.get_submission(session, identifier, principal)
-        return [presenters.stage_run_out(r) for r in repository.stage_runs(session, submission.id)]
+    submission = service.get_submission(session, identifier, principal)
+    return [presenters.stage_run_out(r) for r in repository.stage_runs(session, submission.id)]
 
 
 @router.get("/submissions/{identifier}/text", response_class=PlainTextResponse)
-def text(
-    identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep
-) -> PlainTextResponse:
+def text(found: RequestedVersion) -> PlainTextResponse:
     """The text extracted from a version (latest unless `vN` is given)."""
-    _, number = parse_identifier(identifier)
-    with reading(runtime) as session:
-        submission = service.get_submission(session, identifier, principal)
-        return PlainTextResponse(service.get_version(session, submission, number).extracted_text)
+    return PlainTextResponse(found.version.extracted_text)
 
 
 def _download(
-    identifier: str, which: Literal["pdf", "source"], principal: OptionalPrincipal, runtime: RuntimeDep
+    identifier: str,
+    found: service.FoundVersion,
+    which: Literal["pdf", "source"],
+    session: Session,
+    blobs: BlobStore,
 ) -> Response:
-    _, number = parse_identifier(identifier)
-    with reading(runtime) as session:
-        blob, public = service.get_blob_for_download(session, identifier, number, which, principal)
+    blob, public = service.get_blob_for_download(session, found, which)
     extension = "pdf" if which == "pdf" else ("tex" if blob.media_type == "application/x-latex" else "md")
     headers = {
         "Content-Disposition": f'inline; filename="{identifier}.{extension}"',
         "ETag": f'"{blob.sha256}"',
     }
     # A named version never changes (the latest may), but only a public, screened item may sit in
-    # a shared cache; everything else gets the default `private, no-store` (web.security).
-    if number is not None and public:
+    # a shared cache; everything else gets the default `private, no-store` (http.security).
+    if found.pinned and public:
         headers["Cache-Control"] = "public, max-age=31536000, immutable"
-    return Response(runtime.blobs.get(blob.sha256), media_type=blob.media_type, headers=headers)
+    return Response(blobs.get(blob.sha256), media_type=blob.media_type, headers=headers)
 
 
 @router.get(
@@ -258,8 +244,10 @@ def _download(
     response_class=Response,
     responses={200: {"content": {"application/pdf": {}}}},
 )
-def pdf(identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep) -> Response:
-    return _download(identifier, "pdf", principal, runtime)
+def pdf(
+    identifier: IdentifierInPath, found: RequestedVersion, session: ReadSession, blobs: BlobsDep
+) -> Response:
+    return _download(identifier, found, "pdf", session, blobs)
 
 
 @router.get(
@@ -267,5 +255,7 @@ def pdf(identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: Run
     response_class=Response,
     responses={200: {"content": {"text/markdown": {}, "application/x-latex": {}}}},
 )
-def source(identifier: IdentifierInPath, principal: OptionalPrincipal, runtime: RuntimeDep) -> Response:
-    return _download(identifier, "source", principal, runtime)
+def source(
+    identifier: IdentifierInPath, found: RequestedVersion, session: ReadSession, blobs: BlobsDep
+) -> Response:
+    return _download(identifier, found, "source", session, blobs)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 from sqlalchemy.orm import Session
 
 from openxiv.accounts import authz
@@ -14,7 +16,6 @@ from openxiv.submissions.schemas import (
     AuthorOut,
     FileOut,
     HeldVersionOut,
-    IPAttribution,
     ProposalBody,
     ScreeningFindingOut,
     ScreeningOut,
@@ -26,6 +27,7 @@ from openxiv.submissions.schemas import (
     VersionOut,
 )
 from openxiv.submissions.stages import screening_action, screening_integrity
+from openxiv.submissions.version_meta import VersionMeta
 
 
 def file_out(blob: Blob | None, url: str) -> FileOut | None:
@@ -52,12 +54,49 @@ def screening_out(run: StageRun | None) -> ScreeningOut | None:
     )
 
 
+def versions_out(
+    session: Session,
+    submission: Submission,
+    versions: Sequence[SubmissionVersion],
+    viewer: Principal | None = None,
+) -> list[VersionOut]:
+    """Any number of versions of one submission in a fixed number of queries: their files in one,
+    their screening runs in another.
+
+    `viewer` decides whether screening's findings are shown: to the same people who may see a
+    held version (its owner and moderators), since they describe what the scan suspects."""
+    files = repository.blobs(
+        session, {sha for v in versions for sha in (v.source_sha256, v.pdf_sha256) if sha is not None}
+    )
+    screenings = (
+        repository.stage_runs_named(session, submission.id, "screening")
+        if authz.can_view_hidden(viewer, submission.owner_id)
+        else None
+    )
+    return [
+        _version_out(
+            submission,
+            version,
+            files,
+            screening_out(screenings.get(version.number)) if screenings is not None else None,
+        )
+        for version in versions
+    ]
+
+
 def version_out(
     session: Session, submission: Submission, version: SubmissionVersion, viewer: Principal | None = None
 ) -> VersionOut:
-    """`viewer` decides whether screening's findings are shown: to the same people who may see a
-    held version (its owner and moderators), since they describe what the scan suspects."""
-    meta = version.meta
+    return versions_out(session, submission, [version], viewer)[0]
+
+
+def _version_out(
+    submission: Submission,
+    version: SubmissionVersion,
+    files: Mapping[str, Blob],
+    screening: ScreeningOut | None,
+) -> VersionOut:
+    meta = VersionMeta.from_column(version.meta)
     vid = f"{submission.identifier}v{version.number}"
     base = f"/api/v1/submissions/{vid}"
     return VersionOut(
@@ -78,28 +117,24 @@ def version_out(
             )
             for a in version.authors
         ],
-        corresponding_author=int(meta.get("corresponding_author", 0)),
-        keywords=list(meta.get("keywords", [])),
-        categories=list(meta.get("categories", [])),
-        licence=str(meta.get("licence", "")),
-        ai_involvement=str(meta.get("ai_involvement", "")),
-        ip_attribution=IPAttribution(
-            **meta.get("ip_attribution", {"model_developer": "", "initiating_human": ""})
-        ),
-        links=dict(meta.get("links", {})),
+        corresponding_author=meta.corresponding_author,
+        keywords=list(meta.keywords),
+        categories=list(meta.categories),
+        licence=meta.licence,
+        ai_involvement=meta.ai_involvement,
+        ip_attribution=meta.ip_attribution,
+        links=dict(meta.links),
         proposal=ProposalBody(**version.proposal) if version.proposal else None,
         source_format=version.source_format,
         source=file_out(
-            session.get(Blob, version.source_sha256) if version.source_sha256 else None, f"{base}/source"
+            files.get(version.source_sha256) if version.source_sha256 else None, f"{base}/source"
         ),
-        pdf=file_out(session.get(Blob, version.pdf_sha256) if version.pdf_sha256 else None, f"{base}/pdf"),
+        pdf=file_out(files.get(version.pdf_sha256) if version.pdf_sha256 else None, f"{base}/pdf"),
         response_letter=version.response_letter,
         text_characters=len(version.extracted_text),
         submitted_by=Actor(account_id=version.created_by_account_id, agent_id=version.created_by_agent_id),
         created_at=version.created_at,
-        screening=screening_out(repository.stage_run(session, submission.id, version.number, "screening"))
-        if authz.can_view_hidden(viewer, submission.owner_id)
-        else None,
+        screening=screening,
     )
 
 

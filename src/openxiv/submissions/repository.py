@@ -15,6 +15,7 @@ from openxiv.errors import InvalidInput
 from openxiv.models import (
     Agent,
     AuthorWord,
+    Blob,
     StageRun,
     Submission,
     SubmissionVersion,
@@ -66,6 +67,25 @@ def version(session: Session, submission_id: int, number: int) -> SubmissionVers
         .where(SubmissionVersion.submission_id == submission_id, SubmissionVersion.number == number)
         .options(selectinload(SubmissionVersion.authors))
     )
+
+
+def versions(session: Session, submission_id: int) -> list[SubmissionVersion]:
+    """Every version, oldest first, with its authors (one query for the versions, one for all
+    their authors)."""
+    return list(
+        session.scalars(
+            select(SubmissionVersion)
+            .where(SubmissionVersion.submission_id == submission_id)
+            .order_by(SubmissionVersion.number)
+            .options(selectinload(SubmissionVersion.authors))
+        )
+    )
+
+
+def blobs(session: Session, sha256s: set[str]) -> dict[str, Blob]:
+    if not sha256s:
+        return {}
+    return {blob.sha256: blob for blob in session.scalars(select(Blob).where(Blob.sha256.in_(sha256s)))}
 
 
 # A listed account or agent counts as an author only once it agreed (or it is the submitter's own).
@@ -155,6 +175,16 @@ def stage_run(session: Session, submission_id: int, version_number: int, stage: 
             StageRun.stage == stage,
         )
     )
+
+
+def stage_runs_named(session: Session, submission_id: int, stage: str) -> dict[int, StageRun]:
+    """One stage's run of every version, by version number."""
+    return {
+        run.version_number: run
+        for run in session.scalars(
+            select(StageRun).where(StageRun.submission_id == submission_id, StageRun.stage == stage)
+        )
+    }
 
 
 def author_links(session: Session, submission_id: int) -> list[VersionAuthor]:

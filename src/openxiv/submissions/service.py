@@ -21,7 +21,8 @@ from openxiv.submissions import files, repository
 from openxiv.submissions.identifiers import allocate_identifier, parse_identifier
 from openxiv.submissions.lifecycle import PUBLISHED, REVISABLE, Status, can_transition
 from openxiv.submissions.pipeline import PipelineQueue
-from openxiv.submissions.schemas import SubmissionCreate, VersionContent, VersionCreate
+from openxiv.submissions.schemas import IPAttribution, SubmissionCreate, VersionContent, VersionCreate
+from openxiv.submissions.version_meta import VersionMeta
 from openxiv.validation import clean_text, normalise_orcid
 
 # Held items may hide attacks on reviewers: only their owner and moderators see them.
@@ -225,6 +226,29 @@ def get_version(session: Session, submission: Submission, number: int | None) ->
     return found
 
 
+@dataclass(frozen=True)
+class FoundVersion:
+    submission: Submission
+    version: SubmissionVersion
+    pinned: bool  # the identifier named the version (vN): what it shows never changes
+
+    @property
+    def identifier(self) -> str:
+        return f"{self.submission.identifier}v{self.version.number}"
+
+    @property
+    def is_latest(self) -> bool:
+        return self.version.number == self.submission.latest_version
+
+
+def find_version(session: Session, identifier: str, viewer: Principal | None) -> FoundVersion:
+    """`YYMM.NNNNN` names the latest version, `YYMM.NNNNNvN` a given one. An item the viewer may
+    not see is NotFound, exactly like one that does not exist."""
+    _, number = parse_identifier(identifier)
+    submission = get_submission(session, identifier, viewer)
+    return FoundVersion(submission, get_version(session, submission, number), pinned=number is not None)
+
+
 def can_view(submission: Submission, viewer: Principal | None) -> bool:
     if submission.status not in HIDDEN_FROM_PUBLIC:
         return True
@@ -262,18 +286,14 @@ def is_settled_in_public(submission: Submission) -> bool:
     return submission.status not in HIDDEN_FROM_PUBLIC | _NOT_YET_SCREENED
 
 
-def get_blob_for_download(
-    session: Session, identifier: str, number: int | None, which: str, viewer: Principal | None
-) -> tuple[Blob, bool]:
+def get_blob_for_download(session: Session, found: FoundVersion, which: str) -> tuple[Blob, bool]:
     """The file, and whether shared caches may keep it (`is_settled_in_public`)."""
-    submission = get_submission(session, identifier, viewer)
-    found = get_version(session, submission, number)
-    sha = found.pdf_sha256 if which == "pdf" else found.source_sha256
+    sha = found.version.pdf_sha256 if which == "pdf" else found.version.source_sha256
     if sha is None:
-        raise NotFound(f"{submission.identifier}v{found.number} has no {which} file")
+        raise NotFound(f"{found.identifier} has no {which} file")
     blob = session.get(Blob, sha)
     assert blob is not None
-    return blob, is_settled_in_public(submission)
+    return blob, is_settled_in_public(found.submission)
 
 
 # ------------------------------------------------------------------------------ internals
@@ -283,7 +303,7 @@ def get_blob_for_download(
 class _Content:
     title: str
     abstract: str
-    meta: dict[str, object]
+    meta: VersionMeta
     proposal: dict[str, str] | None
     source_format: str | None
     source_sha256: str | None
@@ -312,26 +332,24 @@ def _prepare_content(
         )
     if authors[corresponding].kind != "human":
         raise InvalidInput("the corresponding author must be a human", field="corresponding_author")
-    meta: dict[str, object] = {
-        "keywords": [clean_text(k, "keywords", max_length=100) for k in payload.keywords],
-        "categories": [clean_text(c, "categories", max_length=50) for c in payload.categories],
-        "licence": payload.licence,
-        "ai_involvement": clean_text(
-            payload.ai_involvement, "ai_involvement", max_length=5000, multiline=True
-        ),
-        "ip_attribution": {
-            "model_developer": clean_text(
+    meta = VersionMeta(
+        keywords=[clean_text(k, "keywords", max_length=100) for k in payload.keywords],
+        categories=[clean_text(c, "categories", max_length=50) for c in payload.categories],
+        licence=payload.licence,
+        ai_involvement=clean_text(payload.ai_involvement, "ai_involvement", max_length=5000, multiline=True),
+        ip_attribution=IPAttribution(
+            model_developer=clean_text(
                 payload.ip_attribution.model_developer, "ip_attribution.model_developer", max_length=300
             ),
-            "initiating_human": clean_text(
+            initiating_human=clean_text(
                 payload.ip_attribution.initiating_human, "ip_attribution.initiating_human", max_length=300
             ),
-        },
-        "links": {
+        ),
+        links={
             k: str(v) if v else None for k, v in (("code", payload.links.code), ("data", payload.links.data))
         },
-        "corresponding_author": corresponding,
-    }
+        corresponding_author=corresponding,
+    )
     proposal: dict[str, str] | None = None
     source_sha: str | None = None
     pdf_sha: str | None = None
@@ -513,7 +531,7 @@ def _add_version(
         number=number,
         title=content.title,
         abstract=content.abstract,
-        meta=content.meta,
+        meta=content.meta.to_column(),
         proposal=content.proposal,
         source_format=content.source_format,
         source_sha256=content.source_sha256,

@@ -13,13 +13,26 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import Protocol
 
-from openxiv.config import RateLimitSettings
 from openxiv.errors import RateLimited, Unauthenticated
 
 
+class RateLimitPolicy(Protocol):
+    """What the limiter reads of the settings (`config.RateLimitSettings`)."""
+
+    @property
+    def enabled(self) -> bool: ...
+
+    @property
+    def per_minute(self) -> int: ...
+
+    @property
+    def burst(self) -> int: ...
+
+
 class RateLimiter:
-    def __init__(self, settings: RateLimitSettings, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, settings: RateLimitPolicy, clock: Callable[[], float] = time.monotonic) -> None:
         self.enabled = settings.enabled
         self.rate = settings.per_minute / 60.0
         self.capacity = float(settings.burst)

@@ -20,17 +20,17 @@ import hmac
 import re
 import time
 from datetime import timedelta
-from typing import Any
 
 import anyio
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openxiv.db import transaction
+from openxiv.http.problems import problem_response
 from openxiv.models import IdempotencyRecord
 from openxiv.models.base import utcnow
-from openxiv.web.problems import problem_response
 
 WRITE_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
 MAX_KEY_LENGTH = 255
@@ -53,9 +53,16 @@ def _caller(scope: Scope) -> str:
 
 
 class IdempotencyMiddleware:
-    def __init__(self, app: ASGIApp, *, runtime: Any, digest_key: str, path_prefix: str = "/api/") -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        write_sessions: sessionmaker[Session],
+        digest_key: str,
+        path_prefix: str = "/api/",
+    ) -> None:
         self.app = app
-        self.runtime = runtime
+        self.write_sessions = write_sessions
         self.digest_key = digest_key.encode()
         self.path_prefix = path_prefix
         self._last_purge = float("-inf")
@@ -158,7 +165,7 @@ class IdempotencyMiddleware:
     def _claim(
         self, caller: str, key: str, method: str, path: str, digest: str
     ) -> IdempotencyRecord | str | None:
-        with transaction(self.runtime.write_sessions) as session:
+        with transaction(self.write_sessions) as session:
             self._purge_expired(session)
             record = session.scalar(
                 select(IdempotencyRecord).where(
@@ -178,7 +185,7 @@ class IdempotencyMiddleware:
                 return "in_progress"
         return None
 
-    def _purge_expired(self, session: Any) -> None:
+    def _purge_expired(self, session: Session) -> None:
         """Drop expired records at most once per PURGE_INTERVAL_S per process (created_at is
         indexed), so the purge is not on the path of every keyed write."""
         now = time.monotonic()
@@ -190,7 +197,7 @@ class IdempotencyMiddleware:
     def _finish(
         self, caller: str, key: str, status: int, headers: list[tuple[bytes, bytes]], body: bytes
     ) -> None:
-        with transaction(self.runtime.write_sessions) as session:
+        with transaction(self.write_sessions) as session:
             record = session.scalar(
                 select(IdempotencyRecord).where(
                     IdempotencyRecord.principal == caller, IdempotencyRecord.key == key

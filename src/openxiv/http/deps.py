@@ -1,0 +1,83 @@
+"""FastAPI dependencies that know no domain: database sessions, ids in paths, the caller's
+address and the throttles.
+
+An endpoint asks for what it uses: `ReadSession` to read, `WriteSession` for one unit of work
+(committed when the endpoint returns, rolled back when it raises), or `DatabaseDep` when it must
+draw the transaction boundaries itself (a page that catches an error and renders it must not
+commit what came before the error).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Path, Query, Request
+from sqlalchemy.orm import Session, sessionmaker
+
+from openxiv.db import transaction
+from openxiv.http.ratelimit import LoginThrottle
+from openxiv.validation import MAX_DB_ID
+
+IdInPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
+IdInQuery = Annotated[int | None, Query(ge=1, le=MAX_DB_ID)]
+
+
+@dataclass(frozen=True)
+class Database:
+    """The app's two session factories (`app.state.database`)."""
+
+    read_sessions: sessionmaker[Session]
+    write_sessions: sessionmaker[Session]
+
+    @contextmanager
+    def reading(self) -> Iterator[Session]:
+        with self.read_sessions() as session:
+            yield session
+
+    def writing(self) -> AbstractContextManager[Session]:
+        """A write transaction: commits when the block succeeds, rolls back on any error."""
+        return transaction(self.write_sessions)
+
+
+def get_database(request: Request) -> Database:
+    database: Database = request.app.state.database
+    return database
+
+
+DatabaseDep = Annotated[Database, Depends(get_database)]
+
+
+def read_session(database: DatabaseDep) -> Iterator[Session]:
+    with database.reading() as session:
+        yield session
+
+
+def write_session(database: DatabaseDep) -> Iterator[Session]:
+    with database.writing() as session:
+        yield session
+
+
+# scope="function": the transaction ends when the endpoint returns, before the response is sent,
+# so a client never holds an answer whose write could still fail to commit (and an error in the
+# commit becomes the response).
+ReadSession = Annotated[Session, Depends(read_session, scope="function")]
+WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+
+
+def client_address(request: Request) -> str:
+    # Behind a proxy, uvicorn's --proxy-headers (trusted addresses only) has already put the
+    # client's address here.
+    return request.client.host if request.client else "unknown"
+
+
+def login_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
+
+
+def registration_throttle(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.registration_throttle
+    return throttle
