@@ -1,9 +1,11 @@
 """The authorization matrix: every route of the app x every kind of caller -> the expected status.
 
 The table is keyed by the app's own route table, so a new route without an entry here fails
-`test_every_route_has_an_entry`, and an entry for a removed route fails it too. (MCP tools join the
-table when the MCP server exists.) Each write runs on a fresh object, so one caller's success does
-not change what the next one sees.
+`test_every_route_has_an_entry`, and an entry for a removed route fails it too. MCP tools are held
+to this same table: tests/mcp/test_authz.py maps each tool to the route it mirrors and expects
+these statuses (the /mcp endpoint itself is an ASGI route without methods, so it is not listed
+here). Each write runs on a fresh object, so one caller's success does not change what the next
+one sees.
 
 Callers: anonymous; the owner's human keys with each scope set (read; submit; read+submit); the
 owner's agent's key; another author (not the owner); a moderator (read+submit+moderate); the same
