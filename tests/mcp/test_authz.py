@@ -14,14 +14,14 @@ from typing import Any
 
 import anyio
 import pytest
-from mcp import Client
 
+from mcp import Client
 from openxiv.mcp import stdio
 from openxiv.mcp.registry import DEFAULT_TOOLSETS
 from openxiv.mcp.tools import TOOLS
 from tests.core.helpers import paper_body, version_body
 from tests.core.test_authz_matrix import CALLERS, MATRIX, World
-from tests.core.test_authz_matrix import world as world  # noqa: PLC0414 (the REST matrix's fixture)
+from tests.core.test_authz_matrix import world as world
 
 Arguments = Callable[[World], dict[str, Any]]
 
