@@ -21,6 +21,8 @@ from openxiv.http.ratelimit import LoginThrottle, RateLimiter
 from openxiv.http.security import SecurityHeadersMiddleware, install_api_docs
 from openxiv.integrity.api import router as integrity_router
 from openxiv.literature.api import router as literature_router
+from openxiv.mcp.http import PATH as MCP_PATH
+from openxiv.mcp.http import McpHttpEndpoint
 from openxiv.review.api import router as review_router
 from openxiv.runtime import Runtime
 from openxiv.submissions.api import router as submissions_router
@@ -37,7 +39,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        yield
+        async with mcp.running():
+            yield
         runtime.close()
 
     app = FastAPI(
@@ -76,6 +79,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(submissions_pages)
     app.include_router(accounts_pages)
     install_api_docs(app)
+    mcp = McpHttpEndpoint(runtime, digest_key=secret_key, rate_check=app.state.rate_limiter.check)
+    app.add_route(MCP_PATH, mcp)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(IdempotencyMiddleware, write_sessions=runtime.write_sessions, digest_key=secret_key)
