@@ -14,13 +14,14 @@ from openxiv.accounts.authz import Principal
 from openxiv.config import UploadSettings
 from openxiv.db import after_commit
 from openxiv.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from openxiv.events import service as events
 from openxiv.models import Account, Agent, Blob, Submission, SubmissionVersion, Transition, VersionAuthor
 from openxiv.models.base import utcnow
 from openxiv.storage.port import BlobStore
 from openxiv.submissions import files, repository
 from openxiv.submissions.identifiers import allocate_identifier, parse_identifier
-from openxiv.submissions.lifecycle import PUBLISHED, REVISABLE, Status, can_transition
-from openxiv.submissions.pipeline import PipelineQueue
+from openxiv.submissions.lifecycle import REVISABLE, Status, can_transition
+from openxiv.submissions.ports import PipelineQueue
 from openxiv.submissions.schemas import IPAttribution, SubmissionCreate, VersionContent, VersionCreate
 from openxiv.submissions.version_meta import VersionMeta
 from openxiv.validation import clean_text, normalise_orcid
@@ -202,11 +203,6 @@ def transition(
     now = utcnow()
     submission.status = target.value
     submission.updated_at = now
-    if target in PUBLISHED:
-        # Published work grounds later reviews: it joins the literature index at once.
-        from openxiv.literature.service import index_submission
-
-        index_submission(session, submission.id)
     return _log(session, submission, submission.latest_version, current, target, actor, reason, now)
 
 
@@ -577,6 +573,7 @@ def _log(
         created_at=now,
     )
     session.add(entry)
+    events.record_status(session, submission, version_number, entry.from_status, entry.to_status, reason)
     return entry
 
 
