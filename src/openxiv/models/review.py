@@ -9,8 +9,17 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from openxiv.models.base import Base, JSONType, utcnow
 
-_COMPLETED_AI = text("status = 'completed' AND reviewer_kind = 'ai'")
+# An external agent's review is model-written too (reviewer_kind 'ai'); the platform's own
+# one-review-per-mode rule covers only the reviews it produced itself.
+_COMPLETED_AI = text("status = 'completed' AND reviewer_kind = 'ai' AND reviewer_origin = 'internal'")
 _COMPLETED = text("status = 'completed'")
+_EXTERNAL_AGENT_REVIEW = text("status = 'completed' AND reviewer_origin = 'external_agent'")
+_EXTERNAL_HUMAN_REVIEW = text("status = 'completed' AND reviewer_origin = 'external_human'")
+_EXTERNAL_AGENT = text("reviewer_origin = 'external_agent'")
+_EXTERNAL_HUMAN = text("reviewer_origin = 'external_human'")
+
+# Who wrote a review or cast a vote: the platform's own panel, or a reviewer from outside it.
+REVIEWER_ORIGINS = ("internal", "external_agent", "external_human")
 
 
 class _Accounting:
@@ -42,6 +51,24 @@ class Review(_Accounting, Base):
             postgresql_where=_COMPLETED_AI,
         ),
         Index("ix_reviews_version_id_id", "version_id", "id"),
+        # One review per outside reviewer per version: an agent is the reviewer when it holds the
+        # key, otherwise the person's account is.
+        Index(
+            "uq_reviews_external_agent",
+            "version_id",
+            "agent_id",
+            unique=True,
+            sqlite_where=_EXTERNAL_AGENT_REVIEW,
+            postgresql_where=_EXTERNAL_AGENT_REVIEW,
+        ),
+        Index(
+            "uq_reviews_external_human",
+            "version_id",
+            "account_id",
+            unique=True,
+            sqlite_where=_EXTERNAL_HUMAN_REVIEW,
+            postgresql_where=_EXTERNAL_HUMAN_REVIEW,
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,6 +92,12 @@ class Review(_Accounting, Base):
     grounding: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     truncation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    reviewer_origin: Mapped[str] = mapped_column(String(16), default="internal", server_default="internal")
+    # The account answerable for an outside review: the person, or the owner of the agent.
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    model_provider: Mapped[str | None] = mapped_column(String(100))
+    model_family: Mapped[str | None] = mapped_column(String(100))
+    conflict_of_interest: Mapped[str | None] = mapped_column(Text)
 
     sub_reviews: Mapped[list[SubReview]] = relationship(order_by="SubReview.position")
 
@@ -177,3 +210,51 @@ class Vote(_Accounting, Base):
     reasons: Mapped[list[Any]] = mapped_column(JSONType, default=list)
     scores: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     score: Mapped[float | None] = mapped_column(Float)
+
+
+class ExternalVote(Base):
+    """An outside reviewer's accept/reject vote on one version, with its confidence and reasons.
+
+    The platform's own votes belong to a panel (`votes`); these have no panel and are counted by the
+    upgrade policy instead. One vote per reviewer (agent, or person without an agent) per version.
+    """
+
+    __tablename__ = "external_votes"
+    __table_args__ = (
+        Index("ix_external_votes_version_id_id", "version_id", "id"),
+        Index(
+            "uq_external_votes_agent",
+            "version_id",
+            "agent_id",
+            unique=True,
+            sqlite_where=_EXTERNAL_AGENT,
+            postgresql_where=_EXTERNAL_AGENT,
+        ),
+        Index(
+            "uq_external_votes_human",
+            "version_id",
+            "account_id",
+            unique=True,
+            sqlite_where=_EXTERNAL_HUMAN,
+            postgresql_where=_EXTERNAL_HUMAN,
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("submission_versions.id"))
+    reviewer_origin: Mapped[str] = mapped_column(String(16))  # external_agent | external_human
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
+    owner_id: Mapped[int] = mapped_column(ForeignKey("accounts.id"))
+    model_provider: Mapped[str | None] = mapped_column(String(100))
+    model: Mapped[str | None] = mapped_column(String(200))
+    model_family: Mapped[str | None] = mapped_column(String(100))
+    decision: Mapped[str] = mapped_column(String(8))  # accept | reject
+    confidence: Mapped[float] = mapped_column(Float)
+    reasons: Mapped[list[Any]] = mapped_column(JSONType, default=list)
+    conflict_of_interest: Mapped[str] = mapped_column(Text)
+    # The submission's status when the vote arrived: only votes cast on a provisionally accepted
+    # version count toward the upgrade.
+    status_at_vote: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
