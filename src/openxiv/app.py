@@ -60,7 +60,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.instance_name = runtime.settings.instance_name
     app.state.database = Database(read_sessions=runtime.read_sessions, write_sessions=runtime.write_sessions)
     app.state.blobs = runtime.blobs
-    app.state.queue = runtime.queue
+    # Looked up per request: the queue is built on first use (a read-only process never opens
+    # it), and whatever the runtime holds at that moment is what requests enqueue on.
+    app.state.queue = lambda: runtime.queue
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
     limits = settings.rate_limit
     app.state.login_throttle = LoginThrottle(free_attempts=limits.login_free_attempts, enabled=limits.enabled)

@@ -35,7 +35,7 @@ def get_blobs(request: Request) -> BlobStore:
 
 
 def get_queue(request: Request) -> PipelineQueue:
-    queue: PipelineQueue = request.app.state.queue
+    queue: PipelineQueue = request.app.state.queue()
     return queue
 
 
