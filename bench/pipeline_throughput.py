@@ -18,12 +18,12 @@ from openxiv.accounts import service as accounts
 from openxiv.config import Settings
 from openxiv.db import transaction
 from openxiv.migrations import upgrade
-from openxiv.review.bench import SAMPLE_PAPER, pipeline_throughput
 from openxiv.runtime import Runtime
 from openxiv.submissions import service as submissions
 from openxiv.submissions.pipeline import run_pipeline
 from openxiv.submissions.schemas import SubmissionCreate
 from openxiv.tooling.fake_llm_server import FakeLLMServer
+from openxiv.tooling.review_bench import SAMPLE_PAPER, pipeline_throughput
 
 
 def main() -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import sys
 
-from openxiv.review.bench import run_review_bench
+from openxiv.tooling.review_bench import run_review_bench
 
 if __name__ == "__main__":
     report = run_review_bench(delay_s=0.3, reviewers=5, seats=5, repeats=3, embedded="--embedded" in sys.argv)

@@ -220,7 +220,7 @@ def bench_review_command(
     as_json: Annotated[bool, typer.Option("--json")] = False,
 ) -> None:
     """Wall time of concurrent meta review and vote against a fake provider; embedded tokens/s."""
-    from openxiv.review.bench import run_review_bench
+    from openxiv.tooling.review_bench import run_review_bench
 
     report = run_review_bench(
         delay_s=delay, reviewers=reviewers, seats=seats, repeats=repeats, embedded=embedded

@@ -1,4 +1,4 @@
-"""Benchmarks of the review engine (`openxiv bench review`, `bench/review_bench.py`).
+"""Benchmarks of the review engine (`openxiv bench review`, `bench/review_bench.py`); tooling, not runtime.
 
 Against a local OpenAI-compatible fake server that answers after a fixed delay, the ratios show
 whether independent calls really overlap: a meta review with R reviewers should take about three
