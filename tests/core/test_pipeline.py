@@ -203,9 +203,7 @@ def test_real_huey_consumer_processes_new_versions(
     else:
         url = f"sqlite:///{tmp_path / 'queue.db'}"
     runtime.settings.queue.url = url
-    huey_queue = runtime.make_queue(
-        make_huey(runtime.settings.queue, name=f"test-{uuid.uuid4().hex}")
-    )
+    huey_queue = runtime.make_queue(make_huey(runtime.settings.queue, name=f"test-{uuid.uuid4().hex}"))
     huey_queue.huey.flush()
     runtime.__dict__["queue"] = huey_queue  # the app enqueues on this real queue from now on
     token = register(client)["key"]["token"]

@@ -53,9 +53,7 @@ def test_a_job_that_exhausts_its_retries_leaves_a_failed_stage_that_requeue_runs
     broken = BrokenReview()
     runtime.__dict__["stages"] = [ScreeningStage(), broken]
     runtime.settings.queue.url = f"sqlite:///{tmp_path / 'queue.db'}"
-    queue = runtime.make_queue(
-        worker.make_huey(runtime.settings.queue, name=f"t-{uuid.uuid4().hex}")
-    )
+    queue = runtime.make_queue(worker.make_huey(runtime.settings.queue, name=f"t-{uuid.uuid4().hex}"))
     runtime.__dict__["queue"] = queue
     worker.configure_logging()
     token = register(client)["key"]["token"]
