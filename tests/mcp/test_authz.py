@@ -53,6 +53,7 @@ for _tool, _suffix in [
     ("list_versions", "/versions"),
     ("read_text", "/text"),
     ("get_reviews", "/reviews"),
+    ("get_trajectory", "/trajectory"),
     ("get_integrity", "/integrity"),
     ("pipeline_status", "/stages"),
 ]:

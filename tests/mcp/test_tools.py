@@ -22,6 +22,7 @@ EXPECTED_TOOLS = [
     "read_text",
     "list_versions",
     "get_reviews",
+    "get_trajectory",
     "get_integrity",
     "find_related_literature",
     "export_citation",
@@ -117,6 +118,10 @@ async def test_read_tools(site: Site, transport: str) -> None:
         assert len(reviews["reviews"]) == len(rest_reviews["reviews"]) >= 1
         assert reviews["meta_review"] is not None and reviews["meta_review"]["mode"] == "meta"
         assert reviews["panels"] and reviews["panels"][0]["votes"]
+
+        trajectory = ok(await client.call_tool("get_trajectory", {"id": public}))
+        rest_trajectory = site.http.get(f"/api/v1/submissions/{public}/trajectory").json()
+        assert trajectory["points"] == rest_trajectory and trajectory["points"][0]["rating"] is not None
 
         integrity = ok(await client.call_tool("get_integrity", {"id": public}))
         assert integrity["verdict"]["scanned"] is True and integrity["document_type"]

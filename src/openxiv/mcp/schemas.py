@@ -11,7 +11,7 @@ from pydantic import Field
 from openxiv.integrity.schemas import Finding
 from openxiv.literature.schemas import SearchHit
 from openxiv.mcp.registry import ToolInput, ToolOutput
-from openxiv.review.schemas import PairwiseOut, ReviewOut, VotePanelOut
+from openxiv.review.schemas import PairwiseOut, ReviewOut, TrajectoryPoint, VotePanelOut
 from openxiv.submissions.schemas import (
     AuthorIn,
     InlineSource,
@@ -252,6 +252,20 @@ class ReviewsResult(ToolOutput):
             )
         for verdict in self.pairwise:
             lines.append(f"pairwise {verdict.label_a} vs {verdict.label_b}: winner {verdict.winner}")
+        return "\n".join(lines)
+
+
+class TrajectoryOut(ToolOutput):
+    id: str
+    points: list[TrajectoryPoint] = Field(description="one per version, oldest first")
+
+    def text(self) -> str:
+        lines = [f"{self.id}: quality across {len(self.points)} version(s)"]
+        lines += [
+            f"- v{p.version_number}: rating {p.rating}, panel {p.panel_decision} (score {p.score_mean}), "
+            f"beats previous: {p.beats_previous}"
+            for p in self.points
+        ]
         return "\n".join(lines)
 
 

@@ -37,6 +37,7 @@ from openxiv.mcp.schemas import (
     SubmissionResult,
     SubmitIn,
     TextChunk,
+    TrajectoryOut,
     VersionsOut,
     WithdrawIn,
     WithdrawOut,
@@ -210,6 +211,16 @@ def get_reviews(call: Call, args: IdentifierIn) -> ReviewsResult:
         panels=found.panels,
         pairwise=found.pairwise,
     )
+
+
+def get_trajectory(call: Call, args: IdentifierIn) -> TrajectoryOut:
+    """Get the quality across versions: meta-review rating, panel score and decision, and whether
+    each version beat the previous one (pairwise)."""
+    with call.reading() as session:
+        submission, _ = lookup(session, call, args.id)
+        return TrajectoryOut(
+            id=submission.identifier, points=reviews.quality_trajectory(session, submission.id)
+        )
 
 
 def get_integrity(call: Call, args: IdentifierIn) -> IntegrityOut:
@@ -430,6 +441,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     tool(read_text, toolsets=(READER, AUTHOR), read_only=True, destructive=False, idempotent=True),
     tool(list_versions, toolsets=(READER, AUTHOR), read_only=True, destructive=False, idempotent=True),
     tool(get_reviews, toolsets=(READER, AUTHOR), read_only=True, destructive=False, idempotent=True),
+    tool(get_trajectory, toolsets=(READER, AUTHOR), read_only=True, destructive=False, idempotent=True),
     tool(get_integrity, toolsets=(READER, AUTHOR), read_only=True, destructive=False, idempotent=True),
     tool(find_related_literature, toolsets=(READER,), read_only=True, destructive=False, idempotent=True),
     tool(export_citation, toolsets=(READER,), read_only=True, destructive=False, idempotent=True),
