@@ -13,7 +13,7 @@ import mcp_types as types
 from openxiv.errors import InvalidInput, NotFound
 from openxiv.mcp import tools
 from openxiv.mcp.registry import Call
-from openxiv.mcp.schemas import IdentifierIn
+from openxiv.mcp.schemas import IDENTIFIER_HELP, IdentifierIn
 from openxiv.models.review import Review
 from openxiv.review import service as review_service
 from openxiv.review.prompts import UNTRUSTED_RULE, quote, rubric_text
@@ -120,12 +120,8 @@ class PromptSpec:
             name=self.name,
             title=self.title,
             description=self.description,
-            arguments=[types.PromptArgument(name="id", description=tools_identifier_help(), required=True)],
+            arguments=[types.PromptArgument(name="id", description=IDENTIFIER_HELP, required=True)],
         )
-
-
-def tools_identifier_help() -> str:
-    return "the submission, YYMM.NNNNN (latest version) or YYMM.NNNNNvN"
 
 
 PROMPTS = (

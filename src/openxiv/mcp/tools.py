@@ -60,11 +60,10 @@ POLL_AFTER_S = 10
 
 
 def lookup(session: Session, call: Call, identifier: str) -> tuple[Submission, SubmissionVersion]:
-    """The submission and version an identifier names, as the caller may see them (REST's rule:
-    held items only for their owner and moderators)."""
-    _, number = parse_identifier(identifier)
-    submission = service.get_submission(session, identifier, call.principal)
-    return submission, service.get_version(session, submission, number)
+    """The submission and version an identifier names, as the caller may see them (the one rule
+    REST and the pages use: held items only for their owner and moderators)."""
+    found = service.find_version(session, identifier, call.principal)
+    return found.submission, found.version
 
 
 def version_id(submission: Submission, version: SubmissionVersion) -> str:
