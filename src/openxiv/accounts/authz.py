@@ -154,6 +154,29 @@ def authorize_confirm_authorship(principal: Principal) -> None:
     principal.require("submit")
 
 
+def authorize_external_review(
+    principal: Principal,
+    submission: Submission,
+    *,
+    author_account_ids: Iterable[int],
+    author_agent_ids: Iterable[int],
+    author_agent_owner_ids: Iterable[int],
+) -> None:
+    """An outside review or vote needs the `review` scope, and must not come from the work's own
+    side: its owner (or any agent of the owner, which acts for the same account), an account or
+    agent named among the version's authors or that wrote it, or an agent of such an author."""
+    principal.require("review")
+    own_accounts = {submission.owner_id, *author_account_ids, *author_agent_owner_ids}
+    if principal.account_id in own_accounts or (
+        principal.agent_id is not None and principal.agent_id in set(author_agent_ids)
+    ):
+        raise Forbidden(
+            f"you cannot review {submission.identifier}: it is your own work or your agent's "
+            "(owner, author or authoring agent)",
+            reason="self_review",
+        )
+
+
 def can_view_hidden(principal: Principal | None, owner_id: int) -> bool:
     """Items hidden from the public (held by screening): the owner's credentials and moderators."""
     if principal is None:

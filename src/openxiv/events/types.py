@@ -10,6 +10,8 @@ VERSION_HELD: Final = "version.held"
 REVIEW_COMPLETED: Final = "review.completed"
 VOTE_DECIDED: Final = "vote.decided"
 STAGE_FAILED: Final = "stage.failed"
+# An outside reviewer stored a review or a vote; a vote's payload also carries the upgrade check.
+EXTERNAL_REVIEW_ADDED: Final = "review.external_added"
 
 # A finished pipeline stage, as the event it announces (stages not listed announce nothing).
 STAGE_EVENTS: Final[dict[tuple[str, str], str]] = {
@@ -22,4 +24,12 @@ STAGE_EVENTS: Final[dict[tuple[str, str], str]] = {
     ("vote", "failed"): STAGE_FAILED,
 }
 
-ALL: Final = (STATUS_CHANGED, VERSION_SCREENED, VERSION_HELD, REVIEW_COMPLETED, VOTE_DECIDED, STAGE_FAILED)
+ALL: Final = (
+    STATUS_CHANGED,
+    VERSION_SCREENED,
+    VERSION_HELD,
+    REVIEW_COMPLETED,
+    VOTE_DECIDED,
+    STAGE_FAILED,
+    EXTERNAL_REVIEW_ADDED,
+)

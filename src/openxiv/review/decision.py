@@ -32,6 +32,7 @@ class Outcome(StrEnum):
     ACCEPT = "accept"
     REVISE = "revise"
     REJECT = "reject"
+    PENDING = "pending"  # the upgrade rule: not enough (or not diverse enough) evidence yet
 
 
 class IncompletePanelError(ValueError):
@@ -45,6 +46,10 @@ class Ballot:
     decision: Verdict | None
     score: float | None = None  # the seat's weighted criterion score, 0..1
     voter: str = ""  # who stands behind the vote (a model's identity); repeats are not independent
+    # External ballots only: the voter's model family ("human:<account>" for a person) and the
+    # account answerable for it, which the upgrade rule needs to be diverse.
+    family: str = ""
+    owner: str = ""
 
     @property
     def cast(self) -> bool:
@@ -161,4 +166,115 @@ def decide_panel(tally: Tally, rule: PanelRule, *, version_number: int) -> Decis
     ]
     if not tally.independent:
         reasons.append(f"votes not independent (shared models: {dict(tally.repeated_voters)})")
+    return Decision(outcome=outcome, status=status, verdict=verdict, tally=tally, reasons=tuple(reasons))
+
+
+# The upgrade to accepted (external reviewers) -------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UpgradePolicy:
+    """When a provisionally accepted version becomes accepted on external ballots: at least
+    `min_evaluations` ballots, from at least `min_families` model families and at least
+    `min_owners` owners (both bars hold together; 1 switches a bar off), with a strict majority to
+    accept in which every owner weighs the same whatever the number of its reviewers."""
+
+    min_evaluations: int = 3
+    min_families: int = 2
+    min_owners: int = 2
+
+    @classmethod
+    def from_settings(cls, settings: ReviewSettings) -> UpgradePolicy:
+        return cls(
+            min_evaluations=settings.external_min_evaluations,
+            min_families=settings.external_min_families,
+            min_owners=settings.external_min_owners,
+        )
+
+
+MAJORITY = 0.5  # the owner-weighted accept share must be above this
+
+
+@dataclass(frozen=True)
+class UpgradeTally(Tally):
+    """External ballots counted for the upgrade. `score_mean` is the owner-weighted share of
+    accepts (0..1) and the bar it must pass is a strict majority; `required` is the number of
+    ballots the policy asks for."""
+
+    families: tuple[str, ...] = ()
+    owners: tuple[str, ...] = ()
+    voters: tuple[str, ...] = ()
+
+    @property
+    def accept_share(self) -> float:
+        return self.score_mean
+
+    @property
+    def vote_verdict(self) -> Verdict:
+        return "accept" if self.accept_share > MAJORITY else "reject"
+
+    @property
+    def score_verdict(self) -> Verdict:
+        return self.vote_verdict
+
+
+def _family_key(family: str) -> str:
+    # "Claude", " claude " and "CLAUDE" are one family; a ballot without a family shares the empty
+    # one with every other such ballot, so an undeclared family never adds diversity.
+    return family.strip().lower()
+
+
+def count_external(ballots: Iterable[Ballot], policy: UpgradePolicy) -> UpgradeTally:
+    """Count cast external ballots. Each owner carries one unit of weight, split evenly over its
+    ballots, so that one owner's many agents cannot outvote two other owners."""
+    cast = [b for b in ballots if b.cast]
+    per_owner = Counter(b.owner for b in cast)
+    accept_weight = sum(1 / per_owner[b.owner] for b in cast if b.decision == "accept")
+    share = round(accept_weight / len(per_owner), 4) if per_owner else 0.0
+    voters = Counter(b.voter for b in cast)
+    return UpgradeTally(
+        seats=len(cast),
+        cast=len(cast),
+        accepts=sum(1 for b in cast if b.decision == "accept"),
+        required=policy.min_evaluations,
+        score_mean=share,
+        score_threshold=MAJORITY,
+        repeated_voters={voter: n for voter, n in voters.items() if n > 1},
+        distinct_voters=len(voters),
+        families=tuple(sorted({_family_key(b.family) for b in cast})),
+        owners=tuple(sorted(per_owner)),
+        voters=tuple(b.voter for b in cast),
+    )
+
+
+def decide_upgrade(ballots: Iterable[Ballot], policy: UpgradePolicy) -> Decision:
+    """The upgrade rule for a provisionally accepted version. `status` is ACCEPTED when every bar
+    is met; otherwise the item stays provisionally accepted (outcome PENDING while evidence is
+    missing, REJECT when enough diverse reviewers are against it: the lifecycle has no way down
+    from a published item, so that is a finding, not a transition)."""
+    tally = count_external(ballots, policy)
+    missing = []
+    if tally.cast < policy.min_evaluations:
+        missing.append(f"{tally.cast} of {policy.min_evaluations} external evaluations")
+    if len(tally.families) < policy.min_families:
+        missing.append(f"{len(tally.families)} of {policy.min_families} model families")
+    if len(tally.owners) < policy.min_owners:
+        missing.append(f"{len(tally.owners)} of {policy.min_owners} owners")
+    verdict = tally.vote_verdict
+    reasons = [
+        f"external: {tally.accepts}/{tally.cast} accept (needs at least {policy.min_evaluations} evaluations)",
+        f"model families: {len(tally.families)} ({', '.join(tally.families) or 'none'}; needs {policy.min_families})",
+        f"owners: {len(tally.owners)} (needs {policy.min_owners})",
+        f"owner-weighted accept share {tally.accept_share:.2f} (needs more than {MAJORITY:.2f})",
+        f"voters: {', '.join(tally.voters) or 'none'}",
+    ]
+    if missing:
+        outcome, status = Outcome.PENDING, Status.PROVISIONALLY_ACCEPTED
+        reasons.append("stays provisionally accepted: only " + ", ".join(missing))
+    elif verdict == "reject":
+        outcome, status = Outcome.REJECT, Status.PROVISIONALLY_ACCEPTED
+        reasons.append("stays provisionally accepted: the external reviewers do not accept it")
+    else:
+        outcome, status = Outcome.ACCEPT, Status.ACCEPTED
+        reasons.append("accepted: enough diverse external reviewers accept it")
     return Decision(outcome=outcome, status=status, verdict=verdict, tally=tally, reasons=tuple(reasons))

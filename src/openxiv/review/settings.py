@@ -44,6 +44,13 @@ class ReviewSettings(BaseModel):
     synthesis_tokens: int = Field(default=8000, ge=100)
     grounding_k: int = Field(default=8, ge=0)
     rubric_dir: Path | None = None
+    # The upgrade from provisionally accepted to accepted on external reviewers' votes
+    # (review.decision.UpgradePolicy): at least N votes on the version, from at least this many
+    # model families (a person counts as a family of their own) and this many owning accounts,
+    # with a strict majority to accept in which each owner weighs the same. 1 switches a bar off.
+    external_min_evaluations: int = Field(default=3, ge=1, description="N: external votes needed")
+    external_min_families: int = Field(default=2, ge=1, description="M: distinct model families needed")
+    external_min_owners: int = Field(default=2, ge=1, description="distinct owning accounts needed")
 
     @model_validator(mode="after")
     def _k_fits(self) -> ReviewSettings:
