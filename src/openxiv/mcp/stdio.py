@@ -17,6 +17,7 @@ from mcp.server.stdio import stdio_server
 from openxiv.accounts import service as accounts
 from openxiv.accounts.authz import Principal
 from openxiv.config import Settings, resolve_secret_key
+from openxiv.db import transaction
 from openxiv.http.ratelimit import RateLimiter
 from openxiv.mcp.server import OpenXivMcp
 from openxiv.runtime import Runtime
@@ -33,7 +34,10 @@ def build(
         if not api_key:
             return None
         with runtime.read_sessions() as session:
-            principal, _touch = accounts.authenticate_key(session, api_key)
+            principal, touch = accounts.authenticate_key(session, api_key)
+        if touch and principal.key_id is not None:
+            with transaction(runtime.write_sessions) as session:
+                accounts.record_key_use(session, principal.key_id)
         return principal
 
     return OpenXivMcp(
