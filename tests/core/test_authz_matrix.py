@@ -31,8 +31,10 @@ from openxiv.config import Settings
 from openxiv.db import make_engine, transaction
 from openxiv.models import Base, Submission
 from openxiv.runtime import Runtime
+from openxiv.submissions.lifecycle import Status
 from openxiv.submissions.service import HIDDEN_FROM_PUBLIC
 from tests.core.helpers import auth, paper_body, pdf_bytes, register, version_body
+from tests.review.external_helpers import review_body, vote_body
 
 CALLERS = (
     "anonymous",
@@ -197,6 +199,22 @@ def fresh_paper(
     return lambda w: (f"/api/v1/submissions/{w.new_paper()}{suffix}", {"json": body or {}})
 
 
+def fresh_published(suffix: str, body: dict[str, Any]) -> Callable[[World], tuple[str, dict[str, Any]]]:
+    """A fresh paper of the owner that the panel provisionally accepted (open to external votes)."""
+
+    def prepare(w: World) -> tuple[str, dict[str, Any]]:
+        identifier = w.new_paper()
+        with transaction(w.runtime.write_sessions) as session:
+            session.execute(
+                update(Submission)
+                .where(Submission.identifier == identifier)
+                .values(status=Status.PROVISIONALLY_ACCEPTED.value)
+            )
+        return f"/api/v1/submissions/{identifier}{suffix}", {"json": body}
+
+    return prepare
+
+
 def fresh_held(suffix: str, body: dict[str, Any]) -> Callable[[World], tuple[str, dict[str, Any]]]:
     return lambda w: (f"/api/v1/submissions/{w.new_paper(held=True)}{suffix}", {"json": body})
 
@@ -233,6 +251,11 @@ def upload(_: World) -> tuple[str, dict[str, Any]]:
 HIDDEN = expect(404, 200, 200, 200, 200, 404, 200, 404, 200)
 SUBMITTERS = expect(401, 403, 201, 201, 201, 201, 201, 403, 201)
 MODERATORS = expect(401, 403, 403, 403, 403, 403, 200, 403, 200)
+# External reviews and votes: the `review` scope, held by the admin alone here (who is not on the
+# work's side). On a held item those who cannot see it get 404; the admin passes the checks and
+# finds it closed (409).
+EXTERNAL_REVIEWERS = expect(401, 403, 403, 403, 403, 403, 403, 403, 201)
+EXTERNAL_ON_HELD = expect(401, 403, 403, 403, 403, 404, 403, 404, 409)
 SIGNED_IN = expect(401, 200, 200, 200, 200, 200, 200, 200, 200)
 ACCOUNT_READERS = expect(401, 200, 403, 200, 200, 200, 200, 200, 200)
 
@@ -320,6 +343,18 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/submissions/{identifier}/reviews"): public_and_held("/reviews"),
     ("GET", "/api/v1/submissions/{identifier}/calls"): public_and_held("/calls"),
     ("GET", "/api/v1/submissions/{identifier}/trajectory"): public_and_held("/trajectory"),
+    ("POST", "/api/v1/submissions/{identifier}/external-reviews"): [
+        Case(
+            EXTERNAL_REVIEWERS, fresh_published("/external-reviews", review_body()), "provisionally accepted"
+        ),
+        Case(EXTERNAL_ON_HELD, fresh_held("/external-reviews", review_body()), "held"),
+    ],
+    ("GET", "/api/v1/submissions/{identifier}/external-reviews"): public_and_held("/external-reviews"),
+    ("POST", "/api/v1/submissions/{identifier}/external-votes"): [
+        Case(EXTERNAL_REVIEWERS, fresh_published("/external-votes", vote_body()), "provisionally accepted"),
+        Case(EXTERNAL_ON_HELD, fresh_held("/external-votes", vote_body()), "held"),
+    ],
+    ("GET", "/api/v1/submissions/{identifier}/external-votes"): public_and_held("/external-votes"),
     ("GET", "/api/v1/literature/search"): [
         Case(everyone(200), at("/api/v1/literature/search", params={"q": "warm-up"}))
     ],

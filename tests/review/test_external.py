@@ -15,12 +15,12 @@ from openxiv.db import transaction
 from openxiv.events import types as event_types
 from openxiv.models import Event, Submission
 from openxiv.review.decision import Ballot, Outcome, UpgradePolicy, decide_upgrade
-from openxiv.review.rubrics import load_rubric
 from openxiv.review.settings import ReviewSettings
 from openxiv.submissions import repository
 from openxiv.submissions.lifecycle import Status, can_transition
 from openxiv.submissions.service import SystemActor, transition
 from tests.core.helpers import auth, paper_body, register
+from tests.review.external_helpers import model, report, review_body, vote_body
 
 # ----------------------------------------------------------------------------- the pure rule
 
@@ -147,48 +147,6 @@ def test_the_policy_comes_from_the_review_settings() -> None:
 
 
 # ------------------------------------------------------------------------------- over REST
-
-
-def report(**overrides: Any) -> dict[str, Any]:
-    rubric = load_rubric("paper")
-    feedback = {
-        "strengths": ["clear"],
-        "weaknesses": ["small sample"],
-        "suggestions": ["add seeds"],
-        "score": 3,
-    }
-    body: dict[str, Any] = {
-        "criteria": {key: dict(feedback) for key in rubric.keys},
-        "summary": "A careful small study of warm-up length.",
-        "major_concerns": [],
-        "minor_issues": ["typo in section 2"],
-        "questions_for_authors": ["how many seeds per run?"],
-        "improvement_recommendations": ["report variance"],
-        "missing_citations": [],
-    }
-    body.update(overrides)
-    return body
-
-
-def review_body(**overrides: Any) -> dict[str, Any]:
-    body = {"report": report(), "rating": 6, "decision": "accept", "conflict_of_interest": "none"}
-    body.update(overrides)
-    return body
-
-
-def vote_body(decision: str = "accept", **overrides: Any) -> dict[str, Any]:
-    body = {
-        "decision": decision,
-        "confidence": 0.8,
-        "reasons": ["the claims follow from the runs shown"],
-        "conflict_of_interest": "none",
-    }
-    body.update(overrides)
-    return body
-
-
-def model(family: str) -> dict[str, str]:
-    return {"provider": f"{family}-labs", "name": f"{family}-large-2", "family": family}
 
 
 @dataclass
