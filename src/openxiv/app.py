@@ -14,6 +14,8 @@ import openxiv
 from openxiv.accounts.api import router as accounts_router
 from openxiv.accounts.pages import router as accounts_pages
 from openxiv.config import Settings, check_production_safety, resolve_secret_key
+from openxiv.events.api import router as events_router
+from openxiv.events.stream import EventHub
 from openxiv.http import problems
 from openxiv.http.deps import Database
 from openxiv.http.idempotency import IdempotencyMiddleware
@@ -24,9 +26,11 @@ from openxiv.literature.api import router as literature_router
 from openxiv.mcp.http import PATH as MCP_PATH
 from openxiv.mcp.http import McpHttpEndpoint
 from openxiv.review.api import router as review_router
+from openxiv.review.external_api import router as external_reviews_router
 from openxiv.runtime import Runtime
 from openxiv.submissions.api import router as submissions_router
 from openxiv.submissions.pages import router as submissions_pages
+from openxiv.trajectories.api import router as trajectories_router
 
 STATIC_DIR = Path(__file__).parent / "static"
 
@@ -39,7 +43,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
-        async with mcp.running():
+        async with mcp.running(), event_hub.running():
             yield
         runtime.close()
 
@@ -63,6 +67,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     # Looked up per request: the queue is built on first use (a read-only process never opens
     # it), and whatever the runtime holds at that moment is what requests enqueue on.
     app.state.queue = lambda: runtime.queue
+    # One poller per process feeds every event stream; commits made here wake it at once.
+    event_hub = app.state.event_hub = EventHub(runtime.read_sessions, runtime.settings.events)
+    runtime.commit_listeners.append(event_hub.notify)
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
     limits = settings.rate_limit
     app.state.login_throttle = LoginThrottle(free_attempts=limits.login_free_attempts, enabled=limits.enabled)
@@ -75,8 +82,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     api.include_router(accounts_router)
     api.include_router(submissions_router)
     api.include_router(review_router)
+    api.include_router(external_reviews_router)
     api.include_router(integrity_router)
     api.include_router(literature_router)
+    api.include_router(events_router)
+    api.include_router(trajectories_router)
     app.include_router(api)
     app.include_router(submissions_pages)
     app.include_router(accounts_pages)

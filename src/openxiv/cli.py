@@ -508,9 +508,13 @@ def _register_domains() -> None:
     from openxiv.integrity import cli as integrity_cli
     from openxiv.literature import cli as literature_cli
     from openxiv.review import cli as review_cli
+    from openxiv.scientist import cli as scientist_cli
+    from openxiv.trajectories import cli as trajectories_cli
 
     for module in (integrity_cli, review_cli, literature_cli, evaluation_cli):
         module.register(app, bench_app)
+    scientist_cli.register(agent_app)  # openxiv agent run
+    trajectories_cli.register(app)  # openxiv export trajectories
 
 
 _register_domains()
