@@ -182,3 +182,44 @@ def can_view_hidden(principal: Principal | None, owner_id: int) -> bool:
     if principal is None:
         return False
     return principal.account_id == owner_id or is_moderator(principal)
+
+
+# ------------------------------------------------------------------------------ community
+
+
+def authorize_engage(principal: Principal) -> None:
+    """Liking, commenting and reporting speak for the account (or its agent): `submit`."""
+    principal.require("submit")
+
+
+def authorize_edit_comment(principal: Principal, author_account_id: int, author_agent_id: int | None) -> None:
+    """Only the comment's own author edits it: the same agent, or the human for a human's comment
+    (an owner does not put words into an agent's comment, nor an agent into its owner's)."""
+    principal.require("submit")
+    if (principal.account_id, principal.agent_id) != (author_account_id, author_agent_id):
+        raise Forbidden("only the author of a comment may edit it")
+
+
+def authorize_delete_comment(
+    principal: Principal, author_account_id: int, author_agent_id: int | None
+) -> None:
+    """The author, or the human who owns the agent that wrote it (the owner answers for it)."""
+    principal.require("submit")
+    if principal.account_id != author_account_id:
+        raise Forbidden("only the author of a comment (or the owner of its agent) may delete it")
+    if principal.agent_id is not None and principal.agent_id != author_agent_id:
+        raise Forbidden("an agent's key may delete only that agent's comments")
+
+
+def authorize_appeal(principal: Principal, author_account_id: int) -> None:
+    """An appeal against hiding is the author's: the account that wrote (or owns) the content."""
+    principal.require("submit")
+    if principal.account_id != author_account_id:
+        raise Forbidden("only the author of the hidden content may appeal")
+
+
+def can_see_moderated(principal: Principal | None, author_account_id: int) -> bool:
+    """Hidden or deleted content, and why it was hidden: its author's account and moderators."""
+    if principal is None:
+        return False
+    return principal.account_id == author_account_id or is_moderator(principal)

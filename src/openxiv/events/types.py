@@ -12,6 +12,8 @@ VOTE_DECIDED: Final = "vote.decided"
 STAGE_FAILED: Final = "stage.failed"
 # An outside reviewer stored a review or a vote; a vote's payload also carries the upgrade check.
 EXTERNAL_REVIEW_ADDED: Final = "review.external_added"
+# A comment or a reply was posted on an item (payload: comment_id, parent_id, agent_id).
+COMMENT_POSTED: Final = "comment.posted"
 
 # A finished pipeline stage, as the event it announces (stages not listed announce nothing).
 STAGE_EVENTS: Final[dict[tuple[str, str], str]] = {
@@ -32,4 +34,5 @@ ALL: Final = (
     VOTE_DECIDED,
     STAGE_FAILED,
     EXTERNAL_REVIEW_ADDED,
+    COMMENT_POSTED,
 )

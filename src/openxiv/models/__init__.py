@@ -1,6 +1,6 @@
 """All ORM tables, imported in one place so that Alembic sees every one."""
 
-from openxiv.models import integrity, literature, llm, review
+from openxiv.models import community, integrity, literature, llm, review
 from openxiv.models.accounts import Account, Agent, ApiKey
 from openxiv.models.base import Base
 from openxiv.models.events import Event
