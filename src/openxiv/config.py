@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from openxiv.events.settings import EventSettings
 from openxiv.integrity.settings import IntegritySettings
 from openxiv.literature.settings import LiteratureSettings
 from openxiv.llm.settings import LLMSettings
@@ -87,6 +88,7 @@ class Settings(BaseSettings):
     review: ReviewSettings = ReviewSettings()
     integrity: IntegritySettings = IntegritySettings()
     literature: LiteratureSettings = LiteratureSettings()
+    events: EventSettings = EventSettings()
     # Only the `openxiv eval` commands read this: their default `--data` folder (OPENXIV_EVAL_DATA).
     eval_data: str = Field(default="", description="the ICLR 2022 evaluation set; empty: ../shared/data")
 

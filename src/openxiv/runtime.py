@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -13,7 +13,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from openxiv.config import Settings
 from openxiv.db import make_engine, make_session_factory
 from openxiv.events import types as event_types
-from openxiv.events.ports import DISPATCH_EVENTS, JobHandler
+from openxiv.events import delivery as webhook_jobs
+from openxiv.events import webhooks
+from openxiv.events.ports import ANY_EVENT, DISPATCH_EVENTS, JobHandler
 from openxiv.events.service import EVENT_SINK_KEY, dispatch_pending
 from openxiv.integrity.schemas import Judge
 from openxiv.literature import jobs as literature_jobs
@@ -28,6 +30,7 @@ from openxiv.worker import HueyQueue, make_huey
 # Which jobs each event type starts (the event stream reads the table itself and needs no job).
 SUBSCRIPTIONS: Mapping[str, Sequence[str]] = {
     event_types.STATUS_CHANGED: (literature_jobs.INDEX_PUBLISHED_VERSION,),
+    ANY_EVENT: (webhook_jobs.FAN_OUT,),
 }
 
 
@@ -35,6 +38,8 @@ SUBSCRIPTIONS: Mapping[str, Sequence[str]] = {
 class Runtime:
     settings: Settings
     engine: Engine = field(init=False)
+    # Called after each commit that recorded events in this process (the event stream's wake-up).
+    commit_listeners: list[Callable[[], None]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
@@ -69,12 +74,22 @@ class Runtime:
             literature_jobs.INDEX_PUBLISHED_VERSION: lambda payload: literature_jobs.index_published_version(
                 self.write_sessions, payload
             ),
+            webhook_jobs.FAN_OUT: lambda payload: webhook_jobs.fan_out(self.write_sessions, self.queue, payload),
+            webhooks.DELIVER: lambda payload: webhook_jobs.deliver(
+                self.write_sessions,
+                self.queue,
+                self.settings.events,
+                payload,
+                allow_private=self.settings.mode != "production",
+            ),
         }
 
     def dispatch_events(self) -> int:
         return dispatch_pending(self.write_sessions, SUBSCRIPTIONS, self.queue)
 
     def _request_dispatch(self) -> None:
+        for listener in self.commit_listeners:
+            listener()
         queue: HueyQueue | None = self.queue
         if queue is not None:  # a runtime without a queue (some tests) leaves events for later
             queue.enqueue_job(DISPATCH_EVENTS, {})

@@ -64,6 +64,11 @@ class HueyQueue:
     def enqueue_job(self, name: str, payload: dict[str, Any]) -> None:
         self._run_job(name, payload)
 
+    def enqueue_job_later(self, name: str, payload: dict[str, Any], delay_s: float) -> None:
+        """Run a named job after `delay_s` (webhook retries). Kept by the queue's storage across
+        restarts; an `immediate` queue (tests) never runs it."""
+        self._run_job.schedule((name, payload), delay=delay_s)
+
     def consumer(self, workers: int, *, main_thread: bool = True) -> Consumer:
         consumer = self.huey.create_consumer(workers=workers, worker_type="thread", periodic=False)
         if not main_thread:

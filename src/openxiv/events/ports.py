@@ -10,7 +10,15 @@ JobHandler = Callable[[dict[str, Any]], object]
 
 # Jobs other domains handle; the composition root (`openxiv.runtime`) maps each name to its handler.
 DISPATCH_EVENTS = "dispatch_events"
+# A subscription under this key receives every event type (webhooks listen to all of them).
+ANY_EVENT = "*"
 
 
 class JobQueue(Protocol):
     def enqueue_job(self, name: str, payload: dict[str, Any]) -> None: ...
+
+
+class DelayedJobQueue(JobQueue, Protocol):
+    """A queue that can also run a job later (webhook retries wait minutes to hours)."""
+
+    def enqueue_job_later(self, name: str, payload: dict[str, Any], delay_s: float) -> None: ...

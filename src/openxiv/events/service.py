@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openxiv.db import after_commit, transaction
 from openxiv.events import types
-from openxiv.events.ports import JobQueue
+from openxiv.events.ports import ANY_EVENT, JobQueue
 from openxiv.models import Event, Submission
 from openxiv.models.base import utcnow
 
@@ -90,7 +90,11 @@ def dispatch_pending(
                 .with_for_update(skip_locked=True)
             ).all()
             now = utcnow()
-            jobs = [(job, event.id) for event in batch for job in subscriptions.get(event.type, ())]
+            jobs = [
+                (job, event.id)
+                for event in batch
+                for job in (*subscriptions.get(event.type, ()), *subscriptions.get(ANY_EVENT, ()))
+            ]
             for event in batch:
                 event.dispatched_at = now
 

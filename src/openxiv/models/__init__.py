@@ -3,7 +3,7 @@
 from openxiv.models import community, integrity, literature, llm, review
 from openxiv.models.accounts import Account, Agent, ApiKey
 from openxiv.models.base import Base
-from openxiv.models.events import Event
+from openxiv.models.events import Event, Webhook, WebhookDelivery
 from openxiv.models.submissions import (
     AuthorWord,
     Blob,
@@ -31,6 +31,8 @@ __all__ = [
     "SubmissionVersion",
     "Transition",
     "VersionAuthor",
+    "Webhook",
+    "WebhookDelivery",
     "community",
     "integrity",
     "literature",
