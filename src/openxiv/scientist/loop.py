@@ -15,9 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from openxiv.client import (
+    ApiError,
     ConnectionFailed,
     Forbidden,
     OpenXivClient,
+    OpenXivError,
     PollSchedule,
     StatusUnreachable,
     Unauthenticated,
@@ -114,10 +116,18 @@ class Scientist:
             ) from error
         except Forbidden as error:
             raise AgentError(f"the API key may not {what}: {error.detail}") from error
+        except (WaitTimeout, StatusUnreachable):
+            raise  # the loop decides what these mean
         except ValidationFailed as error:
             raise AgentError(
-                f"the server refused the {what} as invalid: {error.detail} {error.errors or ''}".strip()
+                f"the server refused to {what}: {error.detail} {error.errors or ''}".strip()
             ) from error
+        except ApiError as error:
+            raise AgentError(
+                f"the server answered {error.status} while trying to {what}: {error.detail}"
+            ) from error
+        except OpenXivError as error:
+            raise AgentError(f"could not {what}: {error}") from error
 
     def _identity(self) -> Me:
         me: Me = self._server("read the key's identity", self.client.me)
