@@ -121,6 +121,14 @@ class EventHub:
         with contextlib.suppress(RuntimeError):  # the loop is shutting down
             loop.call_soon_threadsafe(wake.set)
 
+    def stop_streams(self) -> None:
+        """End every open stream, from any thread (a server run on a thread has no stop signal)."""
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(self.end_streams)
+
     @contextlib.asynccontextmanager
     async def running(self) -> AsyncIterator[None]:
         """For the app's lifespan: streams end when the server is told to stop (SIGTERM, Ctrl-C),
