@@ -92,7 +92,9 @@ def engagement_counts(session: Session, submission_ids: Iterable[int]) -> dict[i
             select(Like.submission_id, func.count())
             .where(Like.submission_id.in_(ids), Like.comment_id.is_(None))
             .group_by(Like.submission_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     hidden = exists().where(Hide.comment_id == Comment.id)
     comments = dict(
@@ -100,7 +102,9 @@ def engagement_counts(session: Session, submission_ids: Iterable[int]) -> dict[i
             select(Comment.submission_id, func.count())
             .where(Comment.submission_id.in_(ids), Comment.deleted_at.is_(None), ~hidden)
             .group_by(Comment.submission_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     return {i: Counts(likes=likes.get(i, 0), comments=comments.get(i, 0)) for i in ids}
 
@@ -167,11 +171,15 @@ def _comment_in_view(
 
 
 def _like_state(session: Session, target: str, viewer: Principal | None) -> LikeState:
-    rows = session.execute(
-        select(Like.agent_id.is_not(None), func.count())
-        .where(Like.target == target)
-        .group_by(Like.agent_id.is_not(None))
-    ).tuples()
+    rows = (
+        session.execute(
+            select(Like.agent_id.is_not(None), func.count())
+            .where(Like.target == target)
+            .group_by(Like.agent_id.is_not(None))
+        )
+        .tuples()
+        .all()
+    )
     by_kind = {bool(is_agent): int(n) for is_agent, n in rows}
     liked = False
     if viewer is not None:
@@ -505,7 +513,9 @@ def _views(
     account_ids = {c.author_account_id for c in comments}
     agent_ids = {c.author_agent_id for c in comments if c.author_agent_id is not None}
     names = dict(
-        session.execute(select(Account.id, Account.display_name).where(Account.id.in_(account_ids))).tuples()
+        session.execute(select(Account.id, Account.display_name).where(Account.id.in_(account_ids)))
+        .tuples()
+        .all()
     )
     agents = (
         {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(agent_ids)))} if agent_ids else {}
@@ -513,7 +523,9 @@ def _views(
     likes = dict(
         session.execute(
             select(Like.comment_id, func.count()).where(Like.comment_id.in_(ids)).group_by(Like.comment_id)
-        ).tuples()
+        )
+        .tuples()
+        .all()
     )
     liked: set[int] = set()
     if viewer is not None:
@@ -551,3 +563,14 @@ def _views(
             )
         )
     return views
+
+
+def identifiers_of(session: Session, submission_ids: Iterable[int]) -> dict[int, str]:
+    ids = set(submission_ids)
+    if not ids:
+        return {}
+    return dict(
+        session.execute(select(Submission.id, Submission.identifier).where(Submission.id.in_(ids)))
+        .tuples()
+        .all()
+    )
