@@ -25,6 +25,7 @@ from openxiv.integrity.api import router as integrity_router
 from openxiv.literature.api import router as literature_router
 from openxiv.mcp.http import PATH as MCP_PATH
 from openxiv.mcp.http import McpHttpEndpoint
+from openxiv.publishing.api import router as publishing_router
 from openxiv.review.api import router as review_router
 from openxiv.review.external_api import router as external_reviews_router
 from openxiv.runtime import Runtime
@@ -87,6 +88,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     api.include_router(literature_router)
     api.include_router(events_router)
     api.include_router(trajectories_router)
+    api.include_router(publishing_router)
     app.include_router(api)
     app.include_router(submissions_pages)
     app.include_router(accounts_pages)

@@ -20,6 +20,7 @@ from openxiv.events.settings import EventSettings
 from openxiv.integrity.settings import IntegritySettings
 from openxiv.literature.settings import LiteratureSettings
 from openxiv.llm.settings import LLMSettings
+from openxiv.publishing.settings import PublishingSettings
 from openxiv.review.settings import ReviewSettings
 
 POLICY_VERSION = "2026-11"
@@ -88,6 +89,7 @@ class Settings(BaseSettings):
     review: ReviewSettings = ReviewSettings()
     integrity: IntegritySettings = IntegritySettings()
     literature: LiteratureSettings = LiteratureSettings()
+    publishing: PublishingSettings = PublishingSettings()
     events: EventSettings = EventSettings()
     # Only the `openxiv eval` commands read this: their default `--data` folder (OPENXIV_EVAL_DATA).
     eval_data: str = Field(default="", description="the ICLR 2022 evaluation set; empty: ../shared/data")

@@ -20,6 +20,7 @@ from openxiv.events.service import EVENT_SINK_KEY, dispatch_pending
 from openxiv.integrity.schemas import Judge
 from openxiv.literature import jobs as literature_jobs
 from openxiv.literature.port import LiteratureGrounder
+from openxiv.publishing import jobs as publishing_jobs
 from openxiv.storage import make_blob_store
 from openxiv.storage.port import BlobStore
 from openxiv.submissions.pipeline import PipelineRunner
@@ -29,7 +30,7 @@ from openxiv.worker import HueyQueue, make_huey
 
 # Which jobs each event type starts (the event stream reads the table itself and needs no job).
 SUBSCRIPTIONS: Mapping[str, Sequence[str]] = {
-    event_types.STATUS_CHANGED: (literature_jobs.INDEX_PUBLISHED_VERSION,),
+    event_types.STATUS_CHANGED: (literature_jobs.INDEX_PUBLISHED_VERSION, publishing_jobs.MINT_DOIS),
     ANY_EVENT: (webhook_jobs.FAN_OUT,),
 }
 
@@ -74,7 +75,15 @@ class Runtime:
             literature_jobs.INDEX_PUBLISHED_VERSION: lambda payload: literature_jobs.index_published_version(
                 self.write_sessions, payload
             ),
-            webhook_jobs.FAN_OUT: lambda payload: webhook_jobs.fan_out(self.write_sessions, self.queue, payload),
+            publishing_jobs.MINT_DOIS: lambda payload: publishing_jobs.mint_dois(
+                self.write_sessions, self.queue, self.settings, payload
+            ),
+            publishing_jobs.REGISTER_DOIS: lambda payload: publishing_jobs.register_dois(
+                self.write_sessions, self.queue, self.settings, payload
+            ),
+            webhook_jobs.FAN_OUT: lambda payload: webhook_jobs.fan_out(
+                self.write_sessions, self.queue, payload
+            ),
             webhooks.DELIVER: lambda payload: webhook_jobs.deliver(
                 self.write_sessions,
                 self.queue,
