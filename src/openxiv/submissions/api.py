@@ -13,6 +13,8 @@ from openxiv.accounts.deps import OptionalPrincipal, RequiredPrincipal
 from openxiv.errors import InvalidInput, PayloadTooLarge
 from openxiv.http.deps import IdInQuery, ReadSession, WriteSession
 from openxiv.http.problems import PROBLEM_RESPONSES
+from openxiv.publishing.deps import SiteDep
+from openxiv.publishing.presenters import api_link_header
 from openxiv.storage.port import BlobStore
 from openxiv.submissions import moderation, presenters, repository, service
 from openxiv.submissions.deps import (
@@ -113,9 +115,15 @@ def list_submissions(
 
 @router.get("/submissions/{identifier}", response_model=SubmissionOut)
 def get_submission(
-    found: RequestedVersion, principal: OptionalPrincipal, session: ReadSession
+    found: RequestedVersion,
+    principal: OptionalPrincipal,
+    session: ReadSession,
+    response: Response,
+    site: SiteDep,
 ) -> SubmissionOut:
-    """`YYMM.NNNNN` gives the latest version; `YYMM.NNNNNvN` a given one."""
+    """`YYMM.NNNNN` gives the latest version; `YYMM.NNNNNvN` a given one. The `Link` header
+    signposts how to cite it (docs/publishing.md)."""
+    response.headers["Link"] = api_link_header(session, found, site)
     return presenters.submission_out(session, found.submission, found.version, principal)
 
 

@@ -18,6 +18,8 @@ from openxiv.accounts.deps import OptionalPrincipal
 from openxiv.errors import DomainError, NotFound
 from openxiv.http.deps import Database, DatabaseDep, ReadSession
 from openxiv.http.rendering import check_csrf, render, render_error
+from openxiv.publishing.presenters import page_citation
+from openxiv.publishing.service import Site
 from openxiv.review import service as review_service
 from openxiv.submissions import moderation, presenters, repository, service
 from openxiv.submissions.deps import QueueDep
@@ -54,17 +56,20 @@ def abstract_page(
         log = [presenters.transition_out(t) for t in repository.transitions(session, submission.id)]
         runs = [presenters.stage_run_out(r) for r in repository.stage_runs(session, submission.id)]
         reviews = review_service.version_reviews(session, found.version.id)
+        citation = page_citation(session, found, Site.from_settings(request.app.state.settings))
     except DomainError as error:
         return render_error(request, error)
     return render(
         request,
         "abs.html",
+        headers={"Link": citation.link_header},
         item=item,
         versions=versions,
         transitions=log,
         reviews=reviews,
         stage_runs=runs,
         viewing_latest=found.is_latest,
+        citation=citation,
     )
 
 
