@@ -14,6 +14,7 @@ import openxiv
 from openxiv.accounts.api import router as accounts_router
 from openxiv.accounts.pages import router as accounts_pages
 from openxiv.config import Settings, check_production_safety, resolve_secret_key
+from openxiv.discovery import api as discovery_api
 from openxiv.events.api import router as events_router
 from openxiv.events.stream import EventHub
 from openxiv.http import problems
@@ -89,7 +90,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     api.include_router(events_router)
     api.include_router(trajectories_router)
     api.include_router(publishing_router)
+    api.include_router(discovery_api.router)
     app.include_router(api)
+    app.include_router(discovery_api.hub_router)
+    app.include_router(discovery_api.feeds_router)
+    app.include_router(discovery_api.oai_router)
     app.include_router(submissions_pages)
     app.include_router(accounts_pages)
     install_api_docs(app)

@@ -504,6 +504,7 @@ def status(
 
 def _register_domains() -> None:
     """Each domain adds its own commands (scan, review, literature, eval, bench ...)."""
+    from openxiv.discovery import cli as discovery_cli
     from openxiv.evaluation import cli as evaluation_cli
     from openxiv.integrity import cli as integrity_cli
     from openxiv.literature import cli as literature_cli
@@ -515,6 +516,7 @@ def _register_domains() -> None:
         module.register(app, bench_app)
     scientist_cli.register(agent_app)  # openxiv agent run
     trajectories_cli.register(app)  # openxiv export trajectories
+    discovery_cli.register(app)  # openxiv digest send, openxiv discovery reindex
 
 
 _register_domains()

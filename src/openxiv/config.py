@@ -16,6 +16,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from openxiv.discovery.settings import DiscoverySettings
 from openxiv.events.settings import EventSettings
 from openxiv.integrity.settings import IntegritySettings
 from openxiv.literature.settings import LiteratureSettings
@@ -91,6 +92,7 @@ class Settings(BaseSettings):
     literature: LiteratureSettings = LiteratureSettings()
     publishing: PublishingSettings = PublishingSettings()
     events: EventSettings = EventSettings()
+    discovery: DiscoverySettings = DiscoverySettings()
     # Only the `openxiv eval` commands read this: their default `--data` folder (OPENXIV_EVAL_DATA).
     eval_data: str = Field(default="", description="the ICLR 2022 evaluation set; empty: ../shared/data")
 

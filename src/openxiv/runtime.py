@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from openxiv.config import Settings
 from openxiv.db import make_engine, make_session_factory
+from openxiv.discovery import jobs as discovery_jobs
 from openxiv.events import types as event_types
 from openxiv.events import delivery as webhook_jobs
 from openxiv.events import webhooks
@@ -30,7 +31,11 @@ from openxiv.worker import HueyQueue, make_huey
 
 # Which jobs each event type starts (the event stream reads the table itself and needs no job).
 SUBSCRIPTIONS: Mapping[str, Sequence[str]] = {
-    event_types.STATUS_CHANGED: (literature_jobs.INDEX_PUBLISHED_VERSION, publishing_jobs.MINT_DOIS),
+    event_types.STATUS_CHANGED: (
+        literature_jobs.INDEX_PUBLISHED_VERSION,
+        discovery_jobs.REFRESH_DISCOVERY_ENTRY,
+        publishing_jobs.MINT_DOIS,
+    ),
     ANY_EVENT: (webhook_jobs.FAN_OUT,),
 }
 
@@ -80,6 +85,9 @@ class Runtime:
             ),
             publishing_jobs.REGISTER_DOIS: lambda payload: publishing_jobs.register_dois(
                 self.write_sessions, self.queue, self.settings, payload
+            ),
+            discovery_jobs.REFRESH_DISCOVERY_ENTRY: lambda payload: discovery_jobs.refresh_discovery_entry(
+                self.write_sessions, payload, body_chars=self.settings.discovery.body_chars
             ),
             webhook_jobs.FAN_OUT: lambda payload: webhook_jobs.fan_out(
                 self.write_sessions, self.queue, payload

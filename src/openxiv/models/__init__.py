@@ -1,6 +1,6 @@
 """All ORM tables, imported in one place so that Alembic sees every one."""
 
-from openxiv.models import community, integrity, literature, llm, publishing, review
+from openxiv.models import community, discovery, integrity, literature, llm, publishing, review
 from openxiv.models.accounts import Account, Agent, ApiKey
 from openxiv.models.base import Base
 from openxiv.models.events import Event, Webhook, WebhookDelivery
@@ -34,6 +34,7 @@ __all__ = [
     "Webhook",
     "WebhookDelivery",
     "community",
+    "discovery",
     "integrity",
     "literature",
     "llm",

@@ -1,0 +1,174 @@
+"""Queries over the public read model. No rules here: callers pass the statuses they may show."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from openxiv.models.discovery import DiscoveryCategory, DiscoveryEntry
+
+E = DiscoveryEntry
+
+
+@dataclass(frozen=True)
+class EntryFilter:
+    statuses: Collection[str]
+    kind: str | None = None
+    category: str | None = None
+    submitter_id: int | None = None
+    listed_from: datetime | None = None  # inclusive
+    listed_to: datetime | None = None  # exclusive
+    published_from: datetime | None = None
+    published_to: datetime | None = None
+
+
+def where(filters: EntryFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [E.status.in_(list(filters.statuses))]
+    if filters.kind:
+        conditions.append(E.kind == filters.kind)
+    if filters.category:
+        conditions.append(
+            E.submission_id.in_(
+                select(DiscoveryCategory.submission_id).where(DiscoveryCategory.category == filters.category)
+            )
+        )
+    if filters.submitter_id is not None:
+        conditions.append(E.submitter_id == filters.submitter_id)
+    if filters.listed_from:
+        conditions.append(E.listed_at >= filters.listed_from)
+    if filters.listed_to:
+        conditions.append(E.listed_at < filters.listed_to)
+    if filters.published_from:
+        conditions.append(E.published_at >= filters.published_from)
+    if filters.published_to:
+        conditions.append(E.published_at < filters.published_to)
+    return conditions
+
+
+def newest(
+    session: Session, filters: EntryFilter, *, by: str, limit: int, offset: int = 0
+) -> list[DiscoveryEntry]:
+    """Newest first by `listed_at` or `published_at` (ties broken by id, newest first)."""
+    column = E.published_at if by == "published_at" else E.listed_at
+    statement = (
+        select(E)
+        .where(*where(filters), column.is_not(None))
+        .order_by(column.desc(), E.submission_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return list(session.scalars(statement))
+
+
+def newest_change(session: Session, filters: EntryFilter) -> datetime | None:
+    """The latest datestamp among matching rows: a feed's Last-Modified."""
+    value = session.scalar(select(func.max(E.datestamp)).where(*where(filters)))
+    return as_utc(value)
+
+
+def published_between(session: Session, filters: EntryFilter) -> list[tuple[int, datetime]]:
+    """(id, published_at) of every match: the candidates a trending page scores."""
+    rows = session.execute(select(E.submission_id, E.published_at).where(*where(filters)))
+    return [(row[0], as_utc(row[1])) for row in rows if row[1] is not None]  # type: ignore[misc]
+
+
+def by_ids(session: Session, ids: Sequence[int]) -> dict[int, DiscoveryEntry]:
+    if not ids:
+        return {}
+    return {e.submission_id: e for e in session.scalars(select(E).where(E.submission_id.in_(list(ids))))}
+
+
+def by_identifier(session: Session, identifier: str) -> DiscoveryEntry | None:
+    return session.scalar(select(E).where(E.identifier == identifier))
+
+
+def categories(session: Session, statuses: Collection[str]) -> list[str]:
+    statement = (
+        select(DiscoveryCategory.category)
+        .join(E, E.submission_id == DiscoveryCategory.submission_id)
+        .where(E.status.in_(list(statuses)))
+        .distinct()
+        .order_by(DiscoveryCategory.category)
+    )
+    return list(session.scalars(statement))
+
+
+def kinds(session: Session, statuses: Collection[str]) -> list[str]:
+    return list(
+        session.scalars(select(E.kind).where(E.status.in_(list(statuses))).distinct().order_by(E.kind))
+    )
+
+
+# ---------------------------------------------------------------------------- OAI-PMH harvesting
+
+
+@dataclass(frozen=True)
+class HarvestFilter:
+    published: Collection[str]  # shown as records
+    deleted: str  # shown as deleted records when once published
+    kind: str | None = None
+    category: str | None = None
+    since: datetime | None = None  # datestamp >= since
+    before: datetime | None = None  # datestamp < before
+
+
+def _harvest_where(filters: HarvestFilter) -> list[ColumnElement[bool]]:
+    conditions: list[ColumnElement[bool]] = [
+        E.published_at.is_not(None),
+        or_(E.status.in_(list(filters.published)), E.status == filters.deleted),
+    ]
+    if filters.kind:
+        conditions.append(E.kind == filters.kind)
+    if filters.category:
+        conditions.append(
+            E.submission_id.in_(
+                select(DiscoveryCategory.submission_id).where(DiscoveryCategory.category == filters.category)
+            )
+        )
+    if filters.since:
+        conditions.append(E.datestamp >= filters.since)
+    if filters.before:
+        conditions.append(E.datestamp < filters.before)
+    return conditions
+
+
+def harvest_page(
+    session: Session,
+    filters: HarvestFilter,
+    *,
+    after: tuple[datetime, int] | None,
+    limit: int,
+    columns: str = "all",
+) -> list[DiscoveryEntry]:
+    """Oldest change first, keyset-paged on (datestamp, id) so a deep page costs what the first does
+    and a record changing mid-harvest moves behind the cursor instead of shifting every page."""
+    statement: Select[Any] = select(E).where(*_harvest_where(filters))
+    if after is not None:
+        stamp, last_id = after
+        statement = statement.where(
+            or_(E.datestamp > stamp, and_(E.datestamp == stamp, E.submission_id > last_id))
+        )
+    statement = statement.order_by(E.datestamp, E.submission_id).limit(limit)
+    return list(session.scalars(statement))
+
+
+def harvest_count(session: Session, filters: HarvestFilter) -> int:
+    return int(session.scalar(select(func.count()).select_from(E).where(*_harvest_where(filters))) or 0)
+
+
+def earliest_datestamp(session: Session, filters: HarvestFilter) -> datetime | None:
+    return as_utc(session.scalar(select(func.min(E.datestamp)).where(*_harvest_where(filters))))
+
+
+def as_utc(value: Any) -> datetime | None:
+    # Aggregates bypass the column type: SQLite hands back text, and no time zone.
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

@@ -1,0 +1,177 @@
+"""Full-text search over the public read model: one interface (`SearchIndex`), an SQLite FTS5 and a
+PostgreSQL tsvector implementation, and the rules (which items, how a query is read) on top.
+
+A query is read as words (letters and digits); punctuation, quotes and operators typed by the user
+never reach the engines' query languages, so nothing a user types is syntax.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import reduce
+from typing import Literal, Protocol
+
+from sqlalchemy import ColumnElement, column, func, literal_column, select, table, text
+from sqlalchemy.orm import Session
+
+from openxiv.discovery import repository
+from openxiv.discovery.entries import SEARCHABLE
+from openxiv.discovery.repository import EntryFilter
+from openxiv.errors import InvalidInput
+from openxiv.models.discovery import SQLITE_SEARCH_TABLE, DiscoveryEntry
+
+E = DiscoveryEntry
+Sort = Literal["relevance", "newest"]
+MAX_TERMS = 32
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    entry: DiscoveryEntry
+    score: float
+
+
+@dataclass(frozen=True)
+class SearchPage:
+    hits: list[SearchHit]
+    matched: Literal["all", "any"]  # every word matched, or (nothing did) any word
+    has_more: bool
+
+
+class SearchIndex(Protocol):
+    """Ids and scores (higher is better) of rows matching the words under the filters."""
+
+    def match(
+        self,
+        session: Session,
+        terms: list[str],
+        filters: EntryFilter,
+        *,
+        any_term: bool,
+        sort: Sort,
+        limit: int,
+        offset: int,
+    ) -> list[tuple[int, float]]: ...
+
+
+class SqliteFtsIndex:
+    """FTS5 with BM25, title weighted 10, abstract 4, full text 1."""
+
+    _fts = table(SQLITE_SEARCH_TABLE, column("rowid"))
+    _rank: ColumnElement[float] = literal_column(f"bm25({SQLITE_SEARCH_TABLE}, 10.0, 4.0, 1.0)")
+
+    def match(
+        self,
+        session: Session,
+        terms: list[str],
+        filters: EntryFilter,
+        *,
+        any_term: bool,
+        sort: Sort,
+        limit: int,
+        offset: int,
+    ) -> list[tuple[int, float]]:
+        # Each word as an FTS5 string (double quotes doubled): the tokenizer still stems it.
+        quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
+        expression = (" OR " if any_term else " AND ").join(quoted)
+        matches = text(f"{SQLITE_SEARCH_TABLE} MATCH :fts_query").bindparams(fts_query=expression)
+        statement = (
+            select(E.submission_id, self._rank)
+            .select_from(self._fts.join(E, E.submission_id == self._fts.c.rowid))
+            .where(matches, *repository.where(filters))
+        )
+        order = (self._rank,) if sort == "relevance" else (E.listed_at.desc(), E.submission_id.desc())
+        rows = session.execute(statement.order_by(*order).limit(limit).offset(offset))
+        return [(int(row[0]), -float(row[1])) for row in rows]
+
+
+class PostgresTsvectorIndex:
+    """`search_vector` (title A, abstract B, full text C) with ts_rank."""
+
+    def match(
+        self,
+        session: Session,
+        terms: list[str],
+        filters: EntryFilter,
+        *,
+        any_term: bool,
+        sort: Sort,
+        limit: int,
+        offset: int,
+    ) -> list[tuple[int, float]]:
+        query: ColumnElement[object]
+        if any_term:
+            query = reduce(
+                lambda left, right: left.op("||")(right),
+                [func.plainto_tsquery("english", term) for term in terms],
+            )
+        else:
+            query = func.plainto_tsquery("english", " ".join(terms))
+        rank = func.ts_rank(E.search_vector, query)
+        statement = select(E.submission_id, rank).where(
+            E.search_vector.op("@@")(query), *repository.where(filters)
+        )
+        order = (
+            (rank.desc(), E.submission_id.desc())
+            if sort == "relevance"
+            else (
+                E.listed_at.desc(),
+                E.submission_id.desc(),
+            )
+        )
+        rows = session.execute(statement.order_by(*order).limit(limit).offset(offset))
+        return [(int(row[0]), float(row[1])) for row in rows]
+
+
+def index_for(dialect: str) -> SearchIndex:
+    if dialect == "postgresql":
+        return PostgresTsvectorIndex()
+    if dialect == "sqlite":
+        return SqliteFtsIndex()
+    raise InvalidInput(f"full-text search is not available on {dialect}")
+
+
+def terms_of(query: str) -> list[str]:
+    words = [word.lower() for word in _WORD.findall(query)]
+    return list(dict.fromkeys(words))[:MAX_TERMS]
+
+
+def search(
+    session: Session,
+    query: str,
+    filters: EntryFilter,
+    *,
+    sort: Sort = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+    index: SearchIndex | None = None,
+) -> SearchPage:
+    """Items with every word first; when none has them all, items with any of them (a typo or a
+    rare word does not empty the page)."""
+    terms = terms_of(query)
+    if not terms:
+        raise InvalidInput("the query has no words to search for", field="q")
+    if not 1 <= limit <= 100:
+        raise InvalidInput("limit must be between 1 and 100", field="limit")
+    if offset < 0 or offset > 10_000:
+        raise InvalidInput("offset must be between 0 and 10000", field="offset")
+    allowed = {s.value for s in SEARCHABLE}
+    statuses = [s for s in filters.statuses if s in allowed] if filters.statuses else sorted(allowed)
+    if not statuses:
+        raise InvalidInput(f"status must be one of {', '.join(sorted(allowed))}", field="status")
+    filters = EntryFilter(**{**filters.__dict__, "statuses": statuses})
+    index = index or index_for(session.get_bind().dialect.name)
+    matched: Literal["all", "any"] = "all"
+    rows = index.match(session, terms, filters, any_term=False, sort=sort, limit=limit + 1, offset=offset)
+    # A later page of an any-word result finds no all-word rows either: ask whether page one had some.
+    no_full_match = not rows and (
+        offset == 0 or not index.match(session, terms, filters, any_term=False, sort=sort, limit=1, offset=0)
+    )
+    if no_full_match and len(terms) > 1:
+        matched = "any"
+        rows = index.match(session, terms, filters, any_term=True, sort=sort, limit=limit + 1, offset=offset)
+    entries = repository.by_ids(session, [row[0] for row in rows[:limit]])
+    hits = [SearchHit(entries[i], score) for i, score in rows[:limit] if i in entries]
+    return SearchPage(hits=hits, matched=matched, has_more=len(rows) > limit)
