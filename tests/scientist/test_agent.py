@@ -18,12 +18,13 @@ import pytest
 
 from openxiv.client import OpenXivClient, RetryPolicy
 from openxiv.llm.client import LLMClient
-from openxiv.llm.port import ModelCall
+from openxiv.llm.port import ModelCall, ReplayMissError
+from openxiv.llm.recording import JsonlRecorder
 from openxiv.llm.replay import FunctionAdapter, fill_schema
 from openxiv.llm.settings import LLMSettings
 from openxiv.scientist.loop import AgentConfig, AgentError, Scientist
 from openxiv.scientist.trajectory import AgentRun
-from openxiv.scientist.writer import Writer
+from openxiv.scientist.writer import StepFailed, Writer
 from tests.conftest import missing
 from tests.core.processes import Instance, free_port, serve
 
@@ -264,3 +265,15 @@ def test_one_round_with_the_embedded_model(site: tuple[Instance, str], token: st
     assert only["status"] == "revision_requested" and only["tokens"]["output"] > 0
     with OpenXivClient(url, token) as client:
         assert client.source(only["identifier"]).decode("utf-8") == (out / "v1.md").read_text("utf-8")
+
+
+def test_a_recorded_run_replays_without_a_model(tmp_path: Path) -> None:
+    """`--replay`: every call answered from the record of an earlier run, the same work again."""
+    record = tmp_path / "llm-calls.jsonl"
+    settings = LLMSettings.model_validate({"models": {"t": {"provider": "test", "model": "det-1"}}})
+    first = Writer(LLMClient(settings, recorder=JsonlRecorder(record)), "t").write(TOPIC, "paper")
+    replayed = Writer(LLMClient(settings, replay=JsonlRecorder(record)), "t").write(TOPIC, "paper")
+    assert replayed == first and replayed.markdown() == first.markdown()
+    with pytest.raises(StepFailed, match="outline: no recorded call") as missed:
+        Writer(LLMClient(settings, replay=JsonlRecorder(record)), "t").write("another topic", "paper")
+    assert isinstance(missed.value.__cause__, ReplayMissError)
