@@ -14,8 +14,8 @@ from openxiv.accounts.deps import RequiredPrincipal
 from openxiv.config import Settings
 from openxiv.http.deps import ReadSession, WriteSession
 from openxiv.http.problems import PROBLEM_RESPONSES
-from openxiv.review import external
-from openxiv.review.external_schemas import (
+from openxiv.review.external import service as external
+from openxiv.review.external.schemas import (
     ExternalReviewIn,
     ExternalReviewOut,
     ExternalVoteIn,

@@ -26,7 +26,7 @@ from openxiv.events import types as event_types
 from openxiv.models import Agent, Submission, SubmissionVersion
 from openxiv.models.review import ExternalVote, Review
 from openxiv.review.decision import Ballot, Decision, UpgradePolicy, UpgradeTally, decide_upgrade
-from openxiv.review.external_schemas import (
+from openxiv.review.external.schemas import (
     ExternalReviewIn,
     ExternalReviewOut,
     ExternalVoteIn,
