@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import update
+from sqlalchemy import select, update
 from starlette.routing import Mount, Route
 
 from openxiv.accounts import service as accounts
@@ -243,6 +243,41 @@ def new_account(w: World) -> tuple[str, dict[str, Any]]:
     return "/api/v1/accounts", {"json": body}
 
 
+def owner_webhook(w: World) -> int:
+    """A fresh webhook of the owner's human key (its receiver is a closed loopback port); the
+    earlier ones go first, so the cases stay under the per-account limit."""
+    from openxiv.models import Webhook, WebhookDelivery
+
+    with transaction(w.runtime.write_sessions) as session:
+        hooks = session.scalars(select(Webhook).where(Webhook.owner_id == w.owner_account_id)).all()
+        for delivery in session.scalars(
+            select(WebhookDelivery).where(WebhookDelivery.webhook_id.in_([h.id for h in hooks]))
+        ):
+            session.delete(delivery)
+        session.flush()
+        for hook in hooks:
+            session.delete(hook)
+    response = w.client.post(
+        "/api/v1/webhooks", headers=auth(w.tokens["owner"]), json={"url": "http://127.0.0.1:9/hook"}
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def failed_delivery(w: World) -> tuple[str, dict[str, Any]]:
+    """A delivery of a fresh owner webhook that gave up (so it may be replayed)."""
+    from openxiv.models import WebhookDelivery
+
+    hook = owner_webhook(w)
+    w.new_paper()
+    with transaction(w.runtime.write_sessions) as session:
+        delivery = session.scalars(select(WebhookDelivery).where(WebhookDelivery.webhook_id == hook)).first()
+        assert delivery is not None
+        delivery.status = "failed"
+        delivery_id = delivery.id
+    return f"/api/v1/webhooks/{hook}/deliveries/{delivery_id}/replay", {}
+
+
 def upload(_: World) -> tuple[str, dict[str, Any]]:
     return "/api/v1/uploads", {"files": {"file": ("p.pdf", pdf_bytes(), "application/pdf")}}
 
@@ -258,6 +293,8 @@ EXTERNAL_REVIEWERS = expect(401, 403, 403, 403, 403, 403, 403, 403, 201)
 EXTERNAL_ON_HELD = expect(401, 403, 403, 403, 403, 404, 403, 404, 409)
 SIGNED_IN = expect(401, 200, 200, 200, 200, 200, 200, 200, 200)
 ACCOUNT_READERS = expect(401, 200, 403, 200, 200, 200, 200, 200, 200)
+# A webhook of the owner's human key: the owner's human credentials with `read` (not the agent's).
+OWNERS_WEBHOOK = expect(401, 200, 403, 200, 404, 404, 404, 404, 404)
 
 
 def public_and_held(suffix: str) -> list[Case]:
@@ -357,6 +394,40 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("GET", "/api/v1/submissions/{identifier}/external-votes"): public_and_held("/external-votes"),
     ("GET", "/api/v1/literature/search"): [
         Case(everyone(200), at("/api/v1/literature/search", params={"q": "warm-up"}))
+    ],
+    # ---- events (a bounded stream: `timeout` ends it) and webhooks (the `read` scope; an agent's
+    # key sees only the agent's own webhooks)
+    ("GET", "/api/v1/events"): [
+        Case(everyone(200), at("/api/v1/events", params={"timeout": 0.2})),
+        Case(
+            expect(401, 200, 200, 200, 200, 200, 200, 200, 200),
+            at("/api/v1/events", params={"timeout": 0.2, "mine": "true"}),
+            "mine",
+        ),
+        Case(
+            HIDDEN,
+            lambda w: ("/api/v1/events", {"params": {"timeout": 0.2, "submission": w.held_id}}),
+            "held",
+        ),
+    ],
+    ("POST", "/api/v1/webhooks"): [
+        Case(
+            expect(401, 201, 403, 201, 201, 201, 201, 201, 201),
+            at("/api/v1/webhooks", json={"url": "http://127.0.0.1:9/hook"}),
+        )
+    ],
+    ("GET", "/api/v1/webhooks"): [Case(ACCOUNT_READERS, at("/api/v1/webhooks"))],
+    ("GET", "/api/v1/webhooks/{webhook_id}"): [
+        Case(OWNERS_WEBHOOK, lambda w: (f"/api/v1/webhooks/{owner_webhook(w)}", {}))
+    ],
+    ("DELETE", "/api/v1/webhooks/{webhook_id}"): [
+        Case(OWNERS_WEBHOOK, lambda w: (f"/api/v1/webhooks/{owner_webhook(w)}", {}))
+    ],
+    ("GET", "/api/v1/webhooks/{webhook_id}/deliveries"): [
+        Case(OWNERS_WEBHOOK, lambda w: (f"/api/v1/webhooks/{owner_webhook(w)}/deliveries", {}))
+    ],
+    ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): [
+        Case(expect(401, 202, 403, 202, 404, 404, 404, 404, 404), failed_delivery)
     ],
     # ---- documents and pages (bearer keys work on pages too; forms need the session's CSRF token)
     ("GET", "/openapi.json"): [Case(everyone(200), at("/openapi.json"))],
