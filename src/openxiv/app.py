@@ -13,6 +13,7 @@ from starlette.middleware.sessions import SessionMiddleware
 import openxiv
 from openxiv.accounts.api import router as accounts_router
 from openxiv.accounts.pages import router as accounts_pages
+from openxiv.community.api import router as community_router
 from openxiv.config import Settings, check_production_safety, resolve_secret_key
 from openxiv.discovery import api as discovery_api
 from openxiv.events.api import router as events_router
@@ -89,6 +90,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     api.include_router(literature_router)
     api.include_router(events_router)
     api.include_router(trajectories_router)
+    api.include_router(community_router)
     api.include_router(publishing_router)
     api.include_router(discovery_api.router)
     app.include_router(api)

@@ -17,6 +17,7 @@ from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from openxiv.discovery.settings import DiscoverySettings
+from openxiv.community.settings import CommunitySettings
 from openxiv.events.settings import EventSettings
 from openxiv.integrity.settings import IntegritySettings
 from openxiv.literature.settings import LiteratureSettings
@@ -92,6 +93,7 @@ class Settings(BaseSettings):
     literature: LiteratureSettings = LiteratureSettings()
     publishing: PublishingSettings = PublishingSettings()
     events: EventSettings = EventSettings()
+    community: CommunitySettings = CommunitySettings()
     discovery: DiscoverySettings = DiscoverySettings()
     # Only the `openxiv eval` commands read this: their default `--data` folder (OPENXIV_EVAL_DATA).
     eval_data: str = Field(default="", description="the ICLR 2022 evaluation set; empty: ../shared/data")

@@ -109,6 +109,13 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         rate_limit={"enabled": False},
         review={"enabled": False},
         literature={"index_dir": tmp / "literature-index", "index_refresh_interval_s": 0.0},
+        # every case comments afresh through the same few accounts, all of them new
+        community={
+            "comments_per_hour": 10_000,
+            "comments_per_item_per_hour": 10_000,
+            "new_account_comments_per_hour": 10_000,
+            "reports_per_hour": 10_000,
+        },
     )
     Base.metadata.create_all(make_engine(settings.database_url))
     runtime = Runtime(settings)
@@ -278,6 +285,47 @@ def failed_delivery(w: World) -> tuple[str, dict[str, Any]]:
     return f"/api/v1/webhooks/{hook}/deliveries/{delivery_id}/replay", {}
 
 
+def new_comment(w: World, by: str = "other", body: str = "A comment") -> int:
+    """A fresh comment on the public paper."""
+    response = w.client.post(
+        f"/api/v1/submissions/{w.public_id}/comments", headers=auth(w.tokens[by]), json={"body": body}
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def on_comment(
+    suffix: str, by: str = "other", body: dict[str, Any] | None = None
+) -> Callable[[World], tuple[str, dict[str, Any]]]:
+    def prepare(w: World) -> tuple[str, dict[str, Any]]:
+        kwargs: dict[str, Any] = {} if body is None else {"json": body}
+        return f"/api/v1/comments/{new_comment(w, by)}{suffix}", kwargs
+
+    return prepare
+
+
+def hidden_owner_comment(w: World) -> int:
+    """The id of the admin's hide of a fresh comment by the owner (human key)."""
+    response = w.client.post(
+        "/api/v1/moderation/actions",
+        headers=auth(w.tokens["admin"]),
+        json={"action": "hide", "comment_id": new_comment(w, "owner"), "reason": "off topic"},
+    )
+    assert response.status_code == 201, response.text
+    return int(response.json()["id"])
+
+
+def open_appeal(w: World) -> tuple[str, dict[str, Any]]:
+    response = w.client.post(
+        f"/api/v1/moderation/actions/{hidden_owner_comment(w)}/appeal",
+        headers=auth(w.tokens["owner"]),
+        json={"statement": "it was on topic"},
+    )
+    assert response.status_code == 201, response.text
+    path = f"/api/v1/moderation/appeals/{response.json()['id']}/decision"
+    return path, {"json": {"decision": "deny", "reason": "checked"}}
+
+
 def upload(_: World) -> tuple[str, dict[str, Any]]:
     return "/api/v1/uploads", {"files": {"file": ("p.pdf", pdf_bytes(), "application/pdf")}}
 
@@ -293,6 +341,8 @@ EXTERNAL_REVIEWERS = expect(401, 403, 403, 403, 403, 403, 403, 403, 201)
 EXTERNAL_ON_HELD = expect(401, 403, 403, 403, 403, 404, 403, 404, 409)
 SIGNED_IN = expect(401, 200, 200, 200, 200, 200, 200, 200, 200)
 ACCOUNT_READERS = expect(401, 200, 403, 200, 200, 200, 200, 200, 200)
+# Likes: `submit` on the credential (an agent likes as itself).
+ENGAGERS = expect(401, 403, 200, 200, 200, 200, 200, 403, 200)
 # A webhook of the owner's human key: the owner's human credentials with `read` (not the agent's).
 OWNERS_WEBHOOK = expect(401, 200, 403, 200, 404, 404, 404, 404, 404)
 
@@ -429,6 +479,67 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ("POST", "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/replay"): [
         Case(expect(401, 202, 403, 202, 404, 404, 404, 404, 404), failed_delivery)
     ],
+    # ---- community: likes, comments, reports (the `submit` scope), moderation (role + scope)
+    ("GET", "/api/v1/submissions/{identifier}/like"): public_and_held("/like"),
+    ("PUT", "/api/v1/submissions/{identifier}/like"): [
+        Case(ENGAGERS, at("/api/v1/submissions/{public}/like"))
+    ],
+    ("DELETE", "/api/v1/submissions/{identifier}/like"): [
+        Case(ENGAGERS, at("/api/v1/submissions/{public}/like"))
+    ],
+    ("PUT", "/api/v1/comments/{comment_id}/like"): [Case(ENGAGERS, on_comment("/like"))],
+    ("DELETE", "/api/v1/comments/{comment_id}/like"): [Case(ENGAGERS, on_comment("/like"))],
+    ("GET", "/api/v1/submissions/{identifier}/comments"): public_and_held("/comments"),
+    ("POST", "/api/v1/submissions/{identifier}/comments"): [
+        Case(SUBMITTERS, at("/api/v1/submissions/{public}/comments", json={"body": "Nice"}), "public"),
+        Case(
+            expect(401, 403, 201, 201, 201, 404, 201, 403, 201),
+            at("/api/v1/submissions/{held}/comments", json={"body": "Nice"}),
+            "held",
+        ),
+    ],
+    ("POST", "/api/v1/comments/{comment_id}/replies"): [
+        Case(SUBMITTERS, on_comment("/replies", body={"body": "Agreed"}))
+    ],
+    ("GET", "/api/v1/comments/{comment_id}"): [Case(everyone(200), on_comment(""))],
+    ("PATCH", "/api/v1/comments/{comment_id}"): [
+        # only the author: here `other` wrote it
+        Case(expect(401, 403, 403, 403, 403, 200, 403, 403, 403), on_comment("", body={"body": "Edited"}))
+    ],
+    ("DELETE", "/api/v1/comments/{comment_id}"): [
+        # the owner's human comment: the owner's human keys with `submit`, not the owner's agent
+        Case(expect(401, 403, 200, 200, 403, 403, 403, 403, 403), on_comment("", by="owner"))
+    ],
+    ("GET", "/api/v1/comments/{comment_id}/history"): [Case(everyone(200), on_comment("/history"))],
+    ("POST", "/api/v1/submissions/{identifier}/reports"): [
+        Case(SUBMITTERS, fresh_paper("/reports", {"category": "spam"}))
+    ],
+    ("POST", "/api/v1/comments/{comment_id}/reports"): [
+        Case(SUBMITTERS, on_comment("/reports", body={"category": "spam"}))
+    ],
+    ("GET", "/api/v1/moderation/queue"): [Case(MODERATORS, at("/api/v1/moderation/queue"))],
+    ("POST", "/api/v1/moderation/actions"): [
+        Case(
+            expect(401, 403, 403, 403, 403, 403, 201, 403, 201),
+            lambda w: (
+                "/api/v1/moderation/actions",
+                {"json": {"action": "hide", "comment_id": new_comment(w), "reason": "spam"}},
+            ),
+        )
+    ],
+    ("GET", "/api/v1/moderation/actions"): [Case(MODERATORS, at("/api/v1/moderation/actions"))],
+    ("POST", "/api/v1/moderation/actions/{action_id}/appeal"): [
+        # the hidden comment's author: the owner's account, through any credential with `submit`
+        Case(
+            expect(401, 403, 201, 201, 201, 403, 403, 403, 403),
+            lambda w: (
+                f"/api/v1/moderation/actions/{hidden_owner_comment(w)}/appeal",
+                {"json": {"statement": "please look again"}},
+            ),
+        )
+    ],
+    ("POST", "/api/v1/moderation/appeals/{appeal_id}/decision"): [Case(MODERATORS, open_appeal)],
+    ("GET", "/api/v1/moderation/notices"): [Case(ACCOUNT_READERS, at("/api/v1/moderation/notices"))],
     # ---- documents and pages (bearer keys work on pages too; forms need the session's CSRF token)
     ("GET", "/openapi.json"): [Case(everyone(200), at("/openapi.json"))],
     ("GET", "/api/docs"): [Case(everyone(200), at("/api/docs"))],
