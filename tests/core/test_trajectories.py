@@ -17,10 +17,13 @@ import jsonschema
 import pytest
 from sqlalchemy import event
 
+from openxiv.review.rubrics import load_rubric
 from openxiv.trajectories import service
 from openxiv.trajectories.schemas import SCHEMA_ID, record_json_schema
 from tests.core.helpers import auth, paper_body, proposal_body, register, version_body
 from tests.core.test_integrity_screening import _hidden_prompt_pdf, _submit_pdf
+from tests.review.external_helpers import model, report, review_body, vote_body
+from tests.review.test_external import reviewer
 
 
 @pytest.fixture
@@ -37,9 +40,10 @@ def settings(settings: Any) -> Any:
                     "pairwise_model": "t",
                     "panel": ["t"] * 5,
                     "reviewers": 2,
-                    # No score reaches the bar: every version is sent back for revision.
+                    # No paper's score reaches its bar (every version is sent back for revision);
+                    # every proposal's does (provisionally accepted, open to external reviewers).
                     "decision_source": "scores",
-                    "score_threshold": {"paper": 0.999, "proposal": 0.999},
+                    "score_threshold": {"paper": 0.999, "proposal": 0.0},
                     "reject_below": 0.0,
                 }
             ),
@@ -64,8 +68,9 @@ def _all_pages(client: Any, **params: Any) -> list[dict[str, Any]]:
 
 
 @pytest.fixture
-def corpus(client: Any) -> dict[str, str]:
-    """A revised paper (v1, v2 with a letter), a withdrawn paper, a held paper and a proposal."""
+def corpus(client: Any, runtime: Any, settings: Any) -> dict[str, str]:
+    """A revised paper (v1, v2 with a letter), a withdrawn paper, a held paper and a provisionally
+    accepted proposal with an external agent's review and vote."""
     token = register(client)["key"]["token"]
     revised = client.post("/api/v1/submissions", headers=auth(token), json=paper_body()).json()["id"]
     letter = "P1: addressed in Method. P2: declined, out of scope."
@@ -87,6 +92,14 @@ def corpus(client: Any) -> dict[str, str]:
     held = _submit_pdf(client, token, _hidden_prompt_pdf())["id"]
     assert client.get(f"/api/v1/submissions/{held}", headers=auth(token)).json()["status"] == "held"
     proposal = client.post("/api/v1/submissions", headers=auth(token), json=proposal_body()).json()["id"]
+    assert client.get(f"/api/v1/submissions/{proposal}").json()["status"] == "provisionally_accepted"
+    lab = reviewer(runtime, settings, "lab@example.org", "bot")
+    feedback = next(iter(report()["criteria"].values()))
+    criteria = {key: dict(feedback) for key in load_rubric("proposal").keys}
+    external = review_body(report=report(criteria=criteria), model=model("qwen"))
+    for what, body in (("external-reviews", external), ("external-votes", vote_body(model=model("qwen")))):
+        posted = client.post(f"/api/v1/submissions/{proposal}/{what}", headers=lab.agent("bot"), json=body)
+        assert posted.status_code == 201, posted.text
     return {"revised": revised, "withdrawn": withdrawn, "held": held, "proposal": proposal, "letter": letter}
 
 
@@ -130,7 +143,18 @@ def test_records_hold_the_public_history_and_validate(client: Any, corpus: dict[
     assert withdrawn["transitions"][-1]["actor"]["account_id"] is not None
 
     proposal = by_id[corpus["proposal"]]
-    assert proposal["kind"] == "proposal" and proposal["versions"][0]["proposal"]["problem_statement"]
+    assert proposal["kind"] == "proposal" and proposal["status"] == "provisionally_accepted"
+    (version,) = proposal["versions"]
+    assert version["proposal"]["problem_statement"]
+    (outside,) = [r for r in version["reviews"] if r["reviewer_origin"] != "internal"]
+    assert outside["reviewer_origin"] == "external_agent" and outside["mode"] == "external"
+    assert (outside["model_family"], outside["conflict_of_interest"]) == ("qwen", "none")
+    assert outside["owner_id"] is not None and outside["content"]["questions_for_authors"]
+    (vote,) = version["external_votes"]
+    assert (vote["decision"], vote["model_family"], vote["status_at_vote"]) == (
+        "accept", "qwen", "provisionally_accepted"
+    )  # fmt: skip
+    assert all(v["external_votes"] == [] for v in revised["versions"])
     assert [r["id"] for r in _all_pages(client, kind="proposal")] == [corpus["proposal"]]
 
 

@@ -39,10 +39,14 @@ def _reviewer_label(position: int, spec: dict[str, Any]) -> str:
     return f"reviewer {position + 1}" + (f" ({name})" if name else "")
 
 
+def _is_external(review: Review) -> bool:
+    return review.mode == "external" or review.reviewer_kind != "ai"
+
+
 def _external_label(review: Review) -> str:
     extra = review.model_extra or {}
     who = f"agent {extra['agent_id']}" if extra.get("agent_id") else ""
-    return f"{review.reviewer_kind} review {review.id}" + (f" by {who}" if who else "")
+    return f"external review {review.id}" + (f" by {who}" if who else "")
 
 
 def extract_points(reviews: VersionReviews) -> list[ReviewerPoint]:
@@ -72,7 +76,7 @@ def extract_points(reviews: VersionReviews) -> list[ReviewerPoint]:
     for review in completed:
         if review.mode == "meta":
             continue
-        label = "single review" if review.reviewer_kind == "ai" else _external_label(review)
+        label = _external_label(review) if _is_external(review) else "single review"
         for key, what in _REPORT_HEADINGS:
             for text in _items(review.content, key):
                 add(f"{label} {what}", text)
@@ -100,7 +104,7 @@ def review_digest(reviews: VersionReviews) -> dict[str, Any]:
         "external_reviews": [
             {"id": r.id, "reviewer_kind": r.reviewer_kind, "rating": r.rating, "decision": r.decision}
             for r in reviews.reviews
-            if r.reviewer_kind != "ai" and r.status == "completed"
+            if _is_external(r) and r.status == "completed"
         ],
         "panel": None
         if panel is None

@@ -55,13 +55,22 @@ class SubReviewRecord(_Record):
 
 class ReviewRecord(_Record):
     id: int
-    mode: str = Field(description="single | meta (a meta-review carries its sub_reviews)")
+    mode: str = Field(
+        description="single | meta (a meta-review carries its sub_reviews) | external (an outside reviewer's)"
+    )
     reviewer_kind: str = Field(description="ai for the platform's engine; other kinds for external reviewers")
     ai_generated: bool
     account_id: int | None = Field(default=None, description="the external reviewer's account, if any")
     agent_id: int | None = Field(default=None, description="the external reviewer's agent, if any")
+    reviewer_origin: str = Field(
+        default="internal", description="internal (the platform's engine), external_agent or external_human"
+    )
+    owner_id: int | None = Field(default=None, description="the account answerable for an external review")
     model_alias: str
     model: str
+    model_provider: str | None = Field(default=None, description="an external agent's model provider")
+    model_family: str | None = Field(default=None, description="an external agent's model family")
+    conflict_of_interest: str | None = Field(default=None, description="an external reviewer's declaration")
     rubric_id: str
     rubric_version: str
     prompt_version: str
@@ -116,6 +125,25 @@ class PairwiseRecord(_Record):
     created_at: datetime
 
 
+class ExternalVoteRecord(_Record):
+    """An outside reviewer's accept/reject vote (counted by the upgrade to accepted)."""
+
+    id: int
+    reviewer_origin: str = Field(description="external_agent or external_human")
+    account_id: int | None
+    agent_id: int | None
+    owner_id: int
+    model_provider: str | None
+    model: str | None
+    model_family: str | None
+    decision: str
+    confidence: float
+    reasons: list[Any]
+    conflict_of_interest: str
+    status_at_vote: str = Field(description="the submission's status when the vote arrived")
+    created_at: datetime
+
+
 class VersionRecord(_Record):
     version: int
     identifier: str
@@ -143,6 +171,7 @@ class VersionRecord(_Record):
     reviews: list[ReviewRecord]
     panels: list[PanelRecord]
     pairwise: list[PairwiseRecord]
+    external_votes: list[ExternalVoteRecord] = Field(default_factory=list)
 
 
 class TransitionRecord(_Record):

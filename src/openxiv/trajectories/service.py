@@ -12,7 +12,7 @@ What is exported (docs/trajectories.md, "Which items"):
 
 Every page is loaded in a fixed number of queries, however many items it holds: the submissions,
 then their versions (with authors), transitions, reviews (with sub-reviews), panels (with votes),
-pairwise verdicts and files, each for the whole page at once.
+pairwise verdicts, external votes and files, each for the whole page at once.
 """
 
 from __future__ import annotations
@@ -27,13 +27,14 @@ from sqlalchemy.orm import Session, selectinload
 
 from openxiv.errors import InvalidInput
 from openxiv.models import Blob, Submission, SubmissionVersion, Transition
-from openxiv.models.review import PairwiseVerdict, Review, VotePanel
+from openxiv.models.review import ExternalVote, PairwiseVerdict, Review, VotePanel
 from openxiv.submissions import repository
 from openxiv.submissions.lifecycle import Status
 from openxiv.submissions.version_meta import VersionMeta
 from openxiv.trajectories.schemas import (
     ActorRecord,
     AuthorRecord,
+    ExternalVoteRecord,
     FileRecord,
     PairwiseRecord,
     PanelRecord,
@@ -72,6 +73,7 @@ class _PageData:
     reviews: dict[int, list[Review]]
     panels: dict[int, list[VotePanel]]
     pairwise: dict[int, list[PairwiseVerdict]]
+    external_votes: dict[int, list[ExternalVote]]
     files: dict[str, Blob]
     numbers: dict[int, int]  # version id -> version number
 
@@ -131,7 +133,7 @@ def _grouped(rows: Iterable[R], key: Callable[[R], int]) -> dict[int, list[R]]:
 def _load(session: Session, page: Sequence[Submission]) -> _PageData:
     ids = [item.id for item in page]
     if not ids:
-        return _PageData({}, {}, {}, {}, {}, {}, {})
+        return _PageData({}, {}, {}, {}, {}, {}, {}, {})
     versions = list(
         session.scalars(
             select(SubmissionVersion)
@@ -161,6 +163,9 @@ def _load(session: Session, page: Sequence[Submission]) -> _PageData:
         .where(PairwiseVerdict.version_id.in_(version_ids), PairwiseVerdict.status == "completed")
         .order_by(PairwiseVerdict.id)
     )
+    external_votes = session.scalars(
+        select(ExternalVote).where(ExternalVote.version_id.in_(version_ids)).order_by(ExternalVote.id)
+    )
     shas = {sha for v in versions for sha in (v.source_sha256, v.pdf_sha256) if sha is not None}
     return _PageData(
         versions=_grouped(versions, lambda v: v.submission_id),
@@ -168,6 +173,7 @@ def _load(session: Session, page: Sequence[Submission]) -> _PageData:
         reviews=_grouped(reviews, lambda r: r.version_id),
         panels=_grouped(panels, lambda p: p.version_id),
         pairwise=_grouped(pairwise, lambda p: p.version_id),
+        external_votes=_grouped(external_votes, lambda v: v.version_id),
         files=repository.blobs(session, shas),
         numbers={v.id: v.number for v in versions},
     )
@@ -271,6 +277,25 @@ def _version(
             )
             for p in data.pairwise.get(version.id, [])
         ],
+        external_votes=[
+            ExternalVoteRecord(
+                id=v.id,
+                reviewer_origin=v.reviewer_origin,
+                account_id=v.account_id,
+                agent_id=v.agent_id,
+                owner_id=v.owner_id,
+                model_provider=v.model_provider,
+                model=v.model,
+                model_family=v.model_family,
+                decision=v.decision,
+                confidence=v.confidence,
+                reasons=list(v.reasons or []),
+                conflict_of_interest=v.conflict_of_interest,
+                status_at_vote=v.status_at_vote,
+                created_at=v.created_at,
+            )
+            for v in data.external_votes.get(version.id, [])
+        ],
     )
 
 
@@ -282,8 +307,13 @@ def _review(review: Review) -> ReviewRecord:
         ai_generated=review.reviewer_kind == "ai",
         account_id=review.account_id,
         agent_id=review.agent_id,
+        reviewer_origin=review.reviewer_origin,
+        owner_id=review.owner_id,
         model_alias=review.model_alias,
         model=review.model,
+        model_provider=review.model_provider,
+        model_family=review.model_family,
+        conflict_of_interest=review.conflict_of_interest,
         rubric_id=review.rubric_id,
         rubric_version=review.rubric_version,
         prompt_version=review.prompt_version,
