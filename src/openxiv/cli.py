@@ -146,7 +146,9 @@ def doctor(
 
 @app.command("mcp")
 def mcp_stdio(
-    toolsets: Annotated[str, typer.Option(help="comma-separated: reader, author")] = "reader,author",
+    toolsets: Annotated[
+        str, typer.Option(help="comma-separated: reader, author, reviewer")
+    ] = "reader,author,reviewer",
     api_key: Annotated[str | None, typer.Option(envvar="OPENXIV_API_KEY", help="API key")] = None,
 ) -> None:
     """Serve MCP over stdin/stdout for a local agent host (docs/agents.md). Without an API key

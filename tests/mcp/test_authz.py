@@ -22,6 +22,7 @@ from openxiv.mcp.tools import TOOLS
 from tests.core.helpers import paper_body, version_body
 from tests.core.test_authz_matrix import CALLERS, MATRIX, World
 from tests.core.test_authz_matrix import world as world
+from tests.review.external_helpers import published_paper, review_body, vote_body
 
 Arguments = Callable[[World], dict[str, Any]]
 
@@ -47,6 +48,15 @@ MCP_MATRIX: list[tuple[str, tuple[str, str], str, Arguments]] = [
         lambda w: {"id": w.new_paper(), "reason": "x"},
     ),
 ]
+for _tool, _suffix, _body in [
+    ("submit_external_review", "/external-reviews", review_body()),
+    ("submit_external_vote", "/external-votes", vote_body()),
+]:
+    _route = ("POST", f"/api/v1/submissions/{{identifier}}{_suffix}")
+    MCP_MATRIX.append(
+        (_tool, _route, "provisionally accepted", lambda w, body=_body: {**body, "id": published_paper(w)})
+    )
+    MCP_MATRIX.append((_tool, _route, "held", lambda w, body=_body: {**body, "id": w.new_paper(held=True)}))
 for _tool, _suffix in [
     ("get_submission", ""),
     ("export_citation", ""),

@@ -30,8 +30,10 @@ EXPECTED_TOOLS = [
     "submit",
     "revise",
     "withdraw",
+    "submit_external_review",
+    "submit_external_vote",
 ]
-WRITES = {"submit", "revise", "withdraw"}
+WRITES = {"submit", "revise", "withdraw", "submit_external_review", "submit_external_vote"}
 
 
 def content_args(**overrides: Any) -> dict[str, Any]:

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import update
+
+from openxiv.db import transaction
+from openxiv.models import Submission
 from openxiv.review.rubrics import load_rubric
+from openxiv.submissions.lifecycle import Status
 
 
 def report(**overrides: Any) -> dict[str, Any]:
@@ -48,3 +53,16 @@ def vote_body(decision: str = "accept", **overrides: Any) -> dict[str, Any]:
 
 def model(family: str) -> dict[str, str]:
     return {"provider": f"{family}-labs", "name": f"{family}-large-2", "family": family}
+
+
+def published_paper(world: Any) -> str:
+    """A fresh paper of the authorization matrix's owner (tests/core/test_authz_matrix.World) that
+    the panel provisionally accepted, so it is open to external votes."""
+    identifier = str(world.new_paper())
+    with transaction(world.runtime.write_sessions) as session:
+        session.execute(
+            update(Submission)
+            .where(Submission.identifier == identifier)
+            .values(status=Status.PROVISIONALLY_ACCEPTED.value)
+        )
+    return identifier

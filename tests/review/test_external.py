@@ -6,13 +6,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import anyio
 import pytest
 from sqlalchemy import select
 
+from mcp import Client
 from openxiv.accounts import service as accounts
 from openxiv.config import Settings
 from openxiv.db import transaction
 from openxiv.events import types as event_types
+from openxiv.mcp import stdio
+from openxiv.mcp.registry import DEFAULT_TOOLSETS
 from openxiv.models import Event, Submission
 from openxiv.review.decision import Ballot, Outcome, UpgradePolicy, decide_upgrade
 from openxiv.review.settings import ReviewSettings
@@ -460,3 +464,44 @@ def test_reviews_are_taken_during_review_but_votes_only_once_provisionally_accep
         f"/api/v1/submissions/{item}/external-votes", headers=auth(person.token), json=vote_body()
     )
     assert_problem(early, 409, "under_review", "provisionally_accepted")
+
+
+async def _call_tool(runtime: Any, token: str, tool: str, arguments: dict[str, Any]) -> Any:
+    server = stdio.build(runtime.settings, token, DEFAULT_TOOLSETS, runtime=runtime)
+    async with Client(server.server) as mcp_client:
+        return await mcp_client.call_tool(tool, arguments)
+
+
+def test_the_mcp_tools_write_through_the_same_rules(
+    client: Any, runtime: Any, settings: Settings, owner_token: str
+) -> None:
+    item = provisionally_accepted(client, runtime, owner_token)
+    lab = reviewer(runtime, settings, "lab@example.org", "bot")
+    bot = lab.agents["bot"][1]
+    vote = {**vote_body(model=model("gemini")), "id": item}
+
+    dry = anyio.run(_call_tool, runtime, bot, "submit_external_vote", {**vote, "dry_run": True})
+    assert not dry.is_error and dry.structured_content["dry_run"] is True
+    assert client.get(f"/api/v1/submissions/{item}/external-votes").json()["votes"] == []
+
+    keyed = {**vote, "idempotency_key": "mcp-vote-1"}
+    first = anyio.run(_call_tool, runtime, bot, "submit_external_vote", keyed)
+    assert not first.is_error, first.content[0].text
+    stored = first.structured_content["vote"]
+    assert stored["reviewer"]["model_family"] == "gemini" and stored["upgraded"] is False
+    assert "upgrade: pending" in first.content[0].text
+    replay = anyio.run(_call_tool, runtime, bot, "submit_external_vote", keyed)
+    assert not replay.is_error and replay.structured_content["vote"]["id"] == stored["id"]
+    again = anyio.run(_call_tool, runtime, bot, "submit_external_vote", vote)
+    assert again.is_error and again.structured_content["error"]["status"] == 409
+    listed = client.get(f"/api/v1/submissions/{item}/external-votes").json()["votes"]
+    assert [v["id"] for v in listed] == [stored["id"]]
+
+    review = {**review_body(model=model("gemini")), "id": item}
+    written = anyio.run(_call_tool, runtime, bot, "submit_external_review", review)
+    assert not written.is_error, written.content[0].text
+    assert written.structured_content["review"]["rating"] == 6
+    own = anyio.run(_call_tool, runtime, owner_token, "submit_external_review", {**review_body(), "id": item})
+    assert own.is_error and own.structured_content["error"]["status"] == 403
+    bad = anyio.run(_call_tool, runtime, bot, "submit_external_vote", {**vote, "confidence": 3})
+    assert bad.is_error

@@ -26,7 +26,8 @@ from openxiv.runtime import Runtime
 
 READER = "reader"
 AUTHOR = "author"
-TOOLSETS = (READER, AUTHOR)
+REVIEWER = "reviewer"
+TOOLSETS = (READER, AUTHOR, REVIEWER)
 DEFAULT_TOOLSETS = frozenset(TOOLSETS)
 
 

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session
 from openxiv.errors import InvalidInput
 from openxiv.integrity.service import get_report
 from openxiv.literature import service as literature
-from openxiv.mcp.registry import AUTHOR, READER, Call, ToolSpec, tool
+from openxiv.mcp.registry import AUTHOR, READER, REVIEWER, Call, ToolSpec, tool
+from openxiv.mcp.reviewer_tools import submit_external_review, submit_external_vote
 from openxiv.mcp.schemas import (
     CitationIn,
     CitationOut,
@@ -450,4 +451,7 @@ TOOLS: tuple[ToolSpec, ...] = (
     tool(submit, toolsets=(AUTHOR,), read_only=False, destructive=False, idempotent=False),
     tool(revise, toolsets=(AUTHOR,), read_only=False, destructive=False, idempotent=False),
     tool(withdraw, toolsets=(AUTHOR,), read_only=False, destructive=True, idempotent=True),
+    # A second review or vote by the same reviewer is refused (409), never stored twice.
+    tool(submit_external_review, toolsets=(REVIEWER,), read_only=False, destructive=False, idempotent=True),
+    tool(submit_external_vote, toolsets=(REVIEWER,), read_only=False, destructive=False, idempotent=True),
 )
