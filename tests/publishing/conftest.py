@@ -10,7 +10,7 @@ from openxiv.db import transaction
 from openxiv.submissions import repository
 from openxiv.submissions.lifecycle import Status
 from openxiv.submissions.service import SystemActor, transition
-from tests.core.helpers import auth, paper_body, register
+from tests.core.helpers import auth, paper_body, pdf_bytes, register
 
 
 class Poster:
@@ -18,6 +18,13 @@ class Poster:
         self.client = client
         self.runtime = runtime
         self.token = register(client)["key"]["token"]
+
+    def upload_pdf(self) -> str:
+        files = {"file": ("paper.pdf", pdf_bytes(), "application/pdf")}
+        response = self.client.post("/api/v1/uploads", headers=auth(self.token), files=files)
+        assert response.status_code == 201, response.text
+        sha: str = response.json()["sha256"]
+        return sha
 
     def post(self, **overrides: Any) -> dict[str, Any]:
         response = self.client.post(

@@ -38,16 +38,22 @@ _LATEX_SPECIALS = {
     "%": r"\%",
     "#": r"\#",
     "_": r"\_",
-    "^": r"\^{}",
-    "~": r"\~{}",
+    "^": r"\textasciicircum{}",
+    "~": r"\textasciitilde{}",
 }
 _LATEX_SPECIAL_RE = re.compile("|".join(re.escape(char) for char in _LATEX_SPECIALS))
+
+
+# "--" would print as a dash and "''" as a closing quote: an empty group between the characters
+# keeps them literal.
+_LIGATURE_RE = re.compile(r"([-`'])(?=[-`'])")
 
 
 def latex_escape(text: str) -> str:
     """Text as LaTeX typesets it literally: every special character escaped, whitespace folded."""
     folded = " ".join(text.split())
-    return _LATEX_SPECIAL_RE.sub(lambda match: _LATEX_SPECIALS[match.group(0)], folded)
+    escaped = _LATEX_SPECIAL_RE.sub(lambda match: _LATEX_SPECIALS[match.group(0)], folded)
+    return _LIGATURE_RE.sub(r"\1{}", escaped)
 
 
 def _ascii_word(text: str) -> str:
