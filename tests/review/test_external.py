@@ -9,6 +9,7 @@ from typing import Any
 import anyio
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from mcp import Client
 from openxiv.accounts import service as accounts
@@ -18,6 +19,7 @@ from openxiv.events import types as event_types
 from openxiv.mcp import stdio
 from openxiv.mcp.registry import DEFAULT_TOOLSETS
 from openxiv.models import Event, Submission
+from openxiv.models.review import ExternalVote
 from openxiv.review.decision import Ballot, Outcome, UpgradePolicy, decide_upgrade
 from openxiv.review.settings import ReviewSettings
 from openxiv.submissions import repository
@@ -505,3 +507,41 @@ def test_the_mcp_tools_write_through_the_same_rules(
     assert own.is_error and own.structured_content["error"]["status"] == 403
     bad = anyio.run(_call_tool, runtime, bot, "submit_external_vote", {**vote, "confidence": 3})
     assert bad.is_error
+
+
+def test_the_database_itself_keeps_one_vote_per_reviewer(
+    client: Any, runtime: Any, settings: Settings, owner_token: str
+) -> None:
+    """The service checks first and locks the submission; the partial unique indexes are the last
+    word should two writers still meet (a person and their agent are different reviewers)."""
+    item = provisionally_accepted(client, runtime, owner_token)
+    lab = reviewer(runtime, settings, "lab@example.org", "bot")
+    agent_id = lab.agents["bot"][0]
+    with runtime.read_sessions() as session:
+        submission = repository.by_identifier(session, item)
+        assert submission is not None
+        version = repository.version(session, submission.id, 1)
+        assert version is not None
+        submission_id, version_id = submission.id, version.id
+
+    def row(origin: str, agent: int | None) -> ExternalVote:
+        return ExternalVote(
+            submission_id=submission_id,
+            version_id=version_id,
+            reviewer_origin=origin,
+            account_id=lab.account_id,
+            agent_id=agent,
+            owner_id=lab.account_id,
+            decision="accept",
+            confidence=0.5,
+            reasons=["r"],
+            conflict_of_interest="none",
+            status_at_vote="provisionally_accepted",
+        )
+
+    with transaction(runtime.write_sessions) as session:
+        session.add_all([row("external_agent", agent_id), row("external_human", None)])
+    for origin, agent in (("external_agent", agent_id), ("external_human", None)):
+        with pytest.raises(IntegrityError), transaction(runtime.write_sessions) as session:
+            session.add(row(origin, agent))
+    assert len(client.get(f"/api/v1/submissions/{item}/external-votes").json()["votes"]) == 2

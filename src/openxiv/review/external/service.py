@@ -109,7 +109,9 @@ def submit_review(
         grounding={},
         truncation={},
     )
-    _insert_once(session, review, f"you already reviewed {submission.identifier}v{version.number}")
+    _insert_once(
+        session, review, f"you already reviewed {submission.identifier}v{version.number}", "duplicate_review"
+    )
     events.record(
         session,
         event_types.EXTERNAL_REVIEW_ADDED,
@@ -160,7 +162,9 @@ def submit_vote(
         conflict_of_interest=payload.conflict_of_interest,
         status_at_vote=submission.status,
     )
-    _insert_once(session, vote, f"you already voted on {submission.identifier}v{version.number}")
+    _insert_once(
+        session, vote, f"you already voted on {submission.identifier}v{version.number}", "duplicate_vote"
+    )
     policy = UpgradePolicy.from_settings(settings)
     decision = decide_upgrade(_ballots(_counted_votes(session, version.id)), policy)
     upgraded = decision.status == Status.ACCEPTED
@@ -274,14 +278,14 @@ def _own_rows(
     return query.where(table.account_id == principal.account_id)
 
 
-def _insert_once(session: Session, row: Review | ExternalVote, duplicate: str) -> None:
+def _insert_once(session: Session, row: Review | ExternalVote, duplicate: str, reason: str) -> None:
     """Flush the row; losing a race to the same reviewer's concurrent request is the same 409."""
     try:
         with session.begin_nested():
             session.add(row)
             session.flush()
     except IntegrityError as error:
-        raise Conflict(f"{duplicate}; one per reviewer per version", reason="duplicate") from error
+        raise Conflict(f"{duplicate}; one per reviewer per version", reason=reason) from error
 
 
 # The upgrade ----------------------------------------------------------------------------------
