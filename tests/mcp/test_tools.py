@@ -134,11 +134,13 @@ async def test_read_tools(site: Site, transport: str) -> None:
         assert len(for_paper["hits"]) <= 3
 
         bibtex = ok(await client.call_tool("export_citation", {"id": public}))
-        assert bibtex["citation"].startswith("@misc{openxiv")
+        assert bibtex["citation"].startswith(f"@misc{{{bibtex['key']},")  # publishing's exporter
         assert (
-            "author = {Ada Example}" in bibtex["citation"]
+            "author = {Example, Ada}" in bibtex["citation"]
             and f"eprint = {{{public}v1}}" in bibtex["citation"]
         )
+        ris = ok(await client.call_tool("export_citation", {"id": public, "format": "ris"}))
+        assert ris["citation"].startswith("TY  - ") and "AU  - Example, Ada" in ris["citation"]
         plain = ok(await client.call_tool("export_citation", {"id": public, "format": "text"}))
         assert plain["citation"].startswith("Ada Example (")
 

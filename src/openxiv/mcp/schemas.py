@@ -101,7 +101,11 @@ class LiteratureIn(ToolInput):
 
 class CitationIn(ToolInput):
     id: Identifier = Field(max_length=40, description=IDENTIFIER_HELP)
-    format: Literal["bibtex", "text"] = "bibtex"
+    format: Literal["bibtex", "ris", "csl", "datacite", "jsonld", "text"] = Field(
+        "bibtex",
+        description="bibtex, ris, csl (CSL-JSON), datacite (DataCite JSON), jsonld (schema.org) or "
+        "text (a one-line reference)",
+    )
 
 
 class ContentIn(ToolInput):

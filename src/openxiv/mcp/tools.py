@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import re
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
@@ -45,6 +44,8 @@ from openxiv.mcp.schemas import (
     WriteOut,
 )
 from openxiv.models import Submission, SubmissionVersion
+from openxiv.publishing import service as publishing
+from openxiv.publishing.formats import FORMATS, bibtex_key, to_text
 from openxiv.review import service as reviews
 from openxiv.review.prompts import quote
 from openxiv.submissions import presenters, repository, service
@@ -255,44 +256,16 @@ def find_related_literature(call: Call, args: LiteratureIn) -> LiteratureOut:
 
 
 def export_citation(call: Call, args: CitationIn) -> CitationOut:
-    """Export a citation of a version (BibTeX, or a plain-text reference) from its metadata."""
+    """Export a citation of a version: BibTeX, RIS, CSL-JSON, DataCite JSON, schema.org JSON-LD
+    (the exports of GET /api/v1/submissions/{id}/cite, with the DOI once registered), or a
+    plain-text reference."""
     with call.reading() as session:
-        submission, version = lookup(session, call, args.id)
-        vid = version_id(submission, version)
-        authors = [(a.name, a.kind) for a in version.authors]
-        title, year = version.title, version.created_at.year
-        licence = str(version.meta.get("licence", ""))
-    url = f"{call.runtime.settings.base_url.rstrip('/')}/abs/{vid}"
-    key = "openxiv" + re.sub(r"[^0-9a-z]", "", vid.lower())
-    if args.format == "text":
-        names = ", ".join(name for name, _ in authors)
-        citation = f"{names} ({year}). {title}. {call.runtime.settings.instance_name} preprint {vid}. {url}"
-    else:
-        # Agents' names are braced so BibTeX keeps them whole instead of parsing first/last names.
-        names = " and ".join(
-            _bibtex(name) if kind == "human" else "{" + _bibtex(name) + "}" for name, kind in authors
-        )
-        fields = {
-            "title": "{" + _bibtex(title) + "}",
-            "author": names,
-            "year": str(year),
-            "eprint": vid,
-            "archivePrefix": _bibtex(call.runtime.settings.instance_name),
-            "howpublished": _bibtex(f"{call.runtime.settings.instance_name} preprint {vid}"),
-            "url": url,
-            "note": _bibtex(f"Licence {licence}; status {submission.status}"),
-        }
-        body = ",\n".join(f"  {name} = {{{value}}}" for name, value in fields.items())
-        citation = f"@misc{{{key},\n{body}\n}}"
-    return CitationOut(id=vid, format=args.format, key=key, citation=citation)
-
-
-_BIBTEX_SPECIAL = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "&": r"\&", "%": r"\%", "$": r"\$",
-                   "#": r"\#", "_": r"\_", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}  # fmt: skip
-
-
-def _bibtex(value: str) -> str:
-    return "".join(_BIBTEX_SPECIAL.get(ch, ch) for ch in " ".join(value.split()))
+        found = service.find_version(session, args.id, call.principal)
+        record = publishing.citation_for(session, found, publishing.Site.from_settings(call.runtime.settings))
+    citation = to_text(record) if args.format == "text" else FORMATS[args.format].write(record)
+    return CitationOut(
+        id=record.versioned_identifier, format=args.format, key=bibtex_key(record), citation=citation
+    )
 
 
 def pipeline_status(call: Call, args: IdentifierIn) -> PipelineStatus:

@@ -319,6 +319,15 @@ def _dump(document: Any) -> str:
     return script_safe_json(document, indent=2) + "\n"
 
 
+# -------------------------------------------------------------------------------------- plain text
+
+
+def to_text(record: CitationRecord) -> str:
+    """A one-line reference for people: names as written, year, title, where, and the link to cite."""
+    names = ", ".join(author.name for author in record.authors)
+    return f"{names} ({record.year}). {record.title}. {record.publisher} preprint {record.versioned_identifier}. {record.cite_url}"
+
+
 FORMATS: Mapping[str, ExportFormat] = {
     export.name: export
     for export in (
