@@ -29,7 +29,7 @@ from openxiv.mcp.http import PATH as MCP_PATH
 from openxiv.mcp.http import McpHttpEndpoint
 from openxiv.publishing.api import router as publishing_router
 from openxiv.review.api import router as review_router
-from openxiv.review.external_api import router as external_reviews_router
+from openxiv.review.external.api import router as external_reviews_router
 from openxiv.runtime import Runtime
 from openxiv.submissions.api import router as submissions_router
 from openxiv.submissions.pages import router as submissions_pages
