@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from typing import Any
+from urllib.parse import urlencode
 from xml.etree import ElementTree as ET
 
 import httpx
@@ -81,7 +82,8 @@ def test_full_harvest_with_resumption_deleted_records_and_formats(harvest: Any) 
     resource = first.xml.find(f".//{DATACITE}resource")
     assert resource is not None
     assert resource.findtext(f"{DATACITE}titles/{DATACITE}title") == "Sparse attention at scale"
-    assert resource.find(f"{DATACITE}resourceType").get("resourceTypeGeneral") == "Preprint"  # type: ignore[union-attr]
+    resource_type = resource.find(f"{DATACITE}resourceType")
+    assert resource_type is not None and resource_type.get("resourceTypeGeneral") == "Preprint"
 
     headers = list(sickle.ListIdentifiers(metadataPrefix="oai_dc"))
     assert len(headers) == 5
@@ -154,7 +156,8 @@ def test_sets_and_date_ranges(harvest: Any) -> None:
 
 
 def _error(url: str, params: dict[str, str] | list[tuple[str, str]]) -> str:
-    document = ET.fromstring(httpx.get(f"{url}/oai", params=params).content)
+    pairs = list(params.items()) if isinstance(params, dict) else params
+    document = ET.fromstring(httpx.get(f"{url}/oai?{urlencode(pairs)}").content)
     error = document.find(f"{OAI}error")
     assert error is not None, ET.tostring(document)
     # A request with bad arguments is echoed without them.

@@ -96,7 +96,10 @@ def build_feed(
         body = _atom(
             entries, title=title, self_url=self_url, base_url=base_url, changed=changed, date_of=date_of
         )
-    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    # The exact time of the last change joins the bytes: two changes within one second render the
+    # same second-granularity dates, and a cache must still see the second one.
+    stamp = changed.isoformat() if changed else ""
+    etag = '"' + hashlib.sha256(body + stamp.encode()).hexdigest()[:32] + '"'
     return Feed(body=body, media_type=MEDIA_TYPES[fmt], etag=etag, last_modified=changed)
 
 
@@ -155,10 +158,12 @@ def _atom(
     changed: datetime | None,
     date_of: DateOf,
 ) -> bytes:
+    # Plain tag names under an explicit default namespace: ElementTree would otherwise prefix
+    # every Atom element (valid, but unusual), since its attributes carry no namespace.
     def tag(name: str) -> str:
-        return f"{{{ATOM_NS}}}{name}"
+        return name
 
-    feed = ET.Element(tag("feed"))
+    feed = ET.Element("feed", {"xmlns": ATOM_NS})
     _sub(feed, tag("id"), self_url)
     _sub(feed, tag("title"), title)
     _sub(feed, tag("updated"), utc_z(changed or datetime(1970, 1, 1, tzinfo=UTC)))
@@ -177,4 +182,4 @@ def _atom(
             _sub(_sub(item, tag("author")), tag("name"), str(author.get("name", "")))
         for category in entry.categories:
             _sub(item, tag("category"), term=clean(category))
-    return ET.tostring(feed, encoding="utf-8", xml_declaration=True, default_namespace=ATOM_NS)
+    return ET.tostring(feed, encoding="utf-8", xml_declaration=True)

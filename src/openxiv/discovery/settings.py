@@ -11,8 +11,10 @@ class TrendingSettings(BaseModel):
     """score = (1 + likes + comment_weight * comments + review_weight * reviews)
     / (age_hours + age_offset_hours) ** gravity  -- see docs/discovery.md."""
 
-    gravity: float = Field(default=1.8, gt=0)
-    age_offset_hours: float = Field(default=2.0, gt=0)
+    # Gentler than Hacker News (1.8 and 2 h): papers are read over days, so ten likes a day ago
+    # should still beat none an hour ago, while a month-old item yields to a fresh one.
+    gravity: float = Field(default=1.5, gt=0)
+    age_offset_hours: float = Field(default=12.0, gt=0)
     comment_weight: float = Field(default=2.0, ge=0)
     review_weight: float = Field(default=0.5, ge=0)
 
