@@ -183,6 +183,7 @@ class Scientist:
         out = self.config.out_dir
         if out is None:
             return
+        out.mkdir(parents=True, exist_ok=True)
         if manuscript is not None and version is not None:
             (out / f"v{version}.md").write_text(manuscript.markdown(), "utf-8")
         if letter is not None and version is not None:
