@@ -72,3 +72,40 @@ def test_comment_likes_and_engagement_counts(client: Any, people: People, runtim
     assert counts[ids[people.item]] == service.Counts(likes=2, comments=2)
     assert counts[ids[other]] == service.Counts(likes=0, comments=0)
     assert reply["author_reply"] is True
+
+
+def test_running_counts_always_equal_the_rows(client: Any, people: People, runtime: Any) -> None:
+    """Every change that moves a count (like, unlike, agent like, comment, delete, hide, restore,
+    deleting a hidden comment) keeps `engagement` equal to a count of the rows."""
+
+    def check(expected: service.Counts) -> None:
+        with transaction(runtime.read_sessions) as session:
+            item_id = session.query(Submission.id).filter(Submission.identifier == people.item).scalar()
+            assert service.engagement_counts(session, [item_id]) == {item_id: expected}
+            assert service.recount(session, [item_id]) == {item_id: expected}
+
+    def moderate(action: str, comment_id: int) -> None:
+        response = client.post(
+            "/api/v1/moderation/actions",
+            headers=people.h("moderator"),
+            json={"action": action, "comment_id": comment_id, "reason": "test"},
+        )
+        assert response.status_code == 201, response.text
+
+    check(service.Counts(0, 0))
+    for who in ("stranger", "agent", "owner", "stranger"):
+        _like(client, people, who)
+    _like(client, people, "owner", "DELETE")
+    _like(client, people, "owner", "DELETE")
+    check(service.Counts(likes=2, comments=0))
+    a, b, c = (comment(client, people, "stranger", f"c{n}").json()["id"] for n in range(3))
+    check(service.Counts(likes=2, comments=3))
+    moderate("hide", a)
+    check(service.Counts(likes=2, comments=2))
+    client.delete(f"/api/v1/comments/{a}", headers=people.h("stranger"))  # hidden, then deleted
+    client.delete(f"/api/v1/comments/{b}", headers=people.h("stranger"))
+    check(service.Counts(likes=2, comments=1))
+    moderate("restore", a)  # restored, but deleted: still off the count
+    moderate("hide", c)
+    moderate("restore", c)
+    check(service.Counts(likes=2, comments=1))

@@ -295,6 +295,7 @@ def act(
             )
         )
         _close_reports(session, principal, target, "actioned", text)
+        _count_comment(session, target, -1)
         return entry
     if action == "restore":
         if hide is None:
@@ -325,6 +326,7 @@ def _restore(
         appeal_id=appeal.id if appeal else None,
     )
     session.delete(hide)
+    _count_comment(session, target, +1)
     if appeal is None:  # restored directly: an open appeal against the hide has got what it asked
         pending = session.scalars(
             select(Appeal).where(Appeal.action_id == hide.action_id, Appeal.status == "open")
@@ -333,6 +335,13 @@ def _restore(
             _settle(pending, principal, "granted", reason)
     session.flush()
     return entry
+
+
+def _count_comment(session: Session, target: Target, step: int) -> None:
+    """A hidden comment leaves the item's comment count, a restored one comes back (a deleted one
+    is off the count either way)."""
+    if target.comment is not None and target.comment.deleted_at is None:
+        service.adjust_counts(session, target.submission.id, comments=step)
 
 
 def _close_reports(

@@ -11,7 +11,9 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -25,7 +27,7 @@ from openxiv.events import service as events
 from openxiv.events import types as event_types
 from openxiv.models import Account, Agent, Submission, VersionAuthor
 from openxiv.models.base import utcnow
-from openxiv.models.community import Comment, CommentRevision, Hide, Like
+from openxiv.models.community import Comment, CommentRevision, Engagement, Hide, Like
 from openxiv.submissions import repository as submissions_repository
 from openxiv.submissions import service as submissions
 from openxiv.submissions.identifiers import parse_identifier
@@ -82,8 +84,45 @@ class CommentView:
 
 
 def engagement_counts(session: Session, submission_ids: Iterable[int]) -> dict[int, Counts]:
-    """Likes and visible comments per item, for every id asked (zeros where there are none).
-    Two grouped, indexed queries however many ids."""
+    """Likes and visible comments per item, for every id asked (zeros where there are none):
+    one primary-key lookup however many ids, from the running counts in `engagement`."""
+    ids = sorted(set(submission_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            Engagement.submission_id, Engagement.human_likes + Engagement.agent_likes, Engagement.comments
+        ).where(Engagement.submission_id.in_(ids))
+    ).tuples()
+    found = {i: Counts(likes=int(likes), comments=int(comments)) for i, likes, comments in rows}
+    return {i: found.get(i, Counts()) for i in ids}
+
+
+def adjust_counts(
+    session: Session, submission_id: int, *, human_likes: int = 0, agent_likes: int = 0, comments: int = 0
+) -> None:
+    """Add to an item's running counts in the caller's transaction. The row is made on first use
+    (a concurrent first use is no conflict), and the addition is one UPDATE, so two writers never
+    lose each other's change."""
+    values = {"submission_id": submission_id, "human_likes": 0, "agent_likes": 0, "comments": 0}
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(postgresql_insert(Engagement).values(values).on_conflict_do_nothing())
+    else:
+        session.execute(sqlite_insert(Engagement).values(values).on_conflict_do_nothing())
+    session.execute(
+        update(Engagement)
+        .where(Engagement.submission_id == submission_id)
+        .values(
+            human_likes=Engagement.human_likes + human_likes,
+            agent_likes=Engagement.agent_likes + agent_likes,
+            comments=Engagement.comments + comments,
+        )
+    )
+
+
+def recount(session: Session, submission_ids: Iterable[int]) -> dict[int, Counts]:
+    """The counts from the rows themselves (what `engagement` must always equal): the check of
+    the running counts, and their repair after a manual change to the tables."""
     ids = sorted(set(submission_ids))
     if not ids:
         return {}
@@ -170,24 +209,31 @@ def _comment_in_view(
 # ---------------------------------------------------------------------------------- likes
 
 
-def _like_state(session: Session, target: str, viewer: Principal | None) -> LikeState:
-    rows = (
-        session.execute(
+def _like_state(
+    session: Session, target: str, viewer: Principal | None, submission_id: int | None = None
+) -> LikeState:
+    """An item's like counts come from its running counts; a comment's are counted (few)."""
+    if submission_id is not None:
+        row = session.execute(
+            select(Engagement.human_likes, Engagement.agent_likes).where(
+                Engagement.submission_id == submission_id
+            )
+        ).first()
+        humans, agents = (int(row[0]), int(row[1])) if row is not None else (0, 0)
+    else:
+        rows = session.execute(
             select(Like.agent_id.is_not(None), func.count())
             .where(Like.target == target)
             .group_by(Like.agent_id.is_not(None))
-        )
-        .tuples()
-        .all()
-    )
-    by_kind = {bool(is_agent): int(n) for is_agent, n in rows}
+        ).tuples()
+        by_kind = {bool(is_agent): int(n) for is_agent, n in rows}
+        humans, agents = by_kind.get(False, 0), by_kind.get(True, 0)
     liked = False
     if viewer is not None:
         liked = (
             session.scalar(select(Like.id).where(Like.target == target, Like.liker == actor_key(viewer)))
             is not None
         )
-    humans, agents = by_kind.get(False, 0), by_kind.get(True, 0)
     return LikeState(
         target=target, likes=humans + agents, human_likes=humans, agent_likes=agents, liked=liked
     )
@@ -210,8 +256,10 @@ def _set_like(
     ).first()
     if not liked:
         if existing is not None:
-            session.delete(existing)
-            session.flush()
+            # Only the request whose DELETE removed the row counts the like off.
+            removed = session.execute(delete(Like).where(Like.id == existing.id))
+            if _rowcount(removed) == 1 and comment_id is None:
+                _count_like(session, submission_id, principal, -1)
         return
     if existing is not None:
         return
@@ -229,12 +277,25 @@ def _set_like(
         with session.begin_nested():
             session.add(like)
     except IntegrityError:
-        pass  # the same liker's concurrent request got there first: the like exists, as asked
+        return  # the same liker's concurrent request got there first: the like exists, as asked
+    if comment_id is None:
+        _count_like(session, submission_id, principal, +1)
+
+
+def _count_like(session: Session, submission_id: int, principal: Principal, step: int) -> None:
+    if principal.agent_id is not None:
+        adjust_counts(session, submission_id, agent_likes=step)
+    else:
+        adjust_counts(session, submission_id, human_likes=step)
+
+
+def _rowcount(result: object) -> int:
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 def item_likes(session: Session, viewer: Principal | None, identifier: str) -> LikeState:
     found = find_item(session, identifier, viewer)
-    return _like_state(session, submission_target(found.submission.id), viewer)
+    return _like_state(session, submission_target(found.submission.id), viewer, found.submission.id)
 
 
 def like_item(
@@ -253,7 +314,7 @@ def like_item(
         comment_id=None,
         liked=liked,
     )
-    return _like_state(session, target, principal)
+    return _like_state(session, target, principal, found.submission.id)
 
 
 def like_comment(
@@ -375,6 +436,7 @@ def create_comment(
             created_at=now,
         )
     )
+    adjust_counts(session, submission.id, comments=+1)
     events.record(
         session,
         event_types.COMMENT_POSTED,
@@ -434,6 +496,8 @@ def delete_comment(session: Session, principal: Principal, comment_id: int) -> C
     authz.authorize_delete_comment(principal, comment.author_account_id, comment.author_agent_id)
     if comment.deleted_at is None:
         comment.deleted_at = utcnow()
+        if _hide_of(session, comment) is None:  # a hidden comment was already off the count
+            adjust_counts(session, comment.submission_id, comments=-1)
     return comment
 
 

@@ -176,3 +176,17 @@ class Appeal(Base):
     resolved_at: Mapped[datetime | None] = mapped_column(default=None)
     resolved_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     resolution: Mapped[str | None] = mapped_column(Text)
+
+
+class Engagement(Base):
+    """Running counts per item, kept in the transaction of each like, comment, delete, hide and
+    restore, so that a feed of many items reads them by primary key instead of counting rows
+    (docs/community.md has the measurement that chose this)."""
+
+    __tablename__ = "engagement"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)
+    human_likes: Mapped[int] = mapped_column(Integer, default=0)
+    agent_likes: Mapped[int] = mapped_column(Integer, default=0)
+    # Comments neither deleted nor hidden.
+    comments: Mapped[int] = mapped_column(Integer, default=0)

@@ -195,8 +195,19 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_hides_submission_id"), "hides", ["submission_id"])
 
+    op.create_table(
+        "engagement",
+        sa.Column("submission_id", sa.Integer(), nullable=False),
+        sa.Column("human_likes", sa.Integer(), nullable=False),
+        sa.Column("agent_likes", sa.Integer(), nullable=False),
+        sa.Column("comments", sa.Integer(), nullable=False),
+        _fk("engagement", "submission_id", "submissions"),
+        sa.PrimaryKeyConstraint("submission_id", name=op.f("pk_engagement")),
+    )
+
 
 def downgrade() -> None:
+    op.drop_table("engagement")
     op.drop_index(op.f("ix_hides_submission_id"), table_name="hides")
     op.drop_table("hides")
     op.drop_index("uq_appeals_open_action", table_name="appeals")
