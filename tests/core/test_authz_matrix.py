@@ -417,6 +417,12 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
             ),
         )
     ],
+    # ---- publishing: citations follow the item's visibility; failed DOIs are retried by moderators
+    ("GET", "/api/v1/submissions/{identifier}/cite"): public_and_held("/cite"),
+    ("GET", "/api/v1/submissions/{identifier}/dois"): public_and_held("/dois"),
+    ("POST", "/api/v1/submissions/{identifier}/dois/retry"): [
+        Case(MODERATORS, at("/api/v1/submissions/{public}/dois/retry"))
+    ],
     ("GET", "/api/v1/moderation/held"): [Case(MODERATORS, at("/api/v1/moderation/held"))],
     ("POST", "/api/v1/submissions/{identifier}/moderation"): [
         Case(MODERATORS, fresh_held("/moderation", {"decision": "reject", "reason": "checked"}))

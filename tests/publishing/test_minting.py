@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from openxiv.accounts import service as accounts
 from openxiv.db import transaction
 from openxiv.models import Submission
 from openxiv.models.publishing import Doi
@@ -14,7 +15,7 @@ from openxiv.publishing import jobs, service
 from openxiv.publishing.settings import PublishingSettings
 from openxiv.submissions import repository
 from openxiv.submissions.lifecycle import Status
-from tests.core.helpers import auth, version_body
+from tests.core.helpers import auth, register, version_body
 from tests.publishing.conftest import Poster
 from tests.publishing.datacite_server import FakeDataCite, running_datacite
 
@@ -213,12 +214,27 @@ def test_a_doi_is_failed_once_the_retries_are_spent(poster: Poster, client: Any,
         assert dois["versions"][0]["state"] == "failed"
         assert client.get(f"/api/v1/submissions/{item['id']}").json()["status"] == "provisionally_accepted"
 
-        # Once the registrar works again, failed DOIs can be put back in line.
+        # Once the registrar works again, a moderator puts the failed DOIs back in line; the
+        # registration is queued (and, on the inline test queue, runs at once).
         fake.mode = "ok"
-        with transaction(runtime.write_sessions) as session:
-            assert service.retry_failed(session, later.calls[0][1]["submission_id"]) == 2
-        runtime.job_handlers[jobs.REGISTER_DOIS](later.calls[0][1])
-        assert _dois(client, item["id"])["versions"][0]["state"] == "registered"
+        retry = f"/api/v1/submissions/{item['id']}/dois/retry"
+        assert client.post(retry).status_code == 401
+        assert client.post(retry, headers=auth(poster.token)).status_code == 403
+        moderator = _moderator(client, runtime)
+        response = client.post(retry, headers=auth(moderator))
+        assert response.status_code == 200, response.text
+        assert response.json() == {"requeued": 2}
+        dois = _dois(client, item["id"])
+        assert dois["versions"][0]["state"] == "registered" and dois["concept"]["state"] == "registered"
+        assert client.post(retry, headers=auth(moderator)).json() == {"requeued": 0}
+
+
+def _moderator(client: Any, runtime: Any) -> str:
+    account_id = register(client, email="moderator@example.org")["account"]["id"]
+    with transaction(runtime.write_sessions) as session:
+        account = accounts.get_account(session, account_id)
+        accounts.set_roles(session, account, ["author", "moderator"])
+        return accounts.issue_key(session, account, scopes=["read", "moderate"]).token
 
 
 def test_an_already_taken_doi_is_updated_and_the_row_registered(

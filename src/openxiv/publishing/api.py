@@ -7,13 +7,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query, Request, Response
 
-from openxiv.http.deps import ReadSession
+from openxiv.accounts.deps import RequiredPrincipal
+from openxiv.db import after_commit
+from openxiv.events.deps import JobQueueDep
+from openxiv.http.deps import ReadSession, WriteSession
 from openxiv.http.problems import PROBLEM_RESPONSES
-from openxiv.publishing import service
+from openxiv.publishing import jobs, service
 from openxiv.publishing.deps import SiteDep
 from openxiv.publishing.formats import FORMATS
 from openxiv.publishing.presenters import link_header
-from openxiv.publishing.schemas import DoiOut, ItemDoisOut
+from openxiv.publishing.schemas import DoiOut, DoiRetryOut, ItemDoisOut
 from openxiv.submissions.deps import RequestedVersion
 
 router = APIRouter(tags=["publishing"], responses=PROBLEM_RESPONSES)
@@ -80,3 +83,16 @@ def dois(found: RequestedVersion, session: ReadSession) -> ItemDoisOut:
         concept=_doi_out(item.concept) if item.concept else None,
         versions=[_doi_out(view) for _, view in sorted(item.versions.items())],
     )
+
+
+@router.post("/submissions/{identifier}/dois/retry", response_model=DoiRetryOut)
+def retry_dois(
+    found: RequestedVersion, principal: RequiredPrincipal, session: WriteSession, queue: JobQueueDep
+) -> DoiRetryOut:
+    """Moderators: register an item's failed DOIs again (after DataCite's settings or the item's
+    metadata were fixed). Pending and registered DOIs are left as they are."""
+    requeued = service.retry_failed_as(session, principal, found.submission)
+    if requeued:
+        payload = {"submission_id": found.submission.id}
+        after_commit(session, lambda: queue.enqueue_job(jobs.REGISTER_DOIS, payload))
+    return DoiRetryOut(requeued=requeued)

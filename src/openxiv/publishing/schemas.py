@@ -22,3 +22,7 @@ class DoiOut(BaseModel):
 class ItemDoisOut(BaseModel):
     concept: DoiOut | None
     versions: list[DoiOut]
+
+
+class DoiRetryOut(BaseModel):
+    requeued: int = Field(description="failed DOIs put back to pending; their registration is queued")

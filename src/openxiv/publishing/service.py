@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from openxiv.accounts import authz
+from openxiv.accounts.authz import Principal
 from openxiv.config import Settings
 from openxiv.models import Submission, SubmissionVersion
 from openxiv.models.base import utcnow
@@ -237,3 +239,9 @@ def retry_failed(session: Session, submission_id: int) -> int:
         row.next_attempt_at = now
         row.updated_at = now
     return len(rows)
+
+
+def retry_failed_as(session: Session, principal: Principal, submission: Submission) -> int:
+    """A moderator puts an item's failed DOIs back in line (see retry_failed)."""
+    authz.authorize_moderate(principal)
+    return retry_failed(session, submission.id)
