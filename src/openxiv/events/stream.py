@@ -101,8 +101,7 @@ class EventHub:
         self._sessions = read_sessions
         self._settings = settings
         self._subscribers: set[_Subscriber] = set()
-        # Two threads: a subscriber's catch-up never holds up the poll the others wait for.
-        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="openxiv-events")
+        self._threads: ThreadPoolExecutor | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._poller: asyncio.Task[None] | None = None
         self._wake: asyncio.Event | None = None
@@ -146,7 +145,9 @@ class EventHub:
             self._poller.cancel()
             with contextlib.suppress(asyncio.CancelledError, RuntimeError):
                 await self._poller
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self._threads is not None:
+            self._threads.shutdown(wait=False, cancel_futures=True)
+            self._threads = None  # an app started again (tests) gets new ones
 
     def end_streams(self) -> None:
         """End every open stream (clients reconnect elsewhere with Last-Event-ID)."""
@@ -261,6 +262,13 @@ class EventHub:
             if len(rows) < READ_BATCH:
                 return
             cursor = rows[-1].event.id
+
+    @property
+    def _executor(self) -> ThreadPoolExecutor:
+        if self._threads is None:
+            # Two threads: a subscriber's catch-up never holds up the poll the others wait for.
+            self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="openxiv-events")
+        return self._threads
 
     def subscriber_count(self) -> int:
         return len(self._subscribers)
