@@ -326,3 +326,29 @@ def test_production_refuses_them_through_the_api_and_at_delivery(tmp_path: Path,
     assert receiver.received == []
     # dev mode allows loopback receivers (the tests' own)
     assert check_url(receiver.url, allow_private=True) == receiver.url
+
+
+def test_a_delivery_whose_queued_attempt_was_lost_can_be_replayed(site: Site, receiver: Receiver) -> None:
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from openxiv.db import transaction
+    from openxiv.models import WebhookDelivery
+    from openxiv.models.base import utcnow
+
+    owner = site.tokens["owner"]
+    hook = create_hook(site, owner, receiver.url, event_types=[types.VERSION_SCREENED])
+    site.submit(owner)
+    delivery = wait_until(lambda: deliveries(site, owner, hook), "the delivery")[0]
+    path = f"/api/v1/webhooks/{hook['id']}/deliveries/{delivery['id']}/replay"
+    lost = {"status": "pending", "next_attempt_at": utcnow() - timedelta(minutes=5)}
+    with transaction(site.runtime.write_sessions) as session:
+        session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery["id"]).values(**lost))
+    assert site.http.post(path, headers=auth(owner)).status_code == 409  # its retry may still come
+    lost["next_attempt_at"] = utcnow() - timedelta(minutes=11)
+    with transaction(site.runtime.write_sessions) as session:
+        session.execute(update(WebhookDelivery).where(WebhookDelivery.id == delivery["id"]).values(**lost))
+    assert site.http.post(path, headers=auth(owner)).status_code == 202
+    wait_until(lambda: len(receiver.received) == 2, "the replay")
+    assert deliveries(site, owner, hook)[0]["status"] == "delivered"

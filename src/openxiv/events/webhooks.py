@@ -13,6 +13,7 @@ import ipaddress
 import socket
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
@@ -32,6 +33,8 @@ from openxiv.validation import clean_text
 DELIVER = "webhook_deliver"
 MAX_URL_LENGTH = 2000
 DELIVERY_STATUSES = ("pending", "delivered", "failed")
+# A pending delivery this long past its due time lost its queued job (a worker killed mid-attempt).
+STUCK_AFTER = timedelta(minutes=10)
 
 
 class UnsafeUrl(InvalidInput):
@@ -190,17 +193,19 @@ def list_deliveries(
 def replay_delivery(
     session: Session, principal: Principal, webhook_id: int, delivery_id: int, queue: JobQueue | None
 ) -> WebhookDelivery:
-    """Send a delivered or failed delivery again, with a fresh retry schedule."""
+    """Send a delivered or failed delivery again (or one whose queued attempt was lost), with a
+    fresh retry schedule."""
     webhook = get_webhook(session, principal, webhook_id)
     delivery = session.get(WebhookDelivery, delivery_id, with_for_update=True)
     if delivery is None or delivery.webhook_id != webhook.id:
         raise NotFound(f"webhook {webhook_id} has no delivery {delivery_id}")
-    if delivery.status == "pending":
+    now = utcnow()
+    stuck = delivery.next_attempt_at is not None and delivery.next_attempt_at < now - STUCK_AFTER
+    if delivery.status == "pending" and not stuck:
         raise Conflict(
             f"delivery {delivery_id} is still pending (next attempt {delivery.next_attempt_at}); "
             "replay it once it is delivered or failed"
         )
-    now = utcnow()
     delivery.status = "pending"
     delivery.attempts = 0
     delivery.next_attempt_at = now
