@@ -44,7 +44,7 @@ def datacite() -> Iterator[FakeDataCite]:
 
 @pytest.fixture
 def queued(tmp_path: Path, datacite: FakeDataCite) -> Iterator[tuple[Runtime, TestClient]]:
-    settings = Settings(
+    values: dict[str, Any] = dict(
         mode="dev",
         database_url=f"sqlite:///{tmp_path / 'openxiv.db'}",
         secret_key="test-secret",
@@ -62,6 +62,7 @@ def queued(tmp_path: Path, datacite: FakeDataCite) -> Iterator[tuple[Runtime, Te
             "retry_schedule_s": [0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2, 0.2],
         },
     )
+    settings = Settings(**values)
     runtime = Runtime(settings)
     Base.metadata.create_all(runtime.engine)
     queue = runtime.make_queue(worker.make_huey(settings.queue, name=f"t-{uuid.uuid4().hex}"))
