@@ -166,10 +166,9 @@ def submit_vote(
         session, vote, f"you already voted on {submission.identifier}v{version.number}", "duplicate_vote"
     )
     policy = UpgradePolicy.from_settings(settings)
-    decision = decide_upgrade(_ballots(_counted_votes(session, version.id)), policy)
+    counted = _counted_votes(session, version.id)
+    decision = decide_upgrade(_ballots(counted), policy)
     upgraded = decision.status == Status.ACCEPTED
-    if upgraded:
-        submissions.transition(session, submission, Status.ACCEPTED, UPGRADE_ACTOR, decision.summary)
     upgrade = _upgrade_out(decision, policy)
     events.record(
         session,
@@ -183,8 +182,10 @@ def submit_vote(
         confidence=vote.confidence,
         upgraded=upgraded,
         upgrade=upgrade.model_dump(),
-        voters=[_voter(v) for v in _counted_votes(session, version.id)],
+        voters=[_voter(v) for v in counted],
     )
+    if upgraded:  # after the vote's event, so a subscriber reads the vote before the status change
+        submissions.transition(session, submission, Status.ACCEPTED, UPGRADE_ACTOR, decision.summary)
     out = _vote_out(vote, submission.identifier, version.number)
     return ExternalVoteResult(**out.model_dump(), upgrade=upgrade, upgraded=upgraded)
 
