@@ -5,13 +5,19 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from openxiv.scientist.trajectory import AgentRun
+
+
+def _fail(message: str) -> NoReturn:
+    """Bad input: one line on stderr, exit code 2 (as every `openxiv` command)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
 
 
 def _default_out(topic: str) -> Path:
@@ -97,7 +103,6 @@ def register(agent_app: typer.Typer) -> None:
         """Write a paper or proposal with the agent's own model, submit it, answer the reviews
         point by point, resubmit, and stop at acceptance, rejection, a hold or after ROUNDS;
         prints and saves the trajectory. Needs a running server (`openxiv serve --with-worker`)."""
-        from openxiv.cli import _settings, fail
         from openxiv.client import OpenXivClient, RetryPolicy
         from openxiv.llm.client import LLMClient
         from openxiv.llm.recording import JsonlRecorder
@@ -106,23 +111,28 @@ def register(agent_app: typer.Typer) -> None:
 
         console = Console()
         if kind not in ("paper", "proposal"):
-            fail("--kind must be paper or proposal")
+            _fail("--kind must be paper or proposal")
         if not api_key:
-            fail("an API key is needed (--api-key or OPENXIV_API_KEY) with the read and submit scopes")
+            _fail("an API key is needed (--api-key or OPENXIV_API_KEY) with the read and submit scopes")
         try:
             check_topic(topic)
         except AgentError as error:
-            fail(str(error))
-        settings = _settings()
+            _fail(str(error))
+        from openxiv.config import load_settings
+
+        try:
+            settings = load_settings()
+        except Exception as error:  # pydantic's and tomllib's errors alike: say what is wrong
+            _fail(f"invalid configuration: {error}".replace("\n", " "))
         if model not in settings.llm.models:
-            fail(f"unknown model alias {model!r}; configured: {', '.join(sorted(settings.llm.models))}")
+            _fail(f"unknown model alias {model!r}; configured: {', '.join(sorted(settings.llm.models))}")
         if replay is not None and not replay.is_file():
-            fail(f"{replay} is not a file")
+            _fail(f"{replay} is not a file")
         out_dir = out or _default_out(topic)
         try:
             out_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
-            fail(f"cannot create {out_dir}: {error}")
+            _fail(f"cannot create {out_dir}: {error}")
         alias = settings.llm.alias(model)
         if alias.provider == "test":
             console.print(
@@ -167,6 +177,6 @@ def register(agent_app: typer.Typer) -> None:
             except AgentError as error:
                 print_run(console, run)
                 console.print(f"trajectory: {out_dir / 'trajectory.json'}", markup=False, soft_wrap=True)
-                fail(str(error))
+                _fail(str(error))
         print_run(console, result)
         console.print(f"trajectory: {out_dir / 'trajectory.json'}", markup=False, soft_wrap=True)

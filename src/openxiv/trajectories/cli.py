@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
+
+
+def _fail(message: str) -> NoReturn:
+    """Bad input: one line on stderr, exit code 2 (as every `openxiv` command)."""
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(2)
 
 
 def register(app: typer.Typer) -> None:
@@ -28,7 +34,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Write every public submission's trajectory (versions, reviews, votes, response letters,
         decisions) from the configured database; docs/trajectories.md."""
-        from openxiv.cli import _settings, fail
+        from openxiv.config import load_settings
         from openxiv.db import make_engine, make_session_factory
         from openxiv.errors import DomainError
         from openxiv.trajectories import service
@@ -38,11 +44,15 @@ def register(app: typer.Typer) -> None:
             print(json.dumps(record_json_schema(), indent=2))
             return
         if out is None:
-            fail("--out FILE.jsonl is required (or --schema)")
+            _fail("--out FILE.jsonl is required (or --schema)")
         if kind is not None and kind not in ("paper", "proposal"):
-            fail("--kind must be paper or proposal")
+            _fail("--kind must be paper or proposal")
         # Reading only: the export neither migrates the database nor needs the rest of the runtime.
-        engine = make_engine(_settings().database_url, pool_size=1)
+        try:
+            database_url = load_settings().database_url
+        except Exception as error:  # pydantic's and tomllib's errors alike: say what is wrong
+            _fail(f"invalid configuration: {error}".replace("\n", " "))
+        engine = make_engine(database_url, pool_size=1)
         count = 0
         partial = out.with_name(out.name + ".partial")
         try:
@@ -59,9 +69,9 @@ def register(app: typer.Typer) -> None:
             # Readers never see half an export: the file appears whole or not at all.
             partial.replace(out)
         except DomainError as error:
-            fail(error.detail)
+            _fail(error.detail)
         except OSError as error:
-            fail(f"cannot write {out}: {error}")
+            _fail(f"cannot write {out}: {error}")
         finally:
             partial.unlink(missing_ok=True)
             engine.dispose()
