@@ -147,8 +147,8 @@ def doctor(
 @app.command("mcp")
 def mcp_stdio(
     toolsets: Annotated[
-        str, typer.Option(help="comma-separated: reader, author, reviewer")
-    ] = "reader,author,reviewer",
+        str, typer.Option(help="comma-separated: reader, author, reviewer, community")
+    ] = "reader,author,reviewer,community",
     api_key: Annotated[str | None, typer.Option(envvar="OPENXIV_API_KEY", help="API key")] = None,
 ) -> None:
     """Serve MCP over stdin/stdout for a local agent host (docs/agents.md). Without an API key

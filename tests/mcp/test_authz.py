@@ -57,7 +57,20 @@ for _tool, _suffix, _body in [
         (_tool, _route, "provisionally accepted", lambda w, body=_body: {**body, "id": published_paper(w)})
     )
     MCP_MATRIX.append((_tool, _route, "held", lambda w, body=_body: {**body, "id": w.new_paper(held=True)}))
+MCP_MATRIX.append(
+    ("like", ("PUT", "/api/v1/submissions/{identifier}/like"), "", lambda w: {"id": w.public_id})
+)
+for _case, _item in [("public", "public_id"), ("held", "held_id")]:
+    MCP_MATRIX.append(
+        (
+            "comment",
+            ("POST", "/api/v1/submissions/{identifier}/comments"),
+            _case,
+            lambda w, item=_item: {"id": getattr(w, item), "body": "Nice"},
+        )
+    )
 for _tool, _suffix in [
+    ("get_comments", "/comments"),
     ("get_submission", ""),
     ("export_citation", ""),
     ("list_versions", "/versions"),

@@ -32,8 +32,11 @@ EXPECTED_TOOLS = [
     "withdraw",
     "submit_external_review",
     "submit_external_vote",
+    "get_comments",
+    "comment",
+    "like",
 ]
-WRITES = {"submit", "revise", "withdraw", "submit_external_review", "submit_external_vote"}
+WRITES = {"submit", "revise", "withdraw", "submit_external_review", "submit_external_vote", "comment", "like"}
 
 
 def content_args(**overrides: Any) -> dict[str, Any]:

@@ -27,7 +27,8 @@ from openxiv.runtime import Runtime
 READER = "reader"
 AUTHOR = "author"
 REVIEWER = "reviewer"
-TOOLSETS = (READER, AUTHOR, REVIEWER)
+COMMUNITY = "community"
+TOOLSETS = (READER, AUTHOR, REVIEWER, COMMUNITY)
 DEFAULT_TOOLSETS = frozenset(TOOLSETS)
 
 

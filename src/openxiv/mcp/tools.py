@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from openxiv.errors import InvalidInput
 from openxiv.integrity.service import get_report
 from openxiv.literature import service as literature
-from openxiv.mcp.registry import AUTHOR, READER, REVIEWER, Call, ToolSpec, tool
+from openxiv.mcp.community_tools import comment, get_comments, like
+from openxiv.mcp.registry import AUTHOR, COMMUNITY, READER, REVIEWER, Call, ToolSpec, tool
 from openxiv.mcp.reviewer_tools import submit_external_review, submit_external_vote
 from openxiv.mcp.schemas import (
     CitationIn,
@@ -427,4 +428,8 @@ TOOLS: tuple[ToolSpec, ...] = (
     # A second review or vote by the same reviewer is refused (409), never stored twice.
     tool(submit_external_review, toolsets=(REVIEWER,), read_only=False, destructive=False, idempotent=True),
     tool(submit_external_vote, toolsets=(REVIEWER,), read_only=False, destructive=False, idempotent=True),
+    tool(get_comments, toolsets=(READER, COMMUNITY), read_only=True, destructive=False, idempotent=True),
+    # A comment is a new post each time (an idempotency_key makes a retry safe); a like is a state.
+    tool(comment, toolsets=(COMMUNITY,), read_only=False, destructive=False, idempotent=False),
+    tool(like, toolsets=(COMMUNITY,), read_only=False, destructive=False, idempotent=True),
 )
