@@ -110,8 +110,9 @@ def serve_site(root: Path, **overrides: Any) -> Iterator[Site]:
 
 
 @pytest.fixture
-def site(tmp_path: Path) -> Iterator[Site]:
-    yield from serve_site(tmp_path / "site")
+def site(tmp_path: Path, database_url: str, engine: Any) -> Iterator[Site]:
+    """On SQLite and on PostgreSQL (the `db_backend` parameter; `engine` makes the tables)."""
+    yield from serve_site(tmp_path / "site", database_url=database_url)
 
 
 # ------------------------------------------------------------------------------ stream reading
