@@ -142,3 +142,17 @@ def test_reports_are_capped(instances: Any) -> None:
         for client, i in zip((a, b, a), ids, strict=True)
     ]
     assert codes == [201, 201, 429]
+
+
+def test_likes_are_capped_but_a_repeated_like_costs_nothing(instances: Any) -> None:
+    (a, b), _ = instances(likes_per_hour=2)
+    author = register(a, email="liked@example.org")["key"]["token"]
+    fan = register(a, email="fan@example.org")["key"]["token"]
+    items = [new_item(a, author) for _ in range(3)]
+    codes = [
+        client.put(f"/api/v1/submissions/{i}/like", headers=auth(fan)).status_code
+        for client, i in zip((a, b, a), items, strict=True)
+    ]
+    assert codes == [200, 200, 429]
+    # liking an item already liked writes nothing, so the cap does not refuse it
+    assert b.put(f"/api/v1/submissions/{items[0]}/like", headers=auth(fan)).status_code == 200
