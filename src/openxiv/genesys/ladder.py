@@ -11,6 +11,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 PROMOTE_EVERY = 4
+# The tasks every rung trains on (`tasks.py` generates them).
+TASK_NAMES = ("byte_lm", "assoc_recall", "mod_add")
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ from openxiv.genesys.design import SEEDS
 from openxiv.genesys.designer import DEFAULT_MIX, Candidate, choose_mode, crossover, mutate, name_for, scratch
 from openxiv.genesys.fitness import Fitness, fitness, rung_scores, select_parents
 from openxiv.genesys.jobs import Pending, VerificationQueue
-from openxiv.genesys.ladder import PROMOTE_EVERY, Rung, ladder
+from openxiv.genesys.ladder import PROMOTE_EVERY, TASK_NAMES, Rung, ladder
 from openxiv.genesys.publish import Publisher
 from openxiv.genesys.store import (
     CHECK_FAILED,
@@ -41,7 +41,6 @@ from openxiv.genesys.store import (
     DesignRow,
     Store,
 )
-from openxiv.genesys.tasks import TASK_NAMES
 
 
 @dataclass

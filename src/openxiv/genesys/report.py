@@ -104,9 +104,8 @@ def lineage_plot(rows: list[DesignRow], out: Path) -> list[Path]:
         if r.fitness is not None:
             colour = colour_map((r.fitness - low) / ((high - low) or 1.0))
         marker = "x" if r.status == CHECK_FAILED else ("s" if r.mode == "seed" else "o")
-        axes.scatter(
-            [x], [y], color=colour, marker=marker, s=60, zorder=2, edgecolors="black", linewidths=0.4
-        )
+        outline: dict[str, Any] = {} if marker == "x" else {"edgecolors": "black", "linewidths": 0.4}
+        axes.scatter([x], [y], color=colour, marker=marker, s=60, zorder=2, **outline)
         if r.status != CHECK_FAILED:
             axes.annotate(r.name, (x, y), textcoords="offset points", xytext=(4, 4), fontsize=6)
     axes.set_xlabel("generation")

@@ -21,6 +21,8 @@ require_torch()
 import torch  # noqa: E402
 from torch import Tensor  # noqa: E402
 
+from openxiv.genesys.ladder import TASK_NAMES  # noqa: E402
+
 VOCAB = 256
 DEFAULT_CORPUS = Path("../shared/seeds")
 
@@ -203,9 +205,6 @@ class ModularAddition(Task):
 
     def eval_set(self, seq_len: int) -> EvalSet:
         return EvalSet(*self._encode(self.test_pairs))
-
-
-TASK_NAMES = ("byte_lm", "assoc_recall", "mod_add")
 
 
 def make_task(name: str, *, seq_len: int, corpus: str = "") -> Task:
