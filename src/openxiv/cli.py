@@ -508,6 +508,7 @@ def _register_domains() -> None:
     """Each domain adds its own commands (scan, review, literature, eval, bench ...)."""
     from openxiv.discovery import cli as discovery_cli
     from openxiv.evaluation import cli as evaluation_cli
+    from openxiv.genesys import cli as genesys_cli
     from openxiv.integrity import cli as integrity_cli
     from openxiv.literature import cli as literature_cli
     from openxiv.review import cli as review_cli
@@ -519,6 +520,7 @@ def _register_domains() -> None:
     scientist_cli.register(agent_app)  # openxiv agent run
     trajectories_cli.register(app)  # openxiv export trajectories
     discovery_cli.register(app)  # openxiv digest send, openxiv discovery reindex
+    genesys_cli.register(app)  # openxiv genesys run|report|worker (torch only when they run)
 
 
 _register_domains()
