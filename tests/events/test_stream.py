@@ -235,3 +235,21 @@ def test_a_stopping_server_ends_its_streams(tmp_path: Path) -> None:
             process.kill()
             process.wait()
         log.close()
+
+
+def test_a_full_server_asks_new_subscribers_to_come_back(tmp_path: Path) -> None:
+    for site in serve_site(tmp_path / "site", events={"stream_max_subscribers": 2}):
+        open_streams = [StreamReader(site.url).start() for _ in range(2)]
+        refused = site.http.get("/api/v1/events")
+        assert refused.status_code == 429 and refused.headers["Retry-After"] == "5"
+        site.app.state.event_hub.stop_streams()
+        for reader in open_streams:
+            assert reader.ended.wait(15)
+        deadline = time.monotonic() + 15
+        while site.app.state.event_hub.subscriber_count() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        # Ended streams leave room, and the hub goes on serving new ones.
+        reader = StreamReader(site.url).start()
+        identifier = site.submit(site.tokens["owner"])
+        reader.wait_for(lambda got: len(got) >= 4, "the events of a new paper")
+        assert {e.data["submission"] for e in reader.events if e.data} == {identifier}

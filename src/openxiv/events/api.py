@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from openxiv.accounts.authz import Principal
 from openxiv.accounts.deps import OptionalPrincipal, RequiredPrincipal
-from openxiv.errors import InvalidInput, Unauthenticated
+from openxiv.errors import InvalidInput, RateLimited, Unauthenticated
 from openxiv.events import webhooks
 from openxiv.events.deps import EventHubDep, JobQueueDep, SettingsDep
 from openxiv.events.documents import TypeFilter
@@ -39,6 +39,7 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
 @router.get("/events", response_class=StreamingResponse, responses=_STREAM_DOC)
 async def event_stream(
     hub: EventHubDep,
+    settings: SettingsDep,
     principal: OptionalPrincipal,
     submission: Annotated[
         str | None, Query(max_length=40, description="only this submission (YYMM.NNNNN, or a version)")
@@ -64,6 +65,10 @@ async def event_stream(
     `Last-Event-ID` the stream starts now; with one it first replays the events since. Events
     about items you may not see (held by screening, not yours) are left out."""
     types = TypeFilter.parse(event_types)
+    if hub.subscriber_count() >= settings.events.stream_max_subscribers:
+        raise RateLimited(
+            "this server has as many open event streams as it takes; retry shortly", retry_after=5
+        )
     if mine and principal is None:
         raise Unauthenticated("mine=true needs an API key or a signed-in session")
     start = _resume_point(last_event_id, after)

@@ -27,6 +27,11 @@ class EventSettings(BaseModel):
         description="events buffered per subscriber; a client that falls further behind is "
         "disconnected and resumes with Last-Event-ID",
     )
+    stream_max_subscribers: int = Field(
+        default=10_000,
+        ge=1,
+        description="open streams per server process; more are answered 429 with Retry-After",
+    )
     webhook_retry_schedule_s: list[float] = Field(
         default=list(DEFAULT_RETRY_SCHEDULE_S),
         max_length=20,

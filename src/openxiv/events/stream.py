@@ -140,6 +140,7 @@ class EventHub:
             await self.close()
 
     async def close(self) -> None:
+        self._closed = True
         self.end_streams()
         if self._poller is not None and not self._poller.done():
             self._poller.cancel()
@@ -150,8 +151,8 @@ class EventHub:
             self._threads = None  # an app started again (tests) gets new ones
 
     def end_streams(self) -> None:
-        """End every open stream (clients reconnect elsewhere with Last-Event-ID)."""
-        self._closed = True
+        """End every open stream (clients reconnect elsewhere with Last-Event-ID); new ones may
+        still open until the hub is closed."""
         for subscriber in list(self._subscribers):
             while not subscriber.queue.empty():
                 subscriber.queue.get_nowait()
