@@ -9,8 +9,13 @@ from xml.etree import ElementTree as ET
 
 import feedparser
 
+from openxiv.accounts import service as accounts
+from openxiv.db import transaction
+from openxiv.discovery import search, service
+from openxiv.discovery.repository import EntryFilter
+from openxiv.discovery.settings import DiscoverySettings
 from openxiv.submissions.lifecycle import Status
-from tests.core.helpers import auth
+from tests.core.helpers import auth, register
 from tests.discovery.support import author_token, move, post_item, publish
 
 INJECTION = '<script>alert("x")</script><style>body{display:none}</style><img src=x onerror=alert(1)>'
@@ -190,3 +195,57 @@ def test_new_versions_and_screening_keep_the_index_in_step(client: Any, runtime:
     assert revised.status_code == 201, revised.text
     assert _ids(client.get("/api/v1/search", params={"q": "optimiser momentum"})) == [identifier]
     assert _ids(client.get("/api/v1/search", params={"q": "gradient noise"})) == []
+
+
+def test_relevance_ranks_the_newest_matches_when_too_many_match(client: Any, runtime: Any) -> None:
+    token = author_token(client)
+    best = publish(client, runtime, token, title="Transformers transformers", source=_source("Transformers."))
+    newer = [
+        publish(
+            client, runtime, token, title=f"Item {n}", abstract="About transformers.", source=_source("Text.")
+        )
+        for n in range(2)
+    ]
+    filters = EntryFilter(statuses=["provisionally_accepted"])
+    with runtime.read_sessions() as session:
+        everything = search.search(session, "transformers", filters, window=3)
+        assert everything.hits[0].entry.identifier == best
+        windowed = search.search(session, "transformers", filters, window=2)
+        assert {h.entry.identifier for h in windowed.hits} == set(newer)
+
+
+def test_items_hidden_by_moderators_leave_feeds_search_and_harvests(client: Any, runtime: Any) -> None:
+    token = author_token(client)
+    item = publish(client, runtime, token, title="Contested claims about scaling", source=_source("Scaling."))
+    moderator_id = register(client, email="moderator@example.org")["account"]["id"]
+    with transaction(runtime.write_sessions) as session:
+        account = accounts.get_account(session, moderator_id)
+        accounts.set_roles(session, account, ["author", "moderator"])
+        moderator = accounts.issue_key(session, account, scopes=["read", "moderate"]).token
+
+    def visible() -> dict[str, bool]:
+        feed = feedparser.parse(client.get("/feeds/accepted.atom").content)
+        with runtime.read_sessions() as session:
+            site = service.Site(
+                base_url="http://127.0.0.1:8000", name="OpenXiv", settings=DiscoverySettings()
+            )
+            harvest = service.oai_response(
+                session, site, {"verb": ["ListRecords"], "metadataPrefix": ["oai_dc"]}
+            )
+        return {
+            "search": _ids(client.get("/api/v1/search", params={"q": "contested scaling"})) == [item],
+            "feed": any(e.link.endswith(item) for e in feed.entries),
+            "paper": client.get(f"/api/papers/{item}").status_code == 200,
+            "daily": any(p["paper"]["id"] == item for p in client.get("/api/daily_papers").json()),
+            "oai record": b'status="deleted"' not in harvest and b"Contested claims" in harvest,
+        }
+
+    assert all(visible().values())
+    for action, expected in (("hide", False), ("restore", True)):
+        acted = client.post(
+            "/api/v1/moderation/actions",
+            headers=auth(moderator),
+            json={"submission": item, "action": action, "reason": "checked by a moderator"},
+        )
+        assert acted.status_code == 201, acted.text
+        assert visible() == dict.fromkeys(visible(), expected)

@@ -23,6 +23,7 @@ class Engagement:
 
 
 NONE = Engagement()
+ID_CHUNK = 5000
 
 
 class EngagementCounter(Protocol):
@@ -33,13 +34,18 @@ def count_engagement(session: Session, submission_ids: Sequence[int]) -> dict[in
     """Counts for each id (ids with nothing to count are absent: read them as `NONE`)."""
     if not submission_ids:
         return {}
+    counts: dict[int, Engagement] = {}
     ids = list(submission_ids)
-    reviews = _completed_reviews(session, ids)
-    likes, comments = community_counts(session, ids)
-    return {
-        i: Engagement(likes=likes.get(i, 0), comments=comments.get(i, 0), reviews=reviews.get(i, 0))
-        for i in set(reviews) | set(likes) | set(comments)
-    }
+    # In chunks: a month of trending candidates can outnumber SQLite's bound-parameter limit.
+    for start in range(0, len(ids), ID_CHUNK):
+        chunk = ids[start : start + ID_CHUNK]
+        reviews = _completed_reviews(session, chunk)
+        likes, comments = community_counts(session, chunk)
+        counts.update(
+            (i, Engagement(likes=likes.get(i, 0), comments=comments.get(i, 0), reviews=reviews.get(i, 0)))
+            for i in set(reviews) | set(likes) | set(comments)
+        )
+    return counts
 
 
 def _completed_reviews(session: Session, ids: list[int]) -> dict[int, int]:

@@ -407,11 +407,12 @@ def _write_records(
     with_metadata: bool,
 ) -> None:
     fmt = FORMATS[prefix]
-    versions = (
-        _versions(session, [e for e in entries if e.status != Status.WITHDRAWN]) if with_metadata else {}
-    )
+    # An item moderators hid is not disseminated: harvesters see it as deleted until restored.
+    hidden = repository.hidden_ids(session, [e.submission_id for e in entries])
+    shown = [e for e in entries if e.status != Status.WITHDRAWN and e.submission_id not in hidden]
+    versions = _versions(session, shown) if with_metadata else {}
     for entry in entries:
-        deleted = entry.status == Status.WITHDRAWN
+        deleted = entry.status == Status.WITHDRAWN or entry.submission_id in hidden
         container = _add(parent, "record") if with_metadata else parent
         header = _add(container, "header", **({"status": "deleted"} if deleted else {}))
         _add(header, "identifier", f"oai:{repo.namespace}:{entry.identifier}")

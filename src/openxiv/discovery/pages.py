@@ -42,7 +42,9 @@ def _cards(session: Any, entries: list[DiscoveryEntry]) -> list[Card]:
     ids = [e.submission_id for e in entries]
     counts = count_engagement(session, ids)
     reviews = review_summaries(session, ids)
-    return [Card(e, counts.get(e.submission_id, NONE), reviews.get(e.submission_id, NO_REVIEW)) for e in entries]
+    return [
+        Card(e, counts.get(e.submission_id, NONE), reviews.get(e.submission_id, NO_REVIEW)) for e in entries
+    ]
 
 
 def _choice(value: str | None, allowed: tuple[str, ...] | list[str]) -> str | None:
@@ -109,7 +111,12 @@ def homepage(
             since = now - PERIODS[period] if period in PERIODS else None
             rows = repository.newest(
                 session,
-                EntryFilter(statuses=[status] if status else sorted(LISTED), kind=kind, category=category, listed_from=since),
+                EntryFilter(
+                    statuses=[status] if status else sorted(LISTED),
+                    kind=kind,
+                    category=category,
+                    listed_from=since,
+                ),
                 by="listed_at",
                 limit=PAGE_SIZE + 1,
                 offset=page * PAGE_SIZE,

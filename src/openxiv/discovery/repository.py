@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
 from sqlalchemy.orm import Session
 
+from openxiv.models.community import Hide
 from openxiv.models.discovery import DiscoveryCategory, DiscoveryEntry
 
 E = DiscoveryEntry
@@ -27,8 +28,22 @@ class EntryFilter:
     published_to: datetime | None = None
 
 
+def not_hidden() -> ColumnElement[bool]:
+    """Not hidden by moderators (the community domain's `hides`; restoring deletes the row)."""
+    return ~exists().where(Hide.submission_id == E.submission_id, Hide.comment_id.is_(None))
+
+
+def hidden_ids(session: Session, ids: Sequence[int]) -> set[int]:
+    if not ids:
+        return set()
+    rows = session.scalars(
+        select(Hide.submission_id).where(Hide.submission_id.in_(list(ids)), Hide.comment_id.is_(None))
+    )
+    return set(rows)
+
+
 def where(filters: EntryFilter) -> list[ColumnElement[bool]]:
-    conditions: list[ColumnElement[bool]] = [E.status.in_(list(filters.statuses))]
+    conditions: list[ColumnElement[bool]] = [E.status.in_(list(filters.statuses)), not_hidden()]
     if filters.kind:
         conditions.append(E.kind == filters.kind)
     if filters.category:
@@ -67,7 +82,14 @@ def newest(
 
 def newest_change(session: Session, filters: EntryFilter) -> datetime | None:
     """The latest datestamp among matching rows: a feed's Last-Modified."""
-    value = session.scalar(select(func.max(E.datestamp)).where(*where(filters)))
+    # ORDER BY ... LIMIT 1 rather than max(): the planner walks the datestamp index from the top
+    # and stops at the first matching row instead of reading every match.
+    value = session.scalar(
+        select(E.datestamp)
+        .where(*where(filters))
+        .order_by(E.datestamp.desc(), E.submission_id.desc())
+        .limit(1)
+    )
     return as_utc(value)
 
 

@@ -10,9 +10,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import reduce
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, column, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from openxiv.discovery import repository
@@ -24,6 +24,7 @@ from openxiv.models.discovery import SQLITE_SEARCH_TABLE, DiscoveryEntry
 E = DiscoveryEntry
 Sort = Literal["relevance", "newest"]
 MAX_TERMS = 32
+DEFAULT_RANK_WINDOW = 2000
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -41,7 +42,12 @@ class SearchPage:
 
 
 class SearchIndex(Protocol):
-    """Ids and scores (higher is better) of rows matching the words under the filters."""
+    """Ids and scores (higher is better) of rows matching the words under the filters.
+
+    `window` bounds the work of relevance ranking: when more rows match, only the `window`
+    newest matches (by id, which grows with time) are ranked. Ranking reads each candidate's
+    document statistics, so without a bound a word found in most items would rank all of them
+    (about 35 us a row on PostgreSQL, seconds at 100,000 items: docs/benchmarks.md)."""
 
     def match(
         self,
@@ -53,7 +59,14 @@ class SearchIndex(Protocol):
         sort: Sort,
         limit: int,
         offset: int,
+        window: int,
     ) -> list[tuple[int, float]]: ...
+
+
+def _window_floor(session: Session, candidates: Select[Any], order: Any, window: int) -> int | None:
+    """The smallest id among the `window` newest candidates; None when fewer match (rank them all)."""
+    found = session.scalar(candidates.order_by(order.desc()).offset(window - 1).limit(1))
+    return None if found is None else int(found)
 
 
 class SqliteFtsIndex:
@@ -72,23 +85,34 @@ class SqliteFtsIndex:
         sort: Sort,
         limit: int,
         offset: int,
+        window: int,
     ) -> list[tuple[int, float]]:
         # Each word as an FTS5 string (double quotes doubled): the tokenizer still stems it.
         quoted = ['"' + term.replace('"', '""') + '"' for term in terms]
         expression = (" OR " if any_term else " AND ").join(quoted)
         matches = text(f"{SQLITE_SEARCH_TABLE} MATCH :fts_query").bindparams(fts_query=expression)
-        statement = (
-            select(E.submission_id, self._rank)
-            .select_from(self._fts.join(E, E.submission_id == self._fts.c.rowid))
-            .where(matches, *repository.where(filters))
-        )
-        order = (self._rank,) if sort == "relevance" else (E.listed_at.desc(), E.submission_id.desc())
+        joined = self._fts.join(E, E.submission_id == self._fts.c.rowid)
+        conditions: list[Any] = [matches, *repository.where(filters)]
+        if sort == "newest":
+            statement: Any = (
+                select(E.submission_id, literal_column("0.0")).select_from(joined).where(*conditions)
+            )
+            order: tuple[ColumnElement[Any], ...] = (E.listed_at.desc(), E.submission_id.desc())
+        else:
+            # Walked in FTS5's own rowid order, which needs no score and no sort.
+            candidates = select(self._fts.c.rowid).select_from(joined).where(*conditions)
+            floor = _window_floor(session, candidates, self._fts.c.rowid, window)
+            if floor is not None:
+                # A rowid range FTS5 itself applies, so only the window's rows are scored.
+                conditions.append(self._fts.c.rowid >= floor)
+            statement = select(E.submission_id, self._rank).select_from(joined).where(*conditions)
+            order = (self._rank, E.submission_id.desc())
         rows = session.execute(statement.order_by(*order).limit(limit).offset(offset))
         return [(int(row[0]), -float(row[1])) for row in rows]
 
 
 class PostgresTsvectorIndex:
-    """`search_vector` (title A, abstract B, full text C) with ts_rank."""
+    """`search_vector` (title A, abstract B, full text C, GIN-indexed) with ts_rank."""
 
     def match(
         self,
@@ -100,8 +124,9 @@ class PostgresTsvectorIndex:
         sort: Sort,
         limit: int,
         offset: int,
+        window: int,
     ) -> list[tuple[int, float]]:
-        query: ColumnElement[object]
+        query: ColumnElement[Any]
         if any_term:
             query = reduce(
                 lambda left, right: left.op("||")(right),
@@ -109,18 +134,19 @@ class PostgresTsvectorIndex:
             )
         else:
             query = func.plainto_tsquery("english", " ".join(terms))
-        rank = func.ts_rank(E.search_vector, query)
-        statement = select(E.submission_id, rank).where(
-            E.search_vector.op("@@")(query), *repository.where(filters)
-        )
-        order = (
-            (rank.desc(), E.submission_id.desc())
-            if sort == "relevance"
-            else (
-                E.listed_at.desc(),
-                E.submission_id.desc(),
+        conditions: list[ColumnElement[bool]] = [E.search_vector.op("@@")(query), *repository.where(filters)]
+        if sort == "newest":
+            statement: Any = select(E.submission_id, literal_column("0.0")).where(*conditions)
+            order: tuple[ColumnElement[Any], ...] = (E.listed_at.desc(), E.submission_id.desc())
+        else:
+            floor = _window_floor(
+                session, select(E.submission_id).where(*conditions), E.submission_id, window
             )
-        )
+            if floor is not None:
+                conditions.append(E.submission_id >= floor)
+            rank = func.ts_rank(E.search_vector, query)
+            statement = select(E.submission_id, rank).where(*conditions)
+            order = (rank.desc(), E.submission_id.desc())
         rows = session.execute(statement.order_by(*order).limit(limit).offset(offset))
         return [(int(row[0]), float(row[1])) for row in rows]
 
@@ -147,6 +173,7 @@ def search(
     limit: int = 20,
     offset: int = 0,
     index: SearchIndex | None = None,
+    window: int = DEFAULT_RANK_WINDOW,
 ) -> SearchPage:
     """Items with every word first; when none has them all, items with any of them (a typo or a
     rare word does not empty the page)."""
@@ -164,14 +191,21 @@ def search(
     filters = EntryFilter(**{**filters.__dict__, "statuses": statuses})
     index = index or index_for(session.get_bind().dialect.name)
     matched: Literal["all", "any"] = "all"
-    rows = index.match(session, terms, filters, any_term=False, sort=sort, limit=limit + 1, offset=offset)
+    rows = index.match(
+        session, terms, filters, any_term=False, sort=sort, limit=limit + 1, offset=offset, window=window
+    )
     # A later page of an any-word result finds no all-word rows either: ask whether page one had some.
     no_full_match = not rows and (
-        offset == 0 or not index.match(session, terms, filters, any_term=False, sort=sort, limit=1, offset=0)
+        offset == 0
+        or not index.match(
+            session, terms, filters, any_term=False, sort=sort, limit=1, offset=0, window=window
+        )
     )
     if no_full_match and len(terms) > 1:
         matched = "any"
-        rows = index.match(session, terms, filters, any_term=True, sort=sort, limit=limit + 1, offset=offset)
+        rows = index.match(
+            session, terms, filters, any_term=True, sort=sort, limit=limit + 1, offset=offset, window=window
+        )
     entries = repository.by_ids(session, [row[0] for row in rows[:limit]])
     hits = [SearchHit(entries[i], score) for i, score in rows[:limit] if i in entries]
     return SearchPage(hits=hits, matched=matched, has_more=len(rows) > limit)

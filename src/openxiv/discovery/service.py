@@ -129,7 +129,8 @@ def paper(
     session: Session, site: Site, identifier: str, counter: EngagementCounter = count_engagement
 ) -> dict[str, Any]:
     entry = repository.by_identifier(session, identifier.split("v")[0] if "v" in identifier else identifier)
-    if entry is None or entry.status not in {s.value for s in SEARCHABLE}:
+    hidden = entry is not None and bool(repository.hidden_ids(session, [entry.submission_id]))
+    if entry is None or hidden or entry.status not in {s.value for s in SEARCHABLE}:
         raise NotFound(f"no paper {identifier}")
     counts = counter(session, [entry.submission_id])
     return hf.paper(entry, counts.get(entry.submission_id, NONE), base_url=site.base_url)

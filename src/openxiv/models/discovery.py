@@ -20,8 +20,9 @@ SearchVectorType = Text().with_variant(TSVECTOR(), "postgresql")
 class DiscoveryEntry(Base):
     __tablename__ = "discovery_entries"
     __table_args__ = (
-        Index("ix_discovery_entries_status_listed", "status", "listed_at"),
-        Index("ix_discovery_entries_published", "published_at"),
+        # Newest-first pages walk these backwards and stop after a page (most rows qualify).
+        Index("ix_discovery_entries_listed", "listed_at", "submission_id"),
+        Index("ix_discovery_entries_published", "published_at", "submission_id"),
         Index("ix_discovery_entries_datestamp", "datestamp", "submission_id"),
         Index("ix_discovery_entries_search_vector", "search_vector", postgresql_using="gin"),
     )
@@ -33,7 +34,9 @@ class DiscoveryEntry(Base):
     version_number: Mapped[int] = mapped_column(Integer)
     title: Mapped[str] = mapped_column(Text)
     abstract: Mapped[str] = mapped_column(Text, default="")
-    body: Mapped[str] = mapped_column(Text, default="")  # extracted full text, capped
+    # Loaded only when asked for: pages, feeds and harvests never show them, and on PostgreSQL the
+    # search vector of a long paper is kilobytes to fetch and parse per row.
+    body: Mapped[str] = mapped_column(Text, default="", deferred=True)  # extracted full text, capped
     categories: Mapped[list[str]] = mapped_column(JSONType, default=list)
     keywords: Mapped[list[str]] = mapped_column(JSONType, default=list)
     # [{"name", "kind", "orcid", "affiliation"}] of the latest version, in order.
@@ -46,7 +49,7 @@ class DiscoveryEntry(Base):
     listed_at: Mapped[datetime | None]  # first time it passed screening
     published_at: Mapped[datetime | None]  # first time it became provisionally accepted
     datestamp: Mapped[datetime] = mapped_column(default=utcnow)  # last change of what is shown
-    search_vector: Mapped[str | None] = mapped_column(SearchVectorType)
+    search_vector: Mapped[str | None] = mapped_column(SearchVectorType, deferred=True)
 
 
 class DiscoveryCategory(Base):
