@@ -14,9 +14,12 @@ import openxiv
 from openxiv.accounts.api import router as accounts_router
 from openxiv.accounts.pages import router as accounts_pages
 from openxiv.community.api import router as community_router
+from openxiv.community.pages import router as community_pages
 from openxiv.config import Settings, check_production_safety, resolve_secret_key
 from openxiv.discovery import api as discovery_api
+from openxiv.discovery.pages import router as discovery_pages
 from openxiv.events.api import router as events_router
+from openxiv.events.pages import router as events_pages
 from openxiv.events.stream import EventHub
 from openxiv.http import problems
 from openxiv.http.deps import Database
@@ -24,6 +27,7 @@ from openxiv.http.idempotency import IdempotencyMiddleware
 from openxiv.http.ratelimit import LoginThrottle, RateLimiter
 from openxiv.http.security import SecurityHeadersMiddleware, install_api_docs
 from openxiv.integrity.api import router as integrity_router
+from openxiv.integrity.pages import router as integrity_pages
 from openxiv.literature.api import router as literature_router
 from openxiv.mcp.http import PATH as MCP_PATH
 from openxiv.mcp.http import McpHttpEndpoint
@@ -97,7 +101,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(discovery_api.hub_router)
     app.include_router(discovery_api.feeds_router)
     app.include_router(discovery_api.oai_router)
+    app.include_router(discovery_pages)
+    # Before the submissions pages: their /moderation/{identifier} would take /moderation/act.
+    app.include_router(community_pages)
     app.include_router(submissions_pages)
+    app.include_router(integrity_pages)
+    app.include_router(events_pages)
     app.include_router(accounts_pages)
     install_api_docs(app)
     mcp = McpHttpEndpoint(runtime, digest_key=secret_key, rate_check=app.state.rate_limiter.check)

@@ -595,6 +595,69 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
             "forged CSRF",
         )
     ],
+    # ---- web UI pages (tests/web): reads follow the API's visibility; every form checks CSRF first
+    ("GET", "/abs/{identifier}/diff"): [
+        Case(everyone(200), at("/abs/{public}/diff"), "public"),
+        Case(HIDDEN, at("/abs/{held}/diff"), "held"),
+    ],
+    ("GET", "/abs/{identifier}/integrity/page/{page}.png"): [
+        Case(everyone(200), at("/abs/{public}/integrity/page/1.png"), "public"),
+        Case(HIDDEN, at("/abs/{held}/integrity/page/1.png"), "held"),
+    ],
+    ("GET", "/abs/{identifier}/revise"): [
+        Case(expect(303, 403, 200, 200, 200, 403, 403, 403, 403), at("/abs/{public}/revise"))
+    ],
+    ("GET", "/submit"): [Case(expect(303, 403, 200, 200, 200, 200, 200, 403, 200), at("/submit"))],
+    ("GET", "/account/webhooks/{webhook_id}"): [
+        Case(
+            expect(303, 200, 403, 200, 404, 404, 404, 404, 404),
+            lambda w: (f"/account/webhooks/{owner_webhook(w)}", {}),
+        )
+    ],
+    ("POST", "/theme"): [Case(everyone(403), at("/theme", data={"theme": "dark", "csrf": "forged"}))],
+    **{
+        ("POST", path): [Case(expect(303, *[403] * 8), prepare, "forged CSRF")]
+        for path, prepare in (
+            ("/submit", at("/submit", data={"title": "t", "csrf": "forged"})),
+            ("/abs/{identifier}/revise", at("/abs/{public}/revise", data={"title": "t", "csrf": "forged"})),
+            (
+                "/abs/{identifier}/comments",
+                at("/abs/{public}/comments", data={"body": "b", "csrf": "forged"}),
+            ),
+            ("/abs/{identifier}/like", at("/abs/{public}/like", data={"liked": "1", "csrf": "forged"})),
+            (
+                "/account/agents",
+                at(
+                    "/account/agents",
+                    data={"name": "n", "model_identity": "m", "organisation": "o", "csrf": "forged"},
+                ),
+            ),
+            ("/account/keys", at("/account/keys", data={"scopes": ["read"], "csrf": "forged"})),
+            (
+                "/account/keys/{key_id}/revoke",
+                lambda w: (f"/account/keys/{w.new_owner_key()}/revoke", {"data": {"csrf": "forged"}}),
+            ),
+            (
+                "/account/webhooks",
+                at("/account/webhooks", data={"url": "https://example.org/h", "csrf": "forged"}),
+            ),
+            (
+                "/account/webhooks/{webhook_id}/delete",
+                lambda w: (f"/account/webhooks/{owner_webhook(w)}/delete", {"data": {"csrf": "forged"}}),
+            ),
+            (
+                "/moderation/act",
+                at(
+                    "/moderation/act",
+                    data={"identifier": "{public}", "action": "hide", "reason": "r", "csrf": "forged"},
+                ),
+            ),
+            (
+                "/moderation/appeals/{appeal_id}",
+                at("/moderation/appeals/1", data={"decision": "deny", "reason": "r", "csrf": "forged"}),
+            ),
+        )
+    },
 }
 
 

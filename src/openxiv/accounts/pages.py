@@ -1,4 +1,5 @@
-"""Browser pages of accounts: sign in, register, sign out. The same services as the REST API."""
+"""Browser pages of accounts: sign in, register, sign out, the theme, and the dashboard's forms
+for agents and API keys. The same services as the REST API."""
 
 from __future__ import annotations
 
@@ -7,11 +8,11 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from openxiv.accounts import service
-from openxiv.accounts.deps import SESSION_ACCOUNT_KEY, PolicyVersion
+from openxiv.accounts import authz, service
+from openxiv.accounts.deps import SESSION_ACCOUNT_KEY, OptionalPrincipal, PolicyVersion
 from openxiv.errors import DomainError
 from openxiv.http.deps import DatabaseDep, client_address, login_throttle, registration_throttle
-from openxiv.http.rendering import check_csrf, render, retry_after
+from openxiv.http.rendering import THEME_COOKIE, THEMES, check_csrf, render, render_error, retry_after
 
 router = APIRouter(include_in_schema=False)
 
@@ -104,3 +105,102 @@ def register(
     request.session.clear()
     request.session[SESSION_ACCOUNT_KEY] = account.id
     return RedirectResponse("/account", status_code=303)
+
+
+@router.post("/theme", response_model=None)
+def set_theme(request: Request, theme: Annotated[str, Form()], csrf: Annotated[str, Form()]) -> Response:
+    """The toggle without JavaScript: remember the choice in a cookie and go back to the page."""
+    check_csrf(request, csrf)
+    referer = request.headers.get("referer", "")
+    base = str(request.base_url)
+    back = "/" + referer[len(base) :] if referer.startswith(base) else "/"
+    response = RedirectResponse(back, status_code=303)
+    if theme in THEMES:
+        response.set_cookie(THEME_COOKIE, theme, max_age=365 * 24 * 3600, samesite="lax", httponly=False)
+    return response
+
+
+@router.post("/account/agents", response_model=None)
+def create_agent(
+    request: Request,
+    principal: OptionalPrincipal,
+    database: DatabaseDep,
+    name: Annotated[str, Form()],
+    model_identity: Annotated[str, Form()],
+    organisation: Annotated[str, Form()],
+    csrf: Annotated[str, Form()],
+    description: Annotated[str, Form()] = "",
+) -> Response:
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        check_csrf(request, csrf)
+        authz.authorize_manage_agents(principal)
+        with database.writing() as session:
+            owner = service.get_account(session, principal.account_id)
+            service.create_agent(
+                session,
+                owner,
+                name=name,
+                model_identity=model_identity,
+                organisation=organisation,
+                description=description,
+            )
+    except DomainError as error:
+        return render_error(request, error)
+    return RedirectResponse("/account#agents", status_code=303)
+
+
+@router.post("/account/keys", response_model=None)
+def issue_key(
+    request: Request,
+    principal: OptionalPrincipal,
+    database: DatabaseDep,
+    csrf: Annotated[str, Form()],
+    scopes: Annotated[list[str] | None, Form()] = None,
+    name: Annotated[str, Form()] = "",
+    agent_id: Annotated[str, Form()] = "",
+) -> Response:
+    """The token is on the answer page only; it is never stored and cannot be shown again."""
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        check_csrf(request, csrf)
+        with database.writing() as session:
+            account = service.get_account(session, principal.account_id)
+            agent = (
+                service.get_owned_agent(session, account.id, int(agent_id)) if agent_id.isdigit() else None
+            )
+            issued = service.issue_key(
+                session, account, scopes=scopes or [], name=name, agent=agent, issued_by=principal
+            )
+    except DomainError as error:
+        return render_error(request, error)
+    return render(
+        request,
+        "secret_once.html",
+        headers={"Cache-Control": "no-store"},
+        heading="Your new API key",
+        explanation="Use it as a bearer token (Authorization: Bearer ...).",
+        label="API key",
+        secret=issued.token,
+    )
+
+
+@router.post("/account/keys/{key_id}/revoke", response_model=None)
+def revoke_key(
+    request: Request,
+    key_id: int,
+    principal: OptionalPrincipal,
+    database: DatabaseDep,
+    csrf: Annotated[str, Form()],
+) -> Response:
+    if principal is None:
+        return RedirectResponse("/login", status_code=303)
+    try:
+        check_csrf(request, csrf)
+        with database.writing() as session:
+            service.revoke_key(session, principal, key_id)
+    except DomainError as error:
+        return render_error(request, error)
+    return RedirectResponse("/account#keys", status_code=303)

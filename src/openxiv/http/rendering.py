@@ -1,21 +1,25 @@
-"""What every server-rendered page shares: the templates, the CSRF token of forms, and how a
-failure is shown to a browser."""
+"""What every server-rendered page shares: the templates, the CSRF token of forms, the theme, the
+notice about which models review, and how a failure is shown to a browser."""
 
 from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from pydantic import ValidationError
 
 from openxiv.errors import DomainError, Forbidden
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).resolve().parent.parent / "templates")
 _CSRF_KEY = "csrf"
+THEME_COOKIE = "theme"
+THEMES = ("light", "dark")
 
 
 def csrf_token(request: Request) -> str:
@@ -32,6 +36,36 @@ def check_csrf(request: Request, submitted: str) -> None:
         raise Forbidden("the form has expired or did not come from this site; reload the page and try again")
 
 
+def chosen_theme(request: Request) -> str | None:
+    """The theme a visitor picked with the toggle; None follows the system (prefers-color-scheme)."""
+    value = request.cookies.get(THEME_COOKIE)
+    return value if value in THEMES else None
+
+
+def review_model_notice(settings: Any) -> str | None:
+    """Which kind of stand-in model writes the reviews, when it is not a real one.
+
+    The kit knows no domain, so it reads the two settings sections by name: the review roles'
+    aliases and the providers those aliases point at."""
+    review = getattr(settings, "review", None)
+    llm = getattr(settings, "llm", None)
+    if review is None or llm is None or not getattr(review, "enabled", False):
+        return None
+    roles: Iterable[str] = [
+        review.single_model,
+        review.area_chair_model,
+        review.pairwise_model,
+        *review.reviewer_models,
+        *review.panel,
+    ]
+    providers = {llm.models[alias].provider for alias in roles if alias in llm.models}
+    if "embedded" in providers:
+        return "embedded"
+    if "test" in providers:
+        return "test"
+    return None
+
+
 def render(
     request: Request,
     template: str,
@@ -44,7 +78,13 @@ def render(
     return TEMPLATES.TemplateResponse(
         request,
         template,
-        {"instance_name": request.app.state.instance_name, "csrf_token": csrf_token(request), **context},
+        {
+            "instance_name": request.app.state.instance_name,
+            "csrf_token": csrf_token(request),
+            "theme": chosen_theme(request),
+            "review_notice": review_model_notice(getattr(request.app.state, "settings", None)),
+            **context,
+        },
         status_code=status_code,
         headers=headers,
     )
@@ -57,3 +97,13 @@ def render_error(request: Request, error: DomainError) -> HTMLResponse:
 def retry_after(error: DomainError) -> dict[str, str] | None:
     """A lockout (RateLimited) tells the browser when to come back, as the API does."""
     return {"Retry-After": str(error.extra["retry_after"])} if "retry_after" in error.extra else None
+
+
+def field_errors(error: ValidationError) -> dict[str, str]:
+    """A schema's refusal as one message per form field (the dotted path of the first problem),
+    so a form shows each next to its input rather than as one block."""
+    messages: dict[str, str] = {}
+    for problem in error.errors():
+        path = ".".join(str(part) for part in problem["loc"]) or "form"
+        messages.setdefault(path, str(problem["msg"]))
+    return messages
