@@ -15,6 +15,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from openxiv.genesys.design import CATALOGUE, Design, Node
+from openxiv.llm.client import LLMClient
+from openxiv.llm.port import system, user
 
 CONTRACT = """You write one unit of an autoregressive language-model block in PyTorch.
 A unit subclasses `Unit` (already defined; `torch`, `nn`, `F` = torch.nn.functional and `math`
@@ -42,17 +44,12 @@ def _clean_name(name: str) -> str:
 
 
 class LLMCoder:
-    def __init__(self, llm: object, alias: str) -> None:
-        from openxiv.llm.client import LLMClient
-
-        assert isinstance(llm, LLMClient)
+    def __init__(self, llm: LLMClient, alias: str) -> None:
         self.llm = llm
         self.alias = alias
 
     def write(self, base: Design, idea: str, feedback: str = "") -> tuple[Design, str]:
         """`base` with its first mixer replaced by a unit the model writes for `idea`."""
-        from openxiv.llm.port import system, user
-
         prompt = [
             f"The current block:\n{base.outline()}",
             f"Idea to implement as a new mixer unit: {idea}",
