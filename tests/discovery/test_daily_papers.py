@@ -159,3 +159,23 @@ def test_digest_outbox_holds_new_items_in_followed_categories(
         failed = digests.send_digests(session, site, settings.discovery.digests, transport=refuse)
         assert failed[0].sent_at is None and "ConnectionRefusedError" in (failed[0].error or "")
         assert session.query(DigestMessage).count() == 2
+
+
+def test_digest_send_and_reindex_commands(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    from openxiv.cli import app as cli
+
+    config = tmp_path / "openxiv.toml"
+    config.write_text(
+        f'mode = "dev"\ndatabase_url = "sqlite:///{tmp_path / "cli.db"}"\nsecret_key = "x"\n'
+        f'[discovery.digests]\noutbox_dir = "{tmp_path / "outbox"}"\n',
+        "utf-8",
+    )
+    monkeypatch.setenv("OPENXIV_CONFIG", str(config))
+    runner = CliRunner()
+    sent = runner.invoke(cli, ["digest", "send"])
+    assert sent.exit_code == 0, sent.output
+    assert "0 digest(s) written" in sent.output and (tmp_path / "outbox").is_dir()
+    reindexed = runner.invoke(cli, ["discovery", "reindex"])
+    assert reindexed.exit_code == 0 and "0 public item(s) indexed" in reindexed.output
