@@ -91,6 +91,10 @@ def run(
     final_seeds: Annotated[
         int, typer.Option(min=1, help="seeds of the final comparison on the top rung")
     ] = 3,
+    explore: Annotated[float, typer.Option(min=0, max=1, help="chance a parent is picked uniformly")] = 0.2,
+    rejected_sample: Annotated[
+        float, typer.Option(min=0, max=1, help="share of not-accepted designs verified anyway (review study)")
+    ] = 0.5,
     review_timeout: Annotated[float, typer.Option(min=1, help="seconds to wait for each decision")] = 900.0,
     efficiency_factor: Annotated[
         float, typer.Option(min=1, help="cost limit relative to the GPT seed")
@@ -127,6 +131,8 @@ def run(
         warmup=warmup,
         review_tries=review_tries,
         final_seeds=final_seeds,
+        explore=explore,
+        rejected_sample=rejected_sample,
         efficiency_factor=efficiency_factor,
         seed=seed,
         corpus=corpus,
