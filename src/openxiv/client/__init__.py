@@ -5,16 +5,19 @@
     with OpenXivClient("http://127.0.0.1:8000", api_key="oxk_...") as client:
         upload = client.upload("paper.pdf")
         item = client.create_submission({..., "pdf_sha256": upload.sha256})
-        settled = client.wait_for(item.id)          # polls until the pipeline has decided
+        settled = client.wait_for(item.id)          # follows the event stream until decided
         meta = client.meta_review(item.id)
+        for event in client.iter_events(mine=True):  # Server-Sent Events, resumed after drops
+            ...
 
 `AsyncOpenXivClient` has the same methods, awaited. Answers are typed pydantic models
 (`openxiv.client.models`), errors are `ApiError` subclasses picked by the problem `type`, every
 write carries an Idempotency-Key, and 429/502/503/504 and dropped connections are retried with
-backoff, honouring Retry-After (see `RetryPolicy`). docs/api.md, "Python client".
+backoff, honouring Retry-After (see `RetryPolicy`). `webhooks.verify` checks a webhook
+delivery's signature. docs/api.md, "Python client".
 """
 
-from openxiv.client import models
+from openxiv.client import models, webhooks
 from openxiv.client.aio import AsyncOpenXivClient
 from openxiv.client.core import NO_RETRIES, PollSchedule, RetryPolicy
 from openxiv.client.errors import (
@@ -66,4 +69,5 @@ __all__ = [
     "ValidationFailed",
     "WaitTimeout",
     "models",
+    "webhooks",
 ]

@@ -4,43 +4,66 @@ Each method is one `calls` builder carried out by `_run`; only the transport dif
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
 from contextlib import aclosing
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
-from typing import Literal, TypeVar
+from typing import Any, Literal, TypeVar
 
 import httpx
 
 import openxiv
 from openxiv.client import calls, core
-from openxiv.client.calls import Body
-from openxiv.client.core import Call, Paged, PollSchedule, RetryPolicy, Send, StatusWatch
-from openxiv.client.errors import WaitTimeout
+from openxiv.client.calls import Body, CiteFormat, ReportCategory
+from openxiv.client.core import Call, EventStream, Paged, PollSchedule, RetryPolicy, Send, StatusWatch
+from openxiv.client.errors import ApiError, WaitTimeout
 from openxiv.client.models import (
     SETTLED_STATUSES,
+    STATUS_CHANGED,
     Agent,
     ApiKey,
+    Appeal,
+    Comment,
+    CommentRevision,
+    CreatedWebhook,
+    DigestSubscription,
+    DoiRetry,
+    Event,
+    ExternalReview,
+    ExternalVoteResult,
+    ExternalVotes,
     HeldVersion,
     IntegrityReport,
     IssuedKey,
+    ItemDois,
+    Likes,
     LiteratureResults,
     LLMCall,
     Me,
+    ModelIdentity,
+    ModerationAction,
+    Notice,
     Page,
     PairwiseVerdict,
+    QueueEntry,
     Registration,
+    Report,
     Review,
+    SearchHit,
+    SearchResults,
     StageRun,
     StatusChange,
     Submission,
     SubmissionSummary,
     TrajectoryPoint,
+    TrajectoryRecord,
     Transition,
     Upload,
     Version,
     VersionReviews,
     VotePanel,
+    Webhook,
+    WebhookDelivery,
 )
 
 T = TypeVar("T")
@@ -318,16 +341,428 @@ class AsyncOpenXivClient:
     async def search_literature(self, query: str, k: int = 10) -> LiteratureResults:
         return await self._run(calls.search_literature(query, k))
 
+    # -- external reviewers -------------------------------------------------------------------
+
+    async def submit_external_review(
+        self,
+        identifier: str,
+        report: Mapping[str, Any],
+        rating: int,
+        decision: Literal["accept", "revise", "reject"],
+        conflict_of_interest: str,
+        *,
+        model: ModelIdentity | Mapping[str, str] | None = None,
+        rubric_version: str | None = None,
+        idempotency_key: str | None = None,
+    ) -> ExternalReview:
+        """A review of the latest version in the rubric's schema (needs the `review` scope; an
+        agent's key must name its `model`)."""
+        return await self._run(
+            calls.submit_external_review(
+                identifier,
+                report,
+                rating,
+                decision,
+                conflict_of_interest,
+                model=model,
+                rubric_version=rubric_version,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def external_reviews(self, identifier: str) -> list[ExternalReview]:
+        return await self._run(calls.external_reviews(identifier))
+
+    async def submit_external_vote(
+        self,
+        identifier: str,
+        decision: Literal["accept", "reject"],
+        confidence: float,
+        reasons: Iterable[str],
+        conflict_of_interest: str,
+        *,
+        model: ModelIdentity | Mapping[str, str] | None = None,
+        idempotency_key: str | None = None,
+    ) -> ExternalVoteResult:
+        """A vote on a provisionally accepted item; the answer says whether it is now accepted."""
+        return await self._run(
+            calls.submit_external_vote(
+                identifier,
+                decision,
+                confidence,
+                reasons,
+                conflict_of_interest,
+                model=model,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def external_votes(self, identifier: str) -> ExternalVotes:
+        return await self._run(calls.external_votes(identifier))
+
+    # -- webhooks -----------------------------------------------------------------------------
+
+    async def create_webhook(
+        self,
+        url: str,
+        *,
+        event_types: Iterable[str] = (),
+        mine_only: bool = True,
+        description: str = "",
+        agent_id: int | None = None,
+        idempotency_key: str | None = None,
+    ) -> CreatedWebhook:
+        """Keep the answer's `secret`: it is shown only once, and `webhooks.verify` needs it."""
+        return await self._run(
+            calls.create_webhook(
+                url,
+                event_types=event_types,
+                mine_only=mine_only,
+                description=description,
+                agent_id=agent_id,
+                idempotency_key=idempotency_key,
+            )
+        )
+
+    async def webhooks(self) -> list[Webhook]:
+        return await self._run(calls.webhooks())
+
+    async def webhook(self, webhook_id: int) -> Webhook:
+        return await self._run(calls.webhook(webhook_id))
+
+    async def delete_webhook(self, webhook_id: int) -> Webhook:
+        return await self._run(calls.delete_webhook(webhook_id))
+
+    async def deliveries(
+        self, webhook_id: int, *, status: str | None = None, limit: int = 50, before: int | None = None
+    ) -> list[WebhookDelivery]:
+        """One page of the delivery log, newest first; `before` = the last id seen pages back."""
+        return (
+            await self._run(calls.deliveries(webhook_id, status=status, limit=limit, before=before).first)
+        ).items
+
+    def iter_deliveries(
+        self, webhook_id: int, *, status: str | None = None, page_size: int = 50
+    ) -> AsyncIterator[WebhookDelivery]:
+        return self._iterate(calls.deliveries(webhook_id, status=status, limit=page_size))
+
+    async def replay_delivery(self, webhook_id: int, delivery_id: int) -> WebhookDelivery:
+        return await self._run(calls.replay_delivery(webhook_id, delivery_id))
+
+    # -- trajectories -------------------------------------------------------------------------
+
+    async def list_trajectories(
+        self,
+        *,
+        kind: Literal["paper", "proposal"] | None = None,
+        text: bool = False,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[TrajectoryRecord]:
+        """One page of `openxiv.trajectory/1` records; pass `next_cursor` back as `cursor`."""
+        return await self._run(calls.trajectories(kind=kind, text=text, limit=limit, cursor=cursor).first)
+
+    def iter_trajectories(
+        self, *, kind: Literal["paper", "proposal"] | None = None, text: bool = False, page_size: int = 50
+    ) -> AsyncIterator[TrajectoryRecord]:
+        """Every public submission's trajectory record, fetching pages as the iteration needs them."""
+        return self._iterate(calls.trajectories(kind=kind, text=text, limit=page_size))
+
+    # -- citations and DOIs -------------------------------------------------------------------
+
+    async def cite(self, identifier: str, format: CiteFormat = "bibtex") -> str:
+        """The citation text: bibtex, ris, csl (CSL-JSON), datacite (DataCite JSON) or jsonld."""
+        return await self._run(calls.cite(identifier, format))
+
+    async def dois(self, identifier: str) -> ItemDois:
+        return await self._run(calls.dois(identifier))
+
+    async def retry_dois(self, identifier: str) -> DoiRetry:
+        return await self._run(calls.retry_dois(identifier))
+
+    # -- likes, comments, reports -------------------------------------------------------------
+
+    async def likes(self, identifier: str) -> Likes:
+        return await self._run(calls.likes(identifier))
+
+    async def like(self, identifier: str) -> Likes:
+        return await self._run(calls.like(identifier))
+
+    async def unlike(self, identifier: str) -> Likes:
+        return await self._run(calls.unlike(identifier))
+
+    async def like_comment(self, comment_id: int) -> Likes:
+        return await self._run(calls.like_comment(comment_id))
+
+    async def unlike_comment(self, comment_id: int) -> Likes:
+        return await self._run(calls.unlike_comment(comment_id))
+
+    async def list_comments(
+        self, identifier: str, *, limit: int = 20, cursor: str | None = None
+    ) -> Page[Comment]:
+        return await self._run(calls.comments(identifier, limit=limit, cursor=cursor).first)
+
+    def iter_comments(self, identifier: str, *, page_size: int = 20) -> AsyncIterator[Comment]:
+        """Every thread of an item (replies nested in each), fetching pages as needed."""
+        return self._iterate(calls.comments(identifier, limit=page_size))
+
+    async def comment(
+        self, identifier: str, body: str, *, parent_id: int | None = None, idempotency_key: str | None = None
+    ) -> Comment:
+        """Post Markdown (with math) on an item; the server sanitises it into `html`."""
+        return await self._run(
+            calls.comment(identifier, body, parent_id=parent_id, idempotency_key=idempotency_key)
+        )
+
+    async def reply(self, comment_id: int, body: str, *, idempotency_key: str | None = None) -> Comment:
+        return await self._run(calls.reply(comment_id, body, idempotency_key=idempotency_key))
+
+    async def get_comment(self, comment_id: int) -> Comment:
+        return await self._run(calls.get_comment(comment_id))
+
+    async def edit_comment(self, comment_id: int, body: str) -> Comment:
+        return await self._run(calls.edit_comment(comment_id, body))
+
+    async def delete_comment(self, comment_id: int) -> Comment:
+        return await self._run(calls.delete_comment(comment_id))
+
+    async def comment_history(self, comment_id: int) -> list[CommentRevision]:
+        return await self._run(calls.comment_history(comment_id))
+
+    async def report(
+        self,
+        identifier: str,
+        category: ReportCategory,
+        detail: str = "",
+        *,
+        idempotency_key: str | None = None,
+    ) -> Report:
+        return await self._run(calls.report(identifier, category, detail, idempotency_key=idempotency_key))
+
+    async def report_comment(
+        self,
+        comment_id: int,
+        category: ReportCategory,
+        detail: str = "",
+        *,
+        idempotency_key: str | None = None,
+    ) -> Report:
+        return await self._run(
+            calls.report_comment(comment_id, category, detail, idempotency_key=idempotency_key)
+        )
+
+    # -- community moderation -----------------------------------------------------------------
+
+    async def moderation_queue(
+        self, kinds: Iterable[Literal["reports", "held", "appeal"]] = (), limit: int = 50
+    ) -> list[QueueEntry]:
+        return await self._run(calls.moderation_queue(kinds, limit))
+
+    async def moderation_act(
+        self,
+        action: Literal["hide", "restore", "dismiss"],
+        reason: str,
+        *,
+        submission: str | None = None,
+        comment_id: int | None = None,
+    ) -> ModerationAction:
+        return await self._run(
+            calls.moderation_act(action, reason, submission=submission, comment_id=comment_id)
+        )
+
+    async def list_moderation_actions(
+        self,
+        *,
+        submission: str | None = None,
+        comment_id: int | None = None,
+        limit: int = 50,
+        cursor: str | None = None,
+    ) -> Page[ModerationAction]:
+        return await self._run(
+            calls.moderation_actions(
+                submission=submission, comment_id=comment_id, limit=limit, cursor=cursor
+            ).first
+        )
+
+    def iter_moderation_actions(
+        self, *, submission: str | None = None, comment_id: int | None = None, page_size: int = 50
+    ) -> AsyncIterator[ModerationAction]:
+        return self._iterate(
+            calls.moderation_actions(submission=submission, comment_id=comment_id, limit=page_size)
+        )
+
+    async def appeal(self, action_id: int, statement: str) -> Appeal:
+        return await self._run(calls.appeal(action_id, statement))
+
+    async def decide_appeal(self, appeal_id: int, decision: Literal["grant", "deny"], reason: str) -> Appeal:
+        return await self._run(calls.decide_appeal(appeal_id, decision, reason))
+
+    async def notices(self) -> list[Notice]:
+        return await self._run(calls.notices())
+
+    # -- search and digests -------------------------------------------------------------------
+
+    async def search(
+        self,
+        query: str,
+        *,
+        kind: Literal["paper", "proposal"] | None = None,
+        category: str | None = None,
+        status: str | None = None,
+        listed_from: date | None = None,
+        listed_to: date | None = None,
+        sort: Literal["relevance", "newest"] = "relevance",
+        limit: int = 20,
+        offset: int = 0,
+    ) -> SearchResults:
+        """Full-text search of public items; `next_offset` is the next page's `offset`."""
+        return await self._run(
+            calls.search(
+                query,
+                kind=kind,
+                category=category,
+                status=status,
+                listed_from=listed_from,
+                listed_to=listed_to,
+                sort=sort,
+                limit=limit,
+                offset=offset,
+            )
+        )
+
+    def iter_search(
+        self,
+        query: str,
+        *,
+        kind: Literal["paper", "proposal"] | None = None,
+        category: str | None = None,
+        status: str | None = None,
+        listed_from: date | None = None,
+        listed_to: date | None = None,
+        sort: Literal["relevance", "newest"] = "relevance",
+        page_size: int = 20,
+    ) -> AsyncIterator[SearchHit]:
+        return self._iterate(
+            calls.search_pages(
+                query,
+                kind=kind,
+                category=category,
+                status=status,
+                listed_from=listed_from,
+                listed_to=listed_to,
+                sort=sort,
+                limit=page_size,
+            )
+        )
+
+    async def digest_subscription(self) -> DigestSubscription:
+        return await self._run(calls.digest_subscription())
+
+    async def subscribe_digest(self, categories: Iterable[str]) -> DigestSubscription:
+        return await self._run(calls.subscribe_digest(categories))
+
+    async def unsubscribe_digest(self) -> None:
+        await self._run(calls.unsubscribe_digest())
+
+    # -- events -------------------------------------------------------------------------------
+
+    async def _stream(self, stream: EventStream) -> AsyncGenerator[Event | None, None]:
+        """The events of a subscription as they arrive, reconnecting after a drop; None is
+        yielded once, when the first connection is open (events from then on are not missed)."""
+        announced = False
+        while (request := stream.request(self._http)) is not None:
+            try:
+                response = await self._http.send(request, stream=True)
+                try:
+                    if response.status_code >= 400:
+                        await response.aread()
+                        pause: float | None = stream.refused(response)
+                    else:
+                        if not announced:
+                            announced = True
+                            yield None
+                        async for line in response.aiter_lines():
+                            event = stream.line(line)
+                            if event is not None:
+                                yield event
+                        pause = stream.dropped(None)
+                finally:
+                    await response.aclose()
+            except core.RETRY_TRANSPORT_ERRORS as error:
+                pause = stream.dropped(error)
+            if pause is None:
+                return
+            await asyncio.sleep(pause)
+
+    async def iter_events(
+        self,
+        submission: str | None = None,
+        *,
+        mine: bool = False,
+        types: Iterable[str] = (),
+        after: int | None = None,
+        timeout: float | None = None,
+    ) -> AsyncGenerator[Event, None]:
+        """Events as they happen (Server-Sent Events), for one submission (`YYMM.NNNNN`, or a
+        version), your own (`mine`), or of some `types` (names or prefixes such as `review.*`).
+        `after` replays the events since that id first. Reconnects after a dropped connection,
+        resuming after the last event received; ends after `timeout` seconds (None: never)."""
+        call = calls.events(submission, mine=mine, types=types, after=after)
+        async with aclosing(self._stream(EventStream(call, self.retry, timeout))) as stream:
+            async for event in stream:
+                if event is not None:
+                    yield event
+
+    async def events(
+        self,
+        submission: str | None = None,
+        *,
+        mine: bool = False,
+        types: Iterable[str] = (),
+        after: int | None = None,
+        timeout: float = 10.0,
+    ) -> list[Event]:
+        """The events that arrive within `timeout` seconds (with `after`: the ones since it too)."""
+        found = self.iter_events(submission, mine=mine, types=types, after=after, timeout=timeout)
+        return [event async for event in found]
+
     # -- waiting ------------------------------------------------------------------------------
 
     async def status_changes(
         self, identifier: str, *, timeout: float | None = None, poll: PollSchedule | None = None
     ) -> AsyncGenerator[StatusChange, None]:
         """The submission's status now, then each change, until `timeout` seconds have passed
-        (forever when None). Polls today; this is the one place an event stream would replace."""
+        (forever when None). Follows the server's event stream; polls (under `poll`) a server
+        that has none."""
         watch = StatusWatch(identifier, timeout, poll or PollSchedule())
-        while True:
+        call = calls.events(core.without_version(identifier), types=[STATUS_CHANGED])
+        stream = self._stream(EventStream(call, self.retry, timeout))
+        try:
+            await anext(stream)  # subscribed before the first read, so no change falls in between
+        except (ApiError, StopAsyncIteration):
+            await stream.aclose()
+            async with aclosing(self._poll_status(watch)) as polled:
+                async for polled_change in polled:
+                    yield polled_change
+            return
+        async with aclosing(stream):
             change = watch.observe(await self.get(identifier))
+            if change is not None:
+                yield change
+            async for event in stream:
+                if event is None or event.type != STATUS_CHANGED:
+                    continue
+                change = watch.follow(event) or watch.observe(await self.get(identifier))
+                if change is not None:
+                    yield change
+        # The stream ended at the deadline: one last read, as polling makes one at the deadline.
+        change = watch.observe(await self.get(identifier))
+        if change is not None:
+            yield change
+
+    async def _poll_status(self, watch: StatusWatch) -> AsyncGenerator[StatusChange, None]:
+        while True:
+            change = watch.observe(await self.get(watch.identifier))
             if change is not None:
                 yield change
             pause = watch.pause(changed=change is not None)

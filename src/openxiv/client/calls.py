@@ -3,12 +3,13 @@ its answer. Both clients send these; nothing here does I/O except reading a file
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
-from datetime import datetime
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from urllib.parse import quote
 
+import httpx
 from pydantic import BaseModel
 
 from openxiv.client import core
@@ -16,27 +17,51 @@ from openxiv.client.core import Call, Paged
 from openxiv.client.models import (
     Agent,
     ApiKey,
+    Appeal,
+    Comment,
+    CommentRevision,
+    CreatedWebhook,
+    DigestSubscription,
+    DoiRetry,
+    Event,
+    ExternalReview,
+    ExternalVoteResult,
+    ExternalVotes,
     HeldVersion,
     IntegrityReport,
     IssuedKey,
+    ItemDois,
+    Likes,
     LiteratureResults,
     LLMCall,
     Me,
+    ModelIdentity,
+    ModerationAction,
+    Notice,
     Page,
     PairwiseVerdict,
+    QueueEntry,
     Registration,
+    Report,
     Review,
+    SearchHit,
+    SearchResults,
     StageRun,
     Submission,
     SubmissionSummary,
+    TrajectoryPage,
     TrajectoryPoint,
+    TrajectoryRecord,
     Transition,
     Upload,
     Version,
     VersionReviews,
     VotePanel,
+    Webhook,
+    WebhookDelivery,
 )
 
+M = TypeVar("M", bound=BaseModel)
 Body = Mapping[str, Any] | BaseModel
 _MEDIA_TYPES = {".pdf": "application/pdf", ".md": "text/markdown", ".tex": "application/x-latex"}
 
@@ -308,3 +333,442 @@ def integrity(identifier: str) -> Call[IntegrityReport]:
 
 def search_literature(query: str, k: int = 10) -> Call[LiteratureResults]:
     return Call("GET", "/literature/search", core.model(LiteratureResults), params={"q": query, "k": k})
+
+
+# ----------------------------------------------------------------------------- external reviewers
+
+
+def _model_identity(model: ModelIdentity | Mapping[str, str] | None) -> dict[str, str] | None:
+    if model is None:
+        return None
+    return model.model_dump() if isinstance(model, ModelIdentity) else dict(model)
+
+
+def submit_external_review(
+    identifier: str,
+    report: Mapping[str, Any],
+    rating: int,
+    decision: Literal["accept", "revise", "reject"],
+    conflict_of_interest: str,
+    *,
+    model: ModelIdentity | Mapping[str, str] | None = None,
+    rubric_version: str | None = None,
+    idempotency_key: str | None = None,
+) -> Call[ExternalReview]:
+    body: dict[str, Any] = {
+        "report": dict(report),
+        "rating": rating,
+        "decision": decision,
+        "conflict_of_interest": conflict_of_interest,
+    }
+    if model is not None:
+        body["model"] = _model_identity(model)
+    if rubric_version is not None:
+        body["rubric_version"] = rubric_version
+    return Call(
+        "POST",
+        _item(identifier, "/external-reviews"),
+        core.model(ExternalReview),
+        json=body,
+        idempotency_key=idempotency_key,
+    )
+
+
+def external_reviews(identifier: str) -> Call[list[ExternalReview]]:
+    return Call("GET", _item(identifier, "/external-reviews"), core.model_list(ExternalReview))
+
+
+def submit_external_vote(
+    identifier: str,
+    decision: Literal["accept", "reject"],
+    confidence: float,
+    reasons: Iterable[str],
+    conflict_of_interest: str,
+    *,
+    model: ModelIdentity | Mapping[str, str] | None = None,
+    idempotency_key: str | None = None,
+) -> Call[ExternalVoteResult]:
+    body: dict[str, Any] = {
+        "decision": decision,
+        "confidence": confidence,
+        "reasons": list(reasons),
+        "conflict_of_interest": conflict_of_interest,
+    }
+    if model is not None:
+        body["model"] = _model_identity(model)
+    return Call(
+        "POST",
+        _item(identifier, "/external-votes"),
+        core.model(ExternalVoteResult),
+        json=body,
+        idempotency_key=idempotency_key,
+    )
+
+
+def external_votes(identifier: str) -> Call[ExternalVotes]:
+    return Call("GET", _item(identifier, "/external-votes"), core.model(ExternalVotes))
+
+
+# ----------------------------------------------------------------------------- events, webhooks
+
+
+def events(
+    submission: str | None = None,
+    *,
+    mine: bool = False,
+    types: Iterable[str] = (),
+    after: int | None = None,
+    timeout: float | None = None,
+) -> Call[list[Event]]:
+    """The event stream. Sent as an ordinary call (with a `timeout`, so the server ends it) its
+    whole body is read and parsed; the clients' `iter_events` read it as it arrives instead."""
+    params: dict[str, Any] = {
+        "submission": submission,
+        "mine": mine or None,
+        "type": list(types) or None,
+        "after": after,
+        "timeout": timeout,
+    }
+    return Call("GET", "/events", core.events_in_body, params=params)
+
+
+def create_webhook(
+    url: str,
+    *,
+    event_types: Iterable[str] = (),
+    mine_only: bool = True,
+    description: str = "",
+    agent_id: int | None = None,
+    idempotency_key: str | None = None,
+) -> Call[CreatedWebhook]:
+    body = {
+        "url": url,
+        "event_types": list(event_types),
+        "mine_only": mine_only,
+        "description": description,
+        "agent_id": agent_id,
+    }
+    return Call("POST", "/webhooks", core.model(CreatedWebhook), json=body, idempotency_key=idempotency_key)
+
+
+def webhooks() -> Call[list[Webhook]]:
+    return Call("GET", "/webhooks", core.model_list(Webhook))
+
+
+def webhook(webhook_id: int) -> Call[Webhook]:
+    return Call("GET", f"/webhooks/{int(webhook_id)}", core.model(Webhook))
+
+
+def delete_webhook(webhook_id: int) -> Call[Webhook]:
+    return Call("DELETE", f"/webhooks/{int(webhook_id)}", core.model(Webhook))
+
+
+def deliveries(
+    webhook_id: int, *, status: str | None = None, limit: int = 50, before: int | None = None
+) -> Paged[WebhookDelivery]:
+    """Newest first. The server pages back by id (`before` = the last id seen) and returns a bare
+    list; a full page means there may be more."""
+    return _paged_by_id(
+        f"/webhooks/{int(webhook_id)}/deliveries",
+        core.model_list(WebhookDelivery),
+        {"status": status, "limit": limit},
+        "before",
+        before,
+        limit,
+    )
+
+
+def replay_delivery(webhook_id: int, delivery_id: int) -> Call[WebhookDelivery]:
+    return Call(
+        "POST",
+        f"/webhooks/{int(webhook_id)}/deliveries/{int(delivery_id)}/replay",
+        core.model(WebhookDelivery),
+    )
+
+
+# ----------------------------------------------------------------------------- trajectories
+
+
+def trajectories(
+    *,
+    kind: Literal["paper", "proposal"] | None = None,
+    text: bool = False,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Paged[TrajectoryRecord]:
+    """Public submissions as `openxiv.trajectory/1` records; `text` adds each version's text."""
+    params: dict[str, Any] = {"kind": kind, "text": text or None, "limit": limit}
+    parse = core.model(TrajectoryPage)
+
+    def page(at: str | None) -> Call[Page[TrajectoryRecord]]:
+        return Call("GET", "/trajectories", parse, params={**params, "cursor": at})
+
+    return Paged(first=page(cursor), following=page)
+
+
+# ----------------------------------------------------------------------------- publishing
+
+CiteFormat = Literal["bibtex", "ris", "csl", "datacite", "jsonld"]
+
+
+def cite(identifier: str, format: CiteFormat = "bibtex") -> Call[str]:
+    """The citation as the server writes it (BibTeX, RIS, CSL-JSON, DataCite JSON or JSON-LD),
+    as text: parse the JSON formats with `json.loads` if needed."""
+    return Call("GET", _item(identifier, "/cite"), core.text, params={"format": format})
+
+
+def dois(identifier: str) -> Call[ItemDois]:
+    return Call("GET", _item(identifier, "/dois"), core.model(ItemDois))
+
+
+def retry_dois(identifier: str) -> Call[DoiRetry]:
+    return Call("POST", _item(identifier, "/dois/retry"), core.model(DoiRetry))
+
+
+# ----------------------------------------------------------------------------- community
+
+
+def likes(identifier: str) -> Call[Likes]:
+    return Call("GET", _item(identifier, "/like"), core.model(Likes))
+
+
+def like(identifier: str) -> Call[Likes]:
+    return Call("PUT", _item(identifier, "/like"), core.model(Likes))
+
+
+def unlike(identifier: str) -> Call[Likes]:
+    return Call("DELETE", _item(identifier, "/like"), core.model(Likes))
+
+
+def _comment(comment_id: int, tail: str = "") -> str:
+    return f"/comments/{int(comment_id)}{tail}"
+
+
+def like_comment(comment_id: int) -> Call[Likes]:
+    return Call("PUT", _comment(comment_id, "/like"), core.model(Likes))
+
+
+def unlike_comment(comment_id: int) -> Call[Likes]:
+    return Call("DELETE", _comment(comment_id, "/like"), core.model(Likes))
+
+
+def comments(identifier: str, *, limit: int = 20, cursor: str | None = None) -> Paged[Comment]:
+    """Threads, each with its replies nested; the server hands out an opaque `next_cursor`."""
+    parse = core.model(Page[Comment])
+
+    def page(at: str | None) -> Call[Page[Comment]]:
+        return Call("GET", _item(identifier, "/comments"), parse, params={"limit": limit, "cursor": at})
+
+    return Paged(first=page(cursor), following=page)
+
+
+def comment(
+    identifier: str, body: str, *, parent_id: int | None = None, idempotency_key: str | None = None
+) -> Call[Comment]:
+    payload: dict[str, Any] = {"body": body}
+    if parent_id is not None:
+        payload["parent_id"] = int(parent_id)
+    return Call(
+        "POST",
+        _item(identifier, "/comments"),
+        core.model(Comment),
+        json=payload,
+        idempotency_key=idempotency_key,
+    )
+
+
+def reply(comment_id: int, body: str, *, idempotency_key: str | None = None) -> Call[Comment]:
+    return Call(
+        "POST",
+        _comment(comment_id, "/replies"),
+        core.model(Comment),
+        json={"body": body},
+        idempotency_key=idempotency_key,
+    )
+
+
+def get_comment(comment_id: int) -> Call[Comment]:
+    return Call("GET", _comment(comment_id), core.model(Comment))
+
+
+def edit_comment(comment_id: int, body: str) -> Call[Comment]:
+    return Call("PATCH", _comment(comment_id), core.model(Comment), json={"body": body})
+
+
+def delete_comment(comment_id: int) -> Call[Comment]:
+    return Call("DELETE", _comment(comment_id), core.model(Comment))
+
+
+def comment_history(comment_id: int) -> Call[list[CommentRevision]]:
+    return Call("GET", _comment(comment_id, "/history"), core.model_list(CommentRevision))
+
+
+ReportCategory = Literal[
+    "spam", "harassment", "misinformation", "plagiarism", "prompt_injection", "off_topic", "illegal", "other"
+]
+
+
+def report(
+    identifier: str, category: ReportCategory, detail: str = "", *, idempotency_key: str | None = None
+) -> Call[Report]:
+    return Call(
+        "POST",
+        _item(identifier, "/reports"),
+        core.model(Report),
+        json={"category": category, "detail": detail},
+        idempotency_key=idempotency_key,
+    )
+
+
+def report_comment(
+    comment_id: int, category: ReportCategory, detail: str = "", *, idempotency_key: str | None = None
+) -> Call[Report]:
+    return Call(
+        "POST",
+        _comment(comment_id, "/reports"),
+        core.model(Report),
+        json={"category": category, "detail": detail},
+        idempotency_key=idempotency_key,
+    )
+
+
+def moderation_queue(
+    kinds: Iterable[Literal["reports", "held", "appeal"]] = (), limit: int = 50
+) -> Call[list[QueueEntry]]:
+    return Call(
+        "GET",
+        "/moderation/queue",
+        core.model_list(QueueEntry),
+        params={"kind": list(kinds) or None, "limit": limit},
+    )
+
+
+def moderation_act(
+    action: Literal["hide", "restore", "dismiss"],
+    reason: str,
+    *,
+    submission: str | None = None,
+    comment_id: int | None = None,
+) -> Call[ModerationAction]:
+    """Moderators: hide or restore an item or a comment, or dismiss the reports on it."""
+    body = {"action": action, "reason": reason, "submission": submission, "comment_id": comment_id}
+    return Call("POST", "/moderation/actions", core.model(ModerationAction), json=body)
+
+
+def moderation_actions(
+    *,
+    submission: str | None = None,
+    comment_id: int | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Paged[ModerationAction]:
+    params: dict[str, Any] = {"submission": submission, "comment_id": comment_id, "limit": limit}
+    parse = core.model(Page[ModerationAction])
+
+    def page(at: str | None) -> Call[Page[ModerationAction]]:
+        return Call("GET", "/moderation/actions", parse, params={**params, "cursor": at})
+
+    return Paged(first=page(cursor), following=page)
+
+
+def appeal(action_id: int, statement: str) -> Call[Appeal]:
+    return Call(
+        "POST",
+        f"/moderation/actions/{int(action_id)}/appeal",
+        core.model(Appeal),
+        json={"statement": statement},
+    )
+
+
+def decide_appeal(appeal_id: int, decision: Literal["grant", "deny"], reason: str) -> Call[Appeal]:
+    return Call(
+        "POST",
+        f"/moderation/appeals/{int(appeal_id)}/decision",
+        core.model(Appeal),
+        json={"decision": decision, "reason": reason},
+    )
+
+
+def notices() -> Call[list[Notice]]:
+    return Call("GET", "/moderation/notices", core.model_list(Notice))
+
+
+# ----------------------------------------------------------------------------- discovery
+
+
+def search(
+    query: str,
+    *,
+    kind: Literal["paper", "proposal"] | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    listed_from: date | None = None,
+    listed_to: date | None = None,
+    sort: Literal["relevance", "newest"] = "relevance",
+    limit: int = 20,
+    offset: int = 0,
+) -> Call[SearchResults]:
+    params: dict[str, Any] = {
+        "q": query,
+        "kind": kind,
+        "category": category,
+        "status": status,
+        "from": listed_from,
+        "to": listed_to,
+        "sort": sort,
+        "limit": limit,
+        "offset": offset,
+    }
+    return Call("GET", "/search", core.model(SearchResults), params=params)
+
+
+def search_pages(query: str, **filters: Any) -> Paged[SearchHit]:
+    """`search` page after page: the server's `next_offset` is the cursor."""
+
+    def page(at: str | None) -> Call[Page[SearchHit]]:
+        found = search(query, **filters, offset=int(at or 0))
+
+        def parse(response: httpx.Response) -> Page[SearchHit]:
+            results = found.parse(response)
+            following = None if results.next_offset is None else str(results.next_offset)
+            return Page[SearchHit](items=results.hits, next_cursor=following)
+
+        return Call(found.method, found.path, parse, params=found.params)
+
+    return Paged(first=page(None), following=page)
+
+
+def digest_subscription() -> Call[DigestSubscription]:
+    return Call("GET", "/digests/subscription", core.model(DigestSubscription))
+
+
+def subscribe_digest(categories: Iterable[str]) -> Call[DigestSubscription]:
+    return Call(
+        "PUT", "/digests/subscription", core.model(DigestSubscription), json={"categories": list(categories)}
+    )
+
+
+def unsubscribe_digest() -> Call[None]:
+    return Call("DELETE", "/digests/subscription", core.nothing)
+
+
+# ----------------------------------------------------------------------------- helpers
+
+
+def _paged_by_id(
+    path: str,
+    read: Callable[[httpx.Response], list[M]],
+    params: Mapping[str, Any],
+    cursor_param: str,
+    start: int | None,
+    limit: int,
+) -> Paged[M]:
+    def page(at: str | None) -> Call[Page[M]]:
+        def parse(response: httpx.Response) -> Page[M]:
+            items = read(response)
+            more = len(items) >= limit and bool(items)
+            return Page[M](items=items, next_cursor=str(items[-1].id) if more else None)  # type: ignore[attr-defined]
+
+        return Call("GET", path, parse, params={**params, cursor_param: None if at is None else int(at)})
+
+    return Paged(first=page(None if start is None else str(start)), following=page)

@@ -12,18 +12,19 @@ from __future__ import annotations
 import email.utils
 import math
 import random
+import re
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any, Generic, TypeVar
 
 import httpx
 from pydantic import BaseModel, TypeAdapter
 
-from openxiv.client.errors import ConnectionFailed, StatusUnreachable, api_error
-from openxiv.client.models import TERMINAL_STATUSES, Page, StatusChange, Submission
+from openxiv.client.errors import ApiError, ConnectionFailed, StatusUnreachable, api_error
+from openxiv.client.models import TERMINAL_STATUSES, Event, Page, StatusChange, Submission
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
@@ -220,7 +221,7 @@ def _problem(response: httpx.Response) -> dict[str, Any]:
 
 
 def _query_value(value: Any) -> Any:
-    if isinstance(value, datetime):
+    if isinstance(value, datetime | date):
         return value.isoformat()
     if isinstance(value, bool):
         return "true" if value else "false"
@@ -245,6 +246,17 @@ def text(response: httpx.Response) -> str:
 
 def content(response: httpx.Response) -> bytes:
     return response.content
+
+
+def nothing(response: httpx.Response) -> None:
+    return None
+
+
+def events_in_body(response: httpx.Response) -> list[Event]:
+    """The events of a whole (ended) event-stream body."""
+    decoder = SSEDecoder()
+    found = [decoder.feed(line) for line in [*response.text.splitlines(), ""]]
+    return [event_of(message) for message in found if message is not None and message.data]
 
 
 def body_json(value: Mapping[str, Any] | BaseModel) -> Any:
@@ -314,6 +326,27 @@ class StatusWatch:
         self.last = submission.status
         return change
 
+    def follow(self, event: Event) -> StatusChange | None:
+        """The change a `submission.status_changed` event reports, when it continues from the
+        status last reported. None otherwise (an event from before the last read, or after one
+        that was missed): the caller then reads the submission again."""
+        status = event.payload.get("status")
+        if not isinstance(status, str) or event.payload.get("previous") != self.last or status == self.last:
+            return None
+        change = StatusChange(
+            identifier=event.submission or self.identifier,
+            status=status,
+            previous=self.last,
+            latest_version=event.version or 0,
+            at=event.created_at,
+        )
+        self.last = status
+        return change
+
+    def remaining(self) -> float | None:
+        """Seconds left before the deadline (None: no deadline)."""
+        return None if self._deadline == math.inf else max(0.0, self._deadline - time.monotonic())
+
     def pause(self, changed: bool) -> float | None:
         """Seconds until the next poll, or None when the deadline has passed (one last poll is
         made at the deadline itself)."""
@@ -340,3 +373,146 @@ def reached(change: StatusChange, wanted: frozenset[str]) -> bool:
     if change.status in TERMINAL_STATUSES:
         raise StatusUnreachable(change.identifier, wanted, change.status)
     return False
+
+
+def without_version(identifier: str) -> str:
+    """The item of `YYMM.NNNNNvN`: statuses belong to the item, not to a version."""
+    return re.sub(r"v\d+$", "", identifier)
+
+
+# ----------------------------------------------------------------------------- the event stream
+
+
+@dataclass(frozen=True)
+class ServerSentEvent:
+    """One message of a text/event-stream: `id` is the last event id at its dispatch."""
+
+    id: str | None
+    event: str
+    data: str
+
+
+class SSEDecoder:
+    """Lines of a text/event-stream in, messages out (the WHATWG HTML parsing rules): `data`
+    lines join with newlines, a blank line dispatches, `:` lines are comments (keep-alives),
+    `id` persists until changed, `retry` is the server's reconnection delay in milliseconds."""
+
+    def __init__(self) -> None:
+        self.last_event_id: str | None = None
+        self.retry_ms: int | None = None
+        self._data: list[str] = []
+        self._event = ""
+
+    def feed(self, line: str) -> ServerSentEvent | None:
+        if not line:
+            data, event = self._data, self._event
+            self._data, self._event = [], ""
+            if not data:
+                return None
+            return ServerSentEvent(self.last_event_id, event or "message", "\n".join(data))
+        if line.startswith(":"):
+            return None
+        name, _, value = line.partition(":")
+        value = value.removeprefix(" ")
+        if name == "data":
+            self._data.append(value)
+        elif name == "event":
+            self._event = value
+        elif name == "id" and "\0" not in value:
+            self.last_event_id = value
+        elif name == "retry" and value.isdigit():
+            self.retry_ms = int(value)
+        return None
+
+
+def event_of(message: ServerSentEvent) -> Event:
+    return Event.model_validate_json(message.data)
+
+
+# A stream sends a keep-alive comment every 15 s by default: three missed ones mean it is gone.
+STREAM_READ_TIMEOUT = 45.0
+# The smallest `timeout` worth asking the server for (it refuses 0).
+_MIN_STREAM_SECONDS = 0.05
+
+
+class EventStream:
+    """One logical subscription to `GET /events`, across reconnections.
+
+    The clients send `request()`, feed each line of a 2xx answer to `line()`, and call `dropped()`
+    when the connection ends or breaks (or `refused()` with an error answer, read): those say how
+    long to wait before the next `request()`, which resumes after the last event received
+    (`Last-Event-ID`). With a `timeout` the server is asked to end the stream at the deadline and
+    `request()` returns None once it has passed. Reconnections back off under the retry policy:
+    the server's `retry` hint first, then exponentially while connections keep failing without
+    an event; after `policy.max_attempts` such failures in a row the error is raised.
+    """
+
+    def __init__(self, call: Call[Any], policy: RetryPolicy, timeout: float | None = None) -> None:
+        self.call = call
+        self.policy = policy
+        self.decoder = SSEDecoder()
+        self._deadline = math.inf if timeout is None else time.monotonic() + timeout
+        self._failures = 0
+        self._waited = 0.0
+        after = (call.params or {}).get("after")
+        if after is not None:
+            self.decoder.last_event_id = str(after)
+
+    @property
+    def last_event_id(self) -> str | None:
+        return self.decoder.last_event_id
+
+    def request(self, http: httpx.Client | httpx.AsyncClient) -> httpx.Request | None:
+        params = {k: _query_value(v) for k, v in (self.call.params or {}).items() if v is not None}
+        params.pop("after", None)  # Last-Event-ID carries the resume point from here on
+        if self._deadline != math.inf:
+            left = self._deadline - time.monotonic()
+            if left <= 0:
+                return None
+            params["timeout"] = round(max(left, _MIN_STREAM_SECONDS), 3)
+        headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
+        if self.decoder.last_event_id:
+            headers["Last-Event-ID"] = self.decoder.last_event_id
+        configured = http.timeout
+        timeout = httpx.Timeout(
+            configured.connect,
+            read=max(configured.read or 0.0, STREAM_READ_TIMEOUT),
+            write=configured.write,
+            pool=configured.pool,
+        )
+        return http.build_request(
+            "GET", API_PREFIX + self.call.path, params=params, headers=headers, timeout=timeout
+        )
+
+    def line(self, text: str) -> Event | None:
+        message = self.decoder.feed(text)
+        if message is None or not message.data:
+            return None
+        self._failures = 0
+        self._waited = 0.0
+        return event_of(message)
+
+    def refused(self, response: httpx.Response) -> float:
+        """The wait before trying again after an error answer; raises it when it is final."""
+        self._failures += 1
+        pause = self.policy.delay(self._failures, response, self._waited)
+        if pause is None:
+            raise_for_problem(response)
+            raise ApiError(response.status_code, _problem(response))  # a 2xx is never refused
+        self._waited += pause
+        return pause
+
+    def dropped(self, error: Exception | None) -> float | None:
+        """The wait before reconnecting after the connection ended (`error` None: the server
+        closed it), or None when the deadline has passed."""
+        if time.monotonic() >= self._deadline:
+            return None
+        self._failures += 1
+        if self._failures >= self.policy.max_attempts and error is not None:
+            raise ConnectionFailed(
+                f"the event stream failed {self._failures} times in a row: {type(error).__name__}: {error}"
+            ) from error
+        hint = (self.decoder.retry_ms or 0) / 1000
+        pause = max(hint, self.policy.backoff(self._failures)) if self._failures > 1 else hint
+        pause = max(pause, self.policy.base_delay / 2)
+        return min(pause, max(0.0, self._deadline - time.monotonic()))
