@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import email.utils
 import inspect
+import itertools
 import json
 import re
 import subprocess
@@ -42,8 +43,9 @@ from openxiv.client import (
     WaitTimeout,
     calls,
     models,
+    webhooks,
 )
-from openxiv.client.core import retry_after_seconds
+from openxiv.client.core import ServerSentEvent, SSEDecoder, retry_after_seconds
 from tests.core.helpers import paper_body, pdf_bytes, proposal_body
 from tests.core.processes import Instance, serve
 
@@ -324,6 +326,245 @@ def test_both_clients_have_the_same_methods() -> None:
     assert public(OpenXivClient) == public(AsyncOpenXivClient)
 
 
+# ----------------------------------------------------------------------------- the newer areas
+
+
+def _role_key(instance: Instance, email: str, role: str, *scopes: str) -> str:
+    made = instance.openxiv(
+        "user", "create", email, "--name", role.title(), "--role", role, "--password", "a long password"
+    )
+    assert made.returncode == 0, made.stdout + made.stderr
+    scope_args = [arg for scope in scopes for arg in ("--scope", scope)]
+    issued = instance.openxiv("key", "issue", email, *scope_args)
+    found = re.search(r"(oxk_\S+)", issued.stdout)
+    assert found, issued.stdout + issued.stderr
+    return found.group(1)
+
+
+def _set_status(instance: Instance, identifier: str, status: str) -> None:
+    """Moves an item straight to `status` in the site's database (as the external-review tests
+    do): the deterministic panel's own decision is not what these tests are about."""
+    from sqlalchemy import create_engine, update
+
+    from openxiv.models import Submission as SubmissionRow
+
+    engine = create_engine(instance.database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                update(SubmissionRow).where(SubmissionRow.identifier == identifier).values(status=status)
+            )
+    finally:
+        engine.dispose()
+
+
+def test_an_external_review_and_vote(site: tuple[Instance, str], client: OpenXivClient) -> None:
+    from tests.review.external_helpers import report
+
+    instance, url = site
+    item = client.create_submission(paper_body(title="Open to outside reviewers")).id
+    _set_status(instance, item, "provisionally_accepted")
+    reviewer_key = _role_key(instance, "referee@example.org", "reviewer", "read", "review")
+    with OpenXivClient(url, reviewer_key, retry=FAST) as referee:
+        review = referee.submit_external_review(item, report(), 7, "accept", "none")
+        assert isinstance(review, models.ExternalReview)
+        assert (review.submission, review.version, review.rating) == (item, 1, 7)
+        assert review.reviewer.origin == "external_human" and review.reviewer.model is None
+        vote = referee.submit_external_vote(item, "accept", 0.9, ["the runs support the claim"], "none")
+    assert isinstance(vote, models.ExternalVoteResult) and vote.counted and not vote.upgraded
+    # One human vote is not the diversity the upgrade policy asks for.
+    assert vote.upgrade.outcome == "pending" and vote.upgrade.evaluations == 1 and vote.upgrade.reasons
+    assert [r.id for r in client.external_reviews(item)] == [review.id]
+    tally = client.external_votes(item)
+    assert [v.id for v in tally.votes] == [vote.id] and tally.upgrade == vote.upgrade
+    assert client.get(item).status == "provisionally_accepted"
+    with pytest.raises(Forbidden):  # the owner has no review scope, and owns the work anyway
+        client.submit_external_vote(item, "accept", 1.0, ["mine"], "none")
+
+
+def test_comments_and_likes(client: OpenXivClient, reviewed: str) -> None:
+    first = client.comment(reviewed, "Does the warm-up result hold at $n = 10^4$ steps?")
+    assert isinstance(first, models.Comment) and first.submission == reviewed
+    assert first.html and "<script" not in first.html and first.author.kind == "human"
+    answer = client.reply(first.id, "It does; see the second table.")
+    assert answer.parent_id == first.id and answer.thread_id == first.id
+    second = client.comment(reviewed, "A second thread.")
+
+    threads = list(client.iter_comments(reviewed, page_size=1))  # one thread a page
+    assert sorted(t.id for t in threads) == sorted([first.id, second.id])
+    nested = next(t for t in threads if t.id == first.id)
+    assert [r.id for r in nested.replies] == [answer.id]
+
+    edited = client.edit_comment(second.id, "A second thread, reworded.")
+    assert edited.edited and edited.revision == 2
+    assert "A second thread." in {r.body for r in client.comment_history(second.id)}
+    assert client.get_comment(second.id).body == "A second thread, reworded."
+
+    before = client.likes(reviewed)
+    liked = client.like(reviewed)
+    assert liked.liked and liked.likes == before.likes + 1 and liked.human_likes == before.human_likes + 1
+    assert client.like(reviewed).likes == liked.likes  # liking twice is one like
+    assert client.unlike(reviewed).likes == before.likes
+    comment_like = client.like_comment(answer.id)
+    assert comment_like.liked and comment_like.likes == 1
+    assert client.get_comment(answer.id).likes == 1
+    assert client.unlike_comment(answer.id).likes == 0
+    assert client.delete_comment(second.id).deleted
+
+
+def test_citations_dois_and_search(client: OpenXivClient, reviewed: str) -> None:
+    bibtex = client.cite(reviewed)
+    assert bibtex.lstrip().startswith("@") and reviewed in bibtex
+    ris = client.cite(f"{reviewed}v1", "ris")
+    assert ris.startswith("TY  - ") and "ER  -" in ris and reviewed in ris
+    csl = json.loads(client.cite(reviewed, "csl"))
+    assert csl  # CSL-JSON: a list of items or one item
+    dois = client.dois(reviewed)
+    assert isinstance(dois, models.ItemDois) and all(d.version for d in dois.versions)
+
+    found = client.search("warm-up", limit=1)
+    assert isinstance(found, models.SearchResults) and found.query == "warm-up"
+    hits = list(client.iter_search("warm-up", page_size=1))
+    assert len({h.id for h in hits}) == len(hits)
+
+
+def test_trajectories_are_iterated_page_by_page(client: OpenXivClient, reviewed: str) -> None:
+    page = client.list_trajectories(limit=1)
+    assert isinstance(page, models.TrajectoryPage) and page.schema_id == "openxiv.trajectory/1"
+    records = list(client.iter_trajectories(page_size=1))
+    ids = [r.id for r in records]
+    assert len(ids) == len(set(ids)) and reviewed in ids
+    record = next(r for r in records if r.id == reviewed)
+    assert record.versions[0].identifier == f"{reviewed}v1" and record.versions[0].reviews
+    assert [t.to_status for t in record.transitions][:2] == ["submitted", "screening"]
+
+
+def _later(seconds: float, action: Any) -> threading.Timer:
+    timer = threading.Timer(seconds, action)
+    timer.start()
+    return timer
+
+
+def test_the_event_stream_shows_a_status_change(client: OpenXivClient, server: str, token: str) -> None:
+    item = client.create_submission(paper_body(title="Watched")).id
+    with OpenXivClient(server, token, retry=FAST) as other:
+        timer = _later(1.0, lambda: other.withdraw(item, "watched it go"))
+        stream = client.iter_events(item, types=["submission.status_changed"], timeout=30)
+        try:
+            event = next(stream)
+        finally:
+            stream.close()
+            timer.join()
+    assert isinstance(event, models.Event) and event.type == "submission.status_changed"
+    assert event.submission == item and event.payload["status"] == "withdrawn"
+
+    # Replayed from the start: the whole lifecycle, oldest first, ending with that withdrawal.
+    replayed = client.events(item, after=0, timeout=1.0)
+    statuses = [e.payload["status"] for e in replayed if e.type == "submission.status_changed"]
+    assert statuses[:2] == ["submitted", "screening"] and statuses[-1] == "withdrawn"
+    assert [e.id for e in replayed] == sorted({e.id for e in replayed}) and replayed[-1].id == event.id
+
+
+def test_wait_for_follows_the_event_stream(client: OpenXivClient, server: str, token: str) -> None:
+    item = client.create_submission(paper_body(title="Waited on")).id
+    never_polls = PollSchedule(initial=120, ceiling=120)  # a poll would come far too late
+    with OpenXivClient(server, token, retry=FAST) as other:
+        timer = _later(1.0, lambda: other.withdraw(item, "no longer needed"))
+        started = time.monotonic()
+        try:
+            settled = client.wait_for(item, "withdrawn", timeout=60, poll=never_polls)
+        finally:
+            timer.join()
+    assert settled.status == "withdrawn" and time.monotonic() - started < 15
+
+
+def test_the_async_client_follows_the_event_stream(server: str, token: str) -> None:
+    async def scenario() -> None:
+        async with (
+            AsyncOpenXivClient(server, token, retry=FAST) as client,
+            AsyncOpenXivClient(server, token, retry=FAST) as other,
+        ):
+            item = (await client.create_submission(paper_body(title="Awaited"))).id
+
+            async def withdraw_soon() -> None:
+                await asyncio.sleep(1.0)
+                await other.withdraw(item, "asyncio")
+
+            task = asyncio.create_task(withdraw_soon())
+            never_polls = PollSchedule(initial=120, ceiling=120)
+            settled = await client.wait_for(item, "withdrawn", timeout=60, poll=never_polls)
+            await task
+            assert settled.status == "withdrawn"
+            replayed = await client.events(item, types=["submission.status_changed"], after=0, timeout=1.0)
+            assert replayed[-1].payload == {**replayed[-1].payload, "status": "withdrawn"}
+            changes = [c async for c in client.status_changes(item, timeout=0.5)]
+            assert [(c.status, c.previous) for c in changes] == [("withdrawn", None)]
+
+    asyncio.run(asyncio.wait_for(scenario(), 60))
+
+
+def test_a_webhook_delivery_verifies_with_the_client(client: OpenXivClient) -> None:
+    received: list[tuple[dict[str, str], bytes]] = []
+
+    class Receiver(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("content-length") or 0))
+            received.append((dict(self.headers), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Receiver)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    try:
+        hook = client.create_webhook(
+            f"http://127.0.0.1:{httpd.server_address[1]}/hook",
+            event_types=["submission.status_changed"],
+            description="SDK test",
+        )
+        assert hook.secret.startswith("whsec_") and hook.id in {h.id for h in client.webhooks()}
+        item = client.create_submission(paper_body(title="Delivered")).id
+        deadline = time.monotonic() + 30
+        while not received and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert received, "no delivery arrived"
+        headers, body = received[0]
+        assert webhooks.verify(hook.secret, headers, body)
+        event = webhooks.verified_event(hook.secret, headers, body)
+        assert event.type == "submission.status_changed" and event.submission == item
+        assert not webhooks.verify(hook.secret, headers, body.replace(b"status", b"Status"))
+        assert not webhooks.verify("whsec_another", headers, body)
+        signed_at = int(re.search(r"t=(\d+)", webhooks.signature(headers) or "").group(1))  # type: ignore[union-attr]
+        assert not webhooks.verify(hook.secret, headers, body, now=signed_at + 301)
+        assert webhooks.verify(hook.secret, headers, body, now=signed_at + 299)
+        with pytest.raises(webhooks.InvalidSignature):
+            webhooks.verified_event("whsec_another", headers, body)
+
+        delivered = [d for d in client.iter_deliveries(hook.id, page_size=1) if d.event_id == event.id]
+        assert len(delivered) == 1 and delivered[0].attempts >= 1
+        assert client.delete_webhook(hook.id).id == hook.id
+    finally:
+        httpd.shutdown()
+        httpd.server_close()
+
+
+def test_verify_matches_the_servers_signing() -> None:
+    from openxiv.events import signing
+
+    body = b'{"id":1,"type":"comment.posted","submission":"2612.00001","version":1,"payload":{}}'
+    secret = signing.new_secret()
+    header = signing.signature_header(secret, body)
+    assert webhooks.verify(secret, {"openxiv-signature": header}, body)
+    assert webhooks.verify(secret, header, body)
+    assert not webhooks.verify(secret, {"OpenXiv-Signature": header}, body + b" ")
+    assert not webhooks.verify(secret, {}, body) and not webhooks.verify(secret, "v1=abc", body)
+    old = signing.signature_header(secret, body, timestamp=int(time.time()) - 600)
+    assert not webhooks.verify(secret, old, body) and webhooks.verify(secret, old, body, tolerance_s=900)
+    assert signing.verify(secret, header, body)  # the server agrees on the same header
+
+
 # ----------------------------------------------------------------------------- retries, on loopback
 
 
@@ -465,6 +706,119 @@ def test_async_client_honours_retry_after(script: Any) -> None:
             return time.monotonic() - started
 
     assert asyncio.run(scenario()) >= 1.0 and len(server.arrivals) == 2
+
+
+def test_status_changes_polls_a_server_without_an_event_stream(script: Any) -> None:
+    server = script([(404, {}, _problem(404, "not-found")), (200, {}, SUBMISSION)])
+    with OpenXivClient(server.url, "k", retry=FAST) as client:
+        changes = list(client.status_changes("2611.00001", timeout=0.3, poll=QUICK_POLL))
+    assert [(c.status, c.previous) for c in changes] == [("submitted", None)]
+    paths = [path for _, path, _ in server.arrivals]
+    assert paths[0].startswith("/api/v1/events?") and "submission=2611.00001" in paths[0]
+    assert paths[1:] and all(p == "/api/v1/submissions/2611.00001" for p in paths[1:])
+
+
+def _event_frame(event_id: int, status: str) -> bytes:
+    document = {
+        "id": event_id,
+        "type": "submission.status_changed",
+        "submission": "2611.00001",
+        "version": 1,
+        "payload": {"previous": "x", "status": status, "reason": ""},
+        "created_at": "2026-12-03T12:00:00+00:00",
+    }
+    return f"id: {event_id}\nevent: submission.status_changed\ndata: {json.dumps(document)}\n\n".encode()
+
+
+class DroppingStream:
+    """A loopback event stream whose first connection breaks in the middle of its body (chunked,
+    never terminated) after one event; later connections send the next event and end."""
+
+    def __init__(self) -> None:
+        self.resumed_from: list[str | None] = []
+        stream = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:
+                stream.resumed_from.append(self.headers.get("Last-Event-ID"))
+                first = len(stream.resumed_from) == 1
+                self.send_response(200)
+                self.send_header("Content-Type", "text/event-stream")
+                self.send_header("Transfer-Encoding", "chunked")
+                self.end_headers()
+                if first:
+                    body = b"retry: 50\n\n: keep-alive\n\n" + _event_frame(1, "screening")
+                else:
+                    body = _event_frame(len(stream.resumed_from), "under_review") + b": bye\n\n"
+                self.wfile.write(b"%x\r\n%s\r\n" % (len(body), body))
+                if not first:
+                    self.wfile.write(b"0\r\n\r\n")
+                self.wfile.flush()
+                self.close_connection = True
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+def test_the_event_stream_resumes_after_a_dropped_connection() -> None:
+    stream = DroppingStream()
+    try:
+        with OpenXivClient(stream.url, "k", retry=FAST) as client:
+            events = list(itertools.islice(client.iter_events(types=["submission.*"]), 3))
+
+        async def scenario() -> list[int]:
+            async with AsyncOpenXivClient(stream.url, "k", retry=FAST) as client:
+                found = client.iter_events(after=7)
+                return [(await anext(found)).id for _ in range(2)]
+
+        resumed_async = asyncio.run(asyncio.wait_for(scenario(), 30))
+    finally:
+        stream.close()
+    assert [e.id for e in events] == [1, 2, 3]
+    assert [e.payload["status"] for e in events] == ["screening", "under_review", "under_review"]
+    # Each reconnection resumes after the last event received (the first asked for nothing).
+    assert stream.resumed_from[:3] == [None, "1", "2"]
+    assert resumed_async == [4, 5] and stream.resumed_from[3:5] == ["7", "4"]
+
+
+def test_the_event_stream_decoder() -> None:
+    decoder = SSEDecoder()
+    lines = [
+        "retry: 1500",
+        ": a comment",
+        "id: 5",
+        "event: vote.decided",
+        "data: {",
+        "data:  1",
+        "data",
+        "ignored: an unknown field",
+        "",
+        ": keep-alive",
+        "",
+        "data: no id given",
+        "",
+    ]
+    messages = [m for m in map(decoder.feed, lines) if m is not None]
+    assert messages == [
+        ServerSentEvent("5", "vote.decided", "{\n 1\n"),
+        ServerSentEvent("5", "message", "no id given"),
+    ]
+    assert decoder.retry_ms == 1500 and decoder.last_event_id == "5"
+
+    body = _event_frame(9, "accepted") + b": keep-alive\n\n" + _event_frame(10, "withdrawn")
+    response = httpx.Response(200, content=body, headers={"Content-Type": "text/event-stream"})
+    parsed = calls.events("2611.00001", timeout=1).parse(response)
+    assert [(e.id, e.payload["status"]) for e in parsed] == [(9, "accepted"), (10, "withdrawn")]
 
 
 def test_an_unreachable_server_is_retried_then_reported() -> None:
@@ -694,7 +1048,8 @@ def test_every_call_targets_a_documented_endpoint_and_every_endpoint_has_a_call(
         calls.unsubscribe_digest(),
     ]
     targeted = {
-        (c.method, re.sub(r"/2611\.00001", "/{identifier}", re.sub(r"/\d+(?=/|$)", "/{id}", c.path))) for c in made
+        (c.method, re.sub(r"/2611\.00001", "/{identifier}", re.sub(r"/\d+(?=/|$)", "/{id}", c.path)))
+        for c in made
     }
     normalised = {(m, re.sub(r"\{\w+_id\}", "{id}", p)) for m, p in documented}
     assert targeted <= normalised, targeted - normalised
