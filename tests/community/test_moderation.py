@@ -172,6 +172,16 @@ def test_a_hidden_item_closes_to_the_public_and_a_denied_appeal_keeps_it_hidden(
     hidden = _act(client, people, action="hide", submission=people.item, reason="Copied from another paper")
     assert hidden.status_code == 201, hidden.text
     assert client.get(f"/api/v1/submissions/{people.item}/comments").status_code == 404
+    # the item itself, its files and the listings close too; its owner and moderators still see it
+    assert client.get(f"/api/v1/submissions/{people.item}").status_code == 404
+    assert client.get(f"/api/v1/submissions/{people.item}v1/text").status_code == 404
+    assert client.get(f"/abs/{people.item}").status_code == 404
+    listed = {item["id"] for item in client.get("/api/v1/submissions").json()["items"]}
+    assert people.item not in listed
+    assert client.get(f"/api/v1/submissions/{people.item}", headers=people.h("owner")).status_code == 200
+    assert client.get(f"/api/v1/submissions/{people.item}", headers=people.h("moderator")).status_code == 200
+    owner_listed = client.get("/api/v1/submissions", headers=people.h("owner")).json()["items"]
+    assert people.item in {item["id"] for item in owner_listed}
     assert client.get(f"/api/v1/comments/{top['id']}").status_code == 404
     assert client.get(f"/api/v1/submissions/{people.item}/like").status_code == 404
     assert (
@@ -213,6 +223,7 @@ def test_a_hidden_item_closes_to_the_public_and_a_denied_appeal_keeps_it_hidden(
     restored = _act(client, people, action="restore", submission=people.item, reason="Authorship confirmed")
     assert restored.status_code == 201
     assert client.get(f"/api/v1/submissions/{people.item}/comments").status_code == 200
+    assert client.get(f"/api/v1/submissions/{people.item}").status_code == 200
     assert _act(client, people, action="restore", submission=people.item, reason="again").status_code == 409
     notices = client.get("/api/v1/moderation/notices", headers=people.h("owner")).json()
     assert notices == []

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, delete, exists, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from openxiv.errors import InvalidInput
@@ -22,6 +22,7 @@ from openxiv.models import (
     Transition,
     VersionAuthor,
 )
+from openxiv.models.community import Hide
 from openxiv.submissions.author_words import name_words, prefix_upper_bound
 
 
@@ -142,11 +143,25 @@ def list_page(
             _latest_authors_match(VersionAuthor.agent_id == filters.agent_id, _AGREED_LINK)
         )
     if hidden_statuses:
-        visible: ColumnElement[bool] = Submission.status.not_in(hidden_statuses)
+        visible: ColumnElement[bool] = and_(
+            Submission.status.not_in(hidden_statuses), Submission.id.not_in(_HIDDEN_BY_MODERATORS)
+        )
         if viewer_id is not None:
             visible = or_(visible, Submission.owner_id == viewer_id)
         statement = statement.where(visible)
     return list(session.scalars(statement))
+
+
+# Items moderators hid (a `Hide` of the item itself, not of one of its comments); the community
+# domain writes these rows, the submissions domain only reads them.
+_HIDDEN_BY_MODERATORS = select(Hide.submission_id).where(Hide.comment_id.is_(None)).scalar_subquery()
+
+
+def hidden_by_moderators(session: Session, submission_id: int) -> bool:
+    found = session.scalar(
+        select(Hide.id).where(Hide.submission_id == submission_id, Hide.comment_id.is_(None)).limit(1)
+    )
+    return found is not None
 
 
 def transitions(session: Session, submission_id: int) -> list[Transition]:

@@ -211,6 +211,10 @@ def get_submission(session: Session, identifier: str, viewer: Principal | None) 
     submission = repository.by_identifier(session, base)
     if submission is None or not can_view(submission, viewer):
         raise NotFound(f"no submission {base}")
+    if not authz.can_view_hidden(viewer, submission.owner_id) and repository.hidden_by_moderators(
+        session, submission.id
+    ):
+        raise NotFound(f"no submission {base}")  # hidden by moderators: its owner sees it, and why
     return submission
 
 
