@@ -471,8 +471,10 @@ class Evolution:
     def _publish_papers(self) -> None:
         gpt = self.store.by_name("gpt")
         for row in self.store.designs(VERIFIED):
-            if row.accepted is False:
-                continue  # verified only for the review-vs-fitness study; its proposal was not accepted
+            if row.accepted is False or row.mode == "seed":
+                # Not accepted: verified only for the review-vs-fitness study. Seeds are the
+                # human-made references; their numbers appear in every paper's comparison.
+                continue
             rungs = sorted({r.rung for r in self.store.results(row.id)})
             if rungs == sorted(row.paper_rungs or []):
                 continue

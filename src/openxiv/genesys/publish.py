@@ -47,15 +47,31 @@ def lineage_text(row: DesignRow, parents: list[DesignRow], children: list[Design
 
 
 def unit_code(design: Design) -> str:
-    """The source of every unit the design uses: custom units verbatim, library units by name and
-    summary (their code is openxiv/genesys/units.py, the same for every design)."""
+    """The source of every unit the design uses: custom units as written, library units from
+    openxiv/genesys/units.py (by name and summary where torch is not installed)."""
     parts = []
     for name in sorted(design.units()):
         if name in design.code:
-            parts.append(f"```python\n{design.code[name].strip()}\n```")
+            parts.append(
+                f"`{name}` (written for this design):\n\n```python\n{design.code[name].strip()}\n```"
+            )
         elif name in CATALOGUE:
-            parts.append(f"- `{name}` (library): {CATALOGUE[name].summary}")
+            source = _library_source(name)
+            summary = f"`{name}` (library): {CATALOGUE[name].summary}"
+            parts.append(f"{summary}\n\n```python\n{source}\n```" if source else f"- {summary}")
     return "\n\n".join(parts)
+
+
+def _library_source(name: str) -> str:
+    from openxiv.genesys.torchcheck import torch_available
+
+    if not torch_available():
+        return ""
+    import inspect
+
+    from openxiv.genesys import units
+
+    return inspect.getsource(units.LIBRARY[name]).strip()
 
 
 class Publisher:
