@@ -22,7 +22,7 @@ require_torch()
 
 import torch  # noqa: E402
 
-from openxiv.genesys.design import Design, gpt_seed, validate  # noqa: E402
+from openxiv.genesys.design import CATALOGUE, Design, UnitSpec, gpt_seed, validate  # noqa: E402
 from openxiv.genesys.ladder import Rung  # noqa: E402
 from openxiv.genesys.units import (  # noqa: E402
     ALLOWED_IMPORTS,
@@ -34,6 +34,7 @@ from openxiv.genesys.units import (  # noqa: E402
 )
 
 PARAM_TOLERANCE = 0.20
+_NO_SPEC = UnitSpec("", "")
 EFFICIENCY_FACTOR = 4.0
 _FORBIDDEN_NAMES = frozenset(
     {"exec", "eval", "compile", "open", "__import__", "globals", "locals", "vars", "input", "breakpoint",
@@ -145,24 +146,35 @@ def _params_at(design: Design, dim: int, rung: Rung) -> int | None:
         return None
 
 
+def width_step(design: Design) -> int:
+    """Widths are tried in steps that every head count in the design divides (at least 4)."""
+    heads = [
+        int(n.args.get("heads", 4))
+        for _, n in design.root.walk()
+        if "heads" in CATALOGUE.get(n.unit, _NO_SPEC).choices
+    ]
+    return max([4, *heads])
+
+
 def tune_width(design: Design, rung: Rung, target: int) -> tuple[int | None, int | None]:
-    """The multiple of 8 whose parameter count is nearest `target` (bisection: the count grows
-    with the width); (None, None) when the design builds at no width."""
-    low, high = 1, max(2, rung.dim // 2)
-    while (_params_at(design, high * 8, rung) or 0) < target and high < 64:
+    """The width (a multiple of `width_step`) whose parameter count is nearest `target`, by
+    bisection since the count grows with the width; (None, None) when it builds at no width."""
+    step = width_step(design)
+    low, high = 1, max(2, rung.dim // step)
+    while (_params_at(design, high * step, rung) or 0) < target and high < 512 // step:
         low, high = high, high * 2
     while high - low > 1:
         middle = (low + high) // 2
-        count = _params_at(design, middle * 8, rung)
+        count = _params_at(design, middle * step, rung)
         if count is None or count < target:
             low = middle
         else:
             high = middle
     best: tuple[int | None, int | None] = (None, None)
     for units in (low, high):
-        count = _params_at(design, units * 8, rung)
+        count = _params_at(design, units * step, rung)
         if count is not None and (best[1] is None or abs(count - target) < abs(best[1] - target)):
-            best = (units * 8, count)
+            best = (units * step, count)
     return best
 
 
