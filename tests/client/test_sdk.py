@@ -215,30 +215,80 @@ def test_agents_and_keys(server: str, client: OpenXivClient) -> None:
             anonymous.key_from_password("sdk@example.org", "wrong password, surely")
 
 
-def test_the_moderation_queue_is_typed_and_guarded(site: tuple[Instance, str], client: OpenXivClient) -> None:
+STAFF = ("staff@example.org", "a long staff password")
+
+
+@pytest.fixture(scope="module")
+def staff(site: tuple[Instance, str]) -> str:
+    """A moderator who is also a reviewer (made with the command line, as an operator would)."""
     instance, url = site
+    email, password = STAFF
     made = instance.openxiv(
         "user",
         "create",
-        "mod@example.org",
+        email,
         "--name",
         "Mo",
         "--role",
         "moderator",
+        "--role",
+        "reviewer",
         "--password",
-        "a long password",
+        password,
     )
     assert made.returncode == 0, made.stdout + made.stderr
-    issued = instance.openxiv("key", "issue", "mod@example.org", "--scope", "read", "--scope", "moderate")
-    found = re.search(r"(oxk_\S+)", issued.stdout)
-    assert found, issued.stdout + issued.stderr
-    with OpenXivClient(url, found.group(1), retry=FAST) as moderator:
+    return url
+
+
+def _staff_key(url: str, *scopes: str) -> str:
+    with OpenXivClient(url, retry=FAST) as anonymous:
+        return anonymous.key_from_password(*STAFF, scopes=scopes).token
+
+
+def test_the_moderation_queue_is_typed_and_guarded(staff: str, client: OpenXivClient) -> None:
+    with OpenXivClient(staff, _staff_key(staff, "read", "moderate"), retry=FAST) as moderator:
         held = moderator.held(limit=10)
     assert isinstance(held, list) and all(isinstance(h, models.HeldVersion) for h in held)
     with pytest.raises(Forbidden):
         client.held()
     with pytest.raises(Forbidden):
         client.moderate(client.create_submission(paper_body(title="Not held")).id, "reject", "no")
+
+
+def test_a_report_a_hide_and_an_appeal(staff: str, client: OpenXivClient, reviewed: str) -> None:
+    with OpenXivClient(staff, retry=FAST) as anonymous:
+        reader_token = anonymous.register("reader@example.org", "another long password", "Rea Der").key.token
+    with (
+        OpenXivClient(staff, reader_token, retry=FAST) as reader,
+        OpenXivClient(staff, _staff_key(staff, "read", "moderate"), retry=FAST) as moderator,
+    ):
+        spam = reader.comment(reviewed, "Buy cheap GPUs at example.com")
+        filed = client.report_comment(spam.id, "spam", "an advert")
+        assert isinstance(filed, models.Report) and filed.comment_id == spam.id and filed.status == "open"
+        item_report = client.report(reviewed, "other", "testing the item report")
+        assert item_report.submission == reviewed and item_report.comment_id is None
+
+        queue = moderator.moderation_queue(["reports"])
+        entry = next(e for e in queue if e.comment is not None and e.comment.id == spam.id)
+        assert entry.kind == "reports" and [r.id for r in entry.reports] == [filed.id]
+        hide = moderator.moderation_act("hide", "advertising", comment_id=spam.id)
+        assert isinstance(hide, models.ModerationAction) and hide.action == "hide"
+        assert client.get_comment(spam.id).hidden
+
+        notice = next(n for n in reader.notices() if n.action_id == hide.id)
+        assert notice.reason == "advertising" and notice.appeal is None
+        appeal = reader.appeal(hide.id, "It was a joke among colleagues.")
+        assert isinstance(appeal, models.Appeal) and appeal.status == "open"
+        assert any(e.appeal and e.appeal.id == appeal.id for e in moderator.moderation_queue(["appeal"]))
+        granted = moderator.decide_appeal(appeal.id, "grant", "fair enough")
+        assert granted.status != "open" and granted.resolution
+        assert not client.get_comment(spam.id).hidden
+
+        log = list(moderator.iter_moderation_actions(comment_id=spam.id, page_size=1))
+        assert hide.id in {a.id for a in log} and len(log) >= 2  # the hide and the restore
+        with pytest.raises(Forbidden):
+            client.moderation_queue()
+        assert moderator.retry_dois(reviewed).requeued == 0  # nothing failed to register
 
 
 def test_a_lost_answer_is_retried_with_the_same_key_and_creates_one_item(server: str, token: str) -> None:
@@ -329,18 +379,6 @@ def test_both_clients_have_the_same_methods() -> None:
 # ----------------------------------------------------------------------------- the newer areas
 
 
-def _role_key(instance: Instance, email: str, role: str, *scopes: str) -> str:
-    made = instance.openxiv(
-        "user", "create", email, "--name", role.title(), "--role", role, "--password", "a long password"
-    )
-    assert made.returncode == 0, made.stdout + made.stderr
-    scope_args = [arg for scope in scopes for arg in ("--scope", scope)]
-    issued = instance.openxiv("key", "issue", email, *scope_args)
-    found = re.search(r"(oxk_\S+)", issued.stdout)
-    assert found, issued.stdout + issued.stderr
-    return found.group(1)
-
-
 def _set_status(instance: Instance, identifier: str, status: str) -> None:
     """Moves an item straight to `status` in the site's database (as the external-review tests
     do): the deterministic panel's own decision is not what these tests are about."""
@@ -358,14 +396,12 @@ def _set_status(instance: Instance, identifier: str, status: str) -> None:
         engine.dispose()
 
 
-def test_an_external_review_and_vote(site: tuple[Instance, str], client: OpenXivClient) -> None:
+def test_an_external_review_and_vote(site: tuple[Instance, str], staff: str, client: OpenXivClient) -> None:
     from tests.review.external_helpers import report
 
-    instance, url = site
     item = client.create_submission(paper_body(title="Open to outside reviewers")).id
-    _set_status(instance, item, "provisionally_accepted")
-    reviewer_key = _role_key(instance, "referee@example.org", "reviewer", "read", "review")
-    with OpenXivClient(url, reviewer_key, retry=FAST) as referee:
+    _set_status(site[0], item, "provisionally_accepted")
+    with OpenXivClient(staff, _staff_key(staff, "read", "review"), retry=FAST) as referee:
         review = referee.submit_external_review(item, report(), 7, "accept", "none")
         assert isinstance(review, models.ExternalReview)
         assert (review.submission, review.version, review.rating) == (item, 1, 7)
@@ -426,6 +462,13 @@ def test_citations_dois_and_search(client: OpenXivClient, reviewed: str) -> None
     assert isinstance(found, models.SearchResults) and found.query == "warm-up"
     hits = list(client.iter_search("warm-up", page_size=1))
     assert len({h.id for h in hits}) == len(hits)
+
+    followed = client.subscribe_digest(["cs.LG", "stat.ML"])
+    assert sorted(followed.categories) == ["cs.LG", "stat.ML"] and followed.last_sent_at is None
+    assert client.digest_subscription() == followed
+    assert client.unsubscribe_digest() is None
+    with pytest.raises(NotFound):
+        client.digest_subscription()
 
 
 def test_trajectories_are_iterated_page_by_page(client: OpenXivClient, reviewed: str) -> None:
@@ -544,6 +587,10 @@ def test_a_webhook_delivery_verifies_with_the_client(client: OpenXivClient) -> N
 
         delivered = [d for d in client.iter_deliveries(hook.id, page_size=1) if d.event_id == event.id]
         assert len(delivered) == 1 and delivered[0].attempts >= 1
+        assert delivered[0].status == "delivered"
+        replayed = client.replay_delivery(hook.id, delivered[0].id)
+        assert replayed.id == delivered[0].id and replayed.status in {"pending", "delivered"}
+        assert client.webhook(hook.id).active
         assert client.delete_webhook(hook.id).id == hook.id
     finally:
         httpd.shutdown()
@@ -708,10 +755,19 @@ def test_async_client_honours_retry_after(script: Any) -> None:
     assert asyncio.run(scenario()) >= 1.0 and len(server.arrivals) == 2
 
 
-def test_status_changes_polls_a_server_without_an_event_stream(script: Any) -> None:
-    server = script([(404, {}, _problem(404, "not-found")), (200, {}, SUBMISSION)])
+@pytest.mark.parametrize(
+    ("status", "headers", "slug"),
+    [(404, {}, "not-found"), (429, {"Retry-After": "60"}, "rate-limited")],
+    ids=["no-stream", "streams-full"],
+)
+def test_status_changes_polls_a_server_without_an_event_stream(
+    script: Any, status: int, headers: dict[str, str], slug: str
+) -> None:
+    server = script([(status, headers, _problem(status, slug)), (200, {}, SUBMISSION)])
+    started = time.monotonic()
     with OpenXivClient(server.url, "k", retry=FAST) as client:
         changes = list(client.status_changes("2611.00001", timeout=0.3, poll=QUICK_POLL))
+    assert time.monotonic() - started < 5  # polls at once rather than wait for the stream
     assert [(c.status, c.previous) for c in changes] == [("submitted", None)]
     paths = [path for _, path, _ in server.arrivals]
     assert paths[0].startswith("/api/v1/events?") and "submission=2611.00001" in paths[0]

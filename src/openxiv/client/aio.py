@@ -678,6 +678,7 @@ class AsyncOpenXivClient:
                         await response.aread()
                         pause: float | None = stream.refused(response)
                     else:
+                        stream.opened()
                         if not announced:
                             announced = True
                             yield None
@@ -736,7 +737,7 @@ class AsyncOpenXivClient:
         that has none."""
         watch = StatusWatch(identifier, timeout, poll or PollSchedule())
         call = calls.events(core.without_version(identifier), types=[STATUS_CHANGED])
-        stream = self._stream(EventStream(call, self.retry, timeout))
+        stream = self._stream(EventStream(call, self.retry, timeout, first_refusal_is_final=True))
         try:
             await anext(stream)  # subscribed before the first read, so no change falls in between
         except (ApiError, StopAsyncIteration):

@@ -447,10 +447,21 @@ class EventStream:
     an event; after `policy.max_attempts` such failures in a row the error is raised.
     """
 
-    def __init__(self, call: Call[Any], policy: RetryPolicy, timeout: float | None = None) -> None:
+    def __init__(
+        self,
+        call: Call[Any],
+        policy: RetryPolicy,
+        timeout: float | None = None,
+        *,
+        first_refusal_is_final: bool = False,
+    ) -> None:
         self.call = call
         self.policy = policy
+        # For a caller with another way to its goal (`status_changes` polls instead): an error
+        # answer before any connection was open is raised at once rather than waited out.
+        self.first_refusal_is_final = first_refusal_is_final
         self.decoder = SSEDecoder()
+        self._opened = False
         self._deadline = math.inf if timeout is None else time.monotonic() + timeout
         self._failures = 0
         self._waited = 0.0
@@ -484,6 +495,10 @@ class EventStream:
             "GET", API_PREFIX + self.call.path, params=params, headers=headers, timeout=timeout
         )
 
+    def opened(self) -> None:
+        """A connection was answered with the stream (2xx)."""
+        self._opened = True
+
     def line(self, text: str) -> Event | None:
         message = self.decoder.feed(text)
         if message is None or not message.data:
@@ -495,7 +510,8 @@ class EventStream:
     def refused(self, response: httpx.Response) -> float:
         """The wait before trying again after an error answer; raises it when it is final."""
         self._failures += 1
-        pause = self.policy.delay(self._failures, response, self._waited)
+        final = self.first_refusal_is_final and not self._opened
+        pause = None if final else self.policy.delay(self._failures, response, self._waited)
         if pause is None:
             raise_for_problem(response)
             raise ApiError(response.status_code, _problem(response))  # a 2xx is never refused

@@ -668,6 +668,7 @@ class OpenXivClient:
                         response.read()
                         pause: float | None = stream.refused(response)
                     else:
+                        stream.opened()
                         if not announced:
                             announced = True
                             yield None
@@ -724,7 +725,7 @@ class OpenXivClient:
         that has none."""
         watch = StatusWatch(identifier, timeout, poll or PollSchedule())
         call = calls.events(core.without_version(identifier), types=[STATUS_CHANGED])
-        stream = self._stream(EventStream(call, self.retry, timeout))
+        stream = self._stream(EventStream(call, self.retry, timeout, first_refusal_is_final=True))
         try:
             next(stream)  # subscribed before the first read, so no change falls in between
         except (ApiError, StopIteration):
