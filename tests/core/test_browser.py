@@ -53,27 +53,27 @@ def test_register_sign_in_and_browse(
     page.fill("input[name=email]", "grace@example.org")
     page.fill("input[name=password]", "short")
     page.check("input[name=accept_policy]")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     assert page.url.endswith("/register")  # the browser's own minlength check keeps the form here
     page.fill("input[name=password]", "a long enough password")
     page.fill("input[name=orcid]", "0000-0002-1825-0098")  # bad checksum: the server refuses it
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     assert "not a valid ORCID" in page.inner_text(".error")
     assert page.input_value("input[name=display_name]") == "Grace Reader"  # nothing typed is lost
     page.fill("input[name=orcid]", "0000-0002-1825-0097")
     page.fill("input[name=password]", "a long enough password")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server}/account")
     assert "Grace Reader" in page.inner_text("h1")
     assert "0000-0002-1825-0097" in page.content()
 
-    page.goto(live_server)
+    page.goto(f"{live_server}/?tab=latest&period=all")
     titles = page.locator(".listing .title").all_inner_texts()
     assert any("Gated state-space blocks" in t for t in titles)
     page.click("text=Curriculum by loss plateaus")
     assert page.inner_text("h1").startswith("Curriculum by loss plateaus")
-    assert page.locator(".badge.ai").count() == 1
-    history = page.inner_text("table.log >> nth=1")
+    assert page.locator(".ids .badge.ai").count() == 1
+    history = page.inner_text("table.history")
     assert "submitted" in history
     page.screenshot(path=str(tmp_path / "abs.png"), full_page=True)
 
@@ -97,12 +97,12 @@ def test_the_demo_admin_releases_the_held_paper(
 
     assert CliRunner().invoke(app, ["demo"], env=server_env).exit_code == 0
     page = browser.new_page()
-    page.goto(live_server)
+    page.goto(f"{live_server}/?tab=latest&period=all")
     assert "Warm restarts" not in page.inner_text("main")  # held items are not public
     page.goto(f"{live_server}/login")
     page.fill("input[name=email]", "ada@demo.openxiv.org")
     page.fill("input[name=password]", "demo-password-123")
-    page.click("button[type=submit]")
+    page.click("main button[type=submit]")
     page.wait_for_url(f"{live_server}/account")
     page.click("nav >> text=Moderation")
     held = page.locator("section.held")
@@ -113,5 +113,5 @@ def test_the_demo_admin_releases_the_held_paper(
     page.fill("input[name=reason]", "the comment is quoted as an example in the paper's threat model")
     page.click("text=Release to review")
     page.wait_for_selector("text=Nothing is waiting")
-    page.goto(live_server)
+    page.goto(f"{live_server}/?tab=latest&period=all")
     assert "Warm restarts" in page.inner_text("main")

@@ -424,7 +424,7 @@ async def revise(
         revised = service.create_version(
             session, blobs, uploads, queue, principal, submission.identifier, body
         )
-        return RedirectResponse(f"/abs/{revised.identifier}", status_code=303)
+        return RedirectResponse(f"/abs/{revised.identifier}v{revised.latest_version}", status_code=303)
 
     return _submit_or_preview(
         request, principal, database, form, build, "revise.html", {"submission": submission}, commit
