@@ -24,6 +24,19 @@ DEFAULT_DB = "sqlite:///var/genesys/genesys.db"
 DEFAULT_QUEUE = "sqlite:///var/genesys/queue.db"
 
 
+def _configured_queue() -> str:
+    """The platform's queue (`[queue] url` of openxiv.toml or OPENXIV_QUEUE__URL): verification
+    jobs go on it under their own queue name, so the site's workers' setup serves both. An
+    `immediate` or unreadable configuration falls back to a SQLite queue of genesys's own."""
+    from openxiv.config import load_settings
+
+    try:
+        url = load_settings().queue.url
+    except Exception:
+        return DEFAULT_QUEUE
+    return DEFAULT_QUEUE if url == "immediate" else url
+
+
 def _fail(message: str) -> NoReturn:
     _err.print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(2)
@@ -70,7 +83,8 @@ def run(
     queue: Annotated[
         str | None,
         typer.Option(
-            help=f"queue URL for verification jobs (default: immediate, or {DEFAULT_QUEUE} with --workers)"
+            help="queue URL for verification jobs (default: immediate; with --workers, the platform's "
+            f"configured [queue] url, or {DEFAULT_QUEUE} when that is immediate)"
         ),
     ] = None,
     server: Annotated[str, typer.Option(envvar="OPENXIV_SERVER", help="URL of a running `openxiv serve`")] = (
@@ -122,7 +136,7 @@ def run(
     from openxiv.genesys.report import write_report
     from openxiv.genesys.store import Store
 
-    queue_url = queue or (DEFAULT_QUEUE if workers else "immediate")
+    queue_url = queue or (_configured_queue() if workers else "immediate")
     config = GenesysConfig(
         generations=generations,
         per_generation=per_generation,
@@ -206,7 +220,10 @@ def _start_worker(queue_url: str, processes: int) -> subprocess.Popen[bytes]:
 
 @genesys_app.command("worker")
 def worker(
-    queue: Annotated[str, typer.Option(help="queue URL shared with `genesys run`")] = DEFAULT_QUEUE,
+    queue: Annotated[
+        str | None,
+        typer.Option(help="queue URL shared with `genesys run` (default: the platform's [queue] url)"),
+    ] = None,
     processes: Annotated[int, typer.Option(min=1, help="worker processes (one core each)")] = 1,
 ) -> None:
     """Verify designs from the queue (run more of these, here or on other machines with Redis)."""
@@ -218,10 +235,11 @@ def worker(
         require_torch()
     except GenesysUnavailable as error:
         _fail(str(error))
-    if queue == "immediate":
+    url = queue or _configured_queue()
+    if url == "immediate":
         _fail("an immediate queue runs jobs inline; a worker needs sqlite:///PATH or redis://...")
     configure_logging()
-    VerificationQueue(queue).consumer(processes).run()
+    VerificationQueue(url).consumer(processes).run()
 
 
 @genesys_app.command("report")
