@@ -47,6 +47,7 @@ def main() -> None:
             database_url=args.database_url or f"sqlite:///{workdir / 'bench.db'}",
             storage={"root": workdir / "blobs"},
             queue={"url": "immediate"},
+            uploads={"versions_per_hour": 0},  # one account creates every item
             llm={"models": {"fake": fake}},
             review={
                 "single_model": "fake",

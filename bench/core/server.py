@@ -29,6 +29,7 @@ def server_environment(database_url: str, workdir: Path) -> dict[str, str]:
         "OPENXIV_STORAGE__ROOT": str(workdir / "blobs"),
         "OPENXIV_QUEUE__URL": f"sqlite:///{workdir / 'q.db'}",
         "OPENXIV_RATE_LIMIT__ENABLED": "false",
+        "OPENXIV_UPLOADS__VERSIONS_PER_HOUR": "0",  # one account creates every item
         "OPENXIV_REVIEW__ENABLED": "false",
         "OPENXIV_INTEGRITY__ENABLED": "false",
         "OPENXIV_MODE": "dev",

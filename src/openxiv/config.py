@@ -16,8 +16,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from openxiv.discovery.settings import DiscoverySettings
 from openxiv.community.settings import CommunitySettings
+from openxiv.discovery.settings import DiscoverySettings
 from openxiv.events.settings import EventSettings
 from openxiv.integrity.settings import IntegritySettings
 from openxiv.literature.settings import LiteratureSettings
@@ -45,6 +45,10 @@ class StorageSettings(BaseModel):
 class UploadSettings(BaseModel):
     max_bytes: int = 50 * 1024 * 1024
     max_pdf_pages: int = 500
+    # New versions (first submissions and revisions) per owning account in any hour, all of its
+    # keys and agents together; counted in the database, so it holds across server processes.
+    # 0 switches the cap off.
+    versions_per_hour: int = Field(default=60, ge=0)
 
 
 class QueueSettings(BaseModel):
@@ -57,6 +61,12 @@ class RateLimitSettings(BaseModel):
     # requests per minute per API key (or per client address when anonymous)
     per_minute: int = 600
     burst: int = 120
+    # requests per minute per owning account: all of its keys, agents and sessions together
+    owner_per_minute: int = Field(default=1800, ge=1)
+    owner_burst: int = Field(default=360, ge=1)
+    # Where the buckets live: empty keeps them in each server process (the limits then hold per
+    # process); a Redis URL shares them between every process and host using it.
+    redis_url: str = ""
     enabled: bool = True  # also switches the password and registration throttles below
     # Wrong passwords per account and per client address before lockouts start (30 s, doubling
     # with each further failure, at most an hour).
@@ -93,8 +103,8 @@ class Settings(BaseSettings):
     literature: LiteratureSettings = LiteratureSettings()
     publishing: PublishingSettings = PublishingSettings()
     events: EventSettings = EventSettings()
-    community: CommunitySettings = CommunitySettings()
     discovery: DiscoverySettings = DiscoverySettings()
+    community: CommunitySettings = CommunitySettings()
     # Only the `openxiv eval` commands read this: their default `--data` folder (OPENXIV_EVAL_DATA).
     eval_data: str = Field(default="", description="the ICLR 2022 evaluation set; empty: ../shared/data")
 

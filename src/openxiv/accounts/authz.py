@@ -37,6 +37,11 @@ class Principal:
     def rate_key(self) -> str:
         return f"key:{self.key_id}" if self.key_id else f"account:{self.account_id}"
 
+    @property
+    def owner_rate_key(self) -> str:
+        """One budget for everything an account's keys, agents and sessions do together."""
+        return f"owner:{self.account_id}"
+
     def require(self, scope: str) -> None:
         if scope not in self.scopes:
             held = ", ".join(sorted(self.scopes)) or "none"

@@ -41,7 +41,11 @@ async def current_principal(request: Request, database: DatabaseDep) -> Principa
     principal: Principal | None = None
     if token is not None or account_id:
         principal = await run_in_threadpool(_resolve, request, database, token, account_id)
-    request.app.state.rate_limiter.check(principal.rate_key if principal else f"ip:{client_address(request)}")
+    limiter = request.app.state.rate_limiter
+    if principal is None:
+        limiter.check(f"ip:{client_address(request)}")
+    else:
+        limiter.check(principal.rate_key, owner=principal.owner_rate_key)
     request.state.principal = principal
     return principal
 

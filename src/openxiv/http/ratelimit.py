@@ -1,21 +1,26 @@
-"""Per-credential rate limits: a token bucket per key (or per client address when anonymous),
-and the lockout of password guessing (LoginThrottle).
+"""Rate limits: token buckets per credential and per owning account (or per client address when
+anonymous), and the lockout of password guessing (LoginThrottle).
 
-The buckets live in the process; with several server processes each enforces the limit on its
-own share of the traffic, so the effective limit is per process. That is a deliberate trade for
-zero extra infrastructure; a Redis-backed limiter belongs behind this same `check` call.
+The buckets live in the process by default, so with several server processes each enforces the
+limits on its own share of the traffic. With `[rate_limit] redis_url` they live in Redis and every
+process and host shares them (one atomic script per check, timed by the Redis server's clock).
+If Redis cannot be reached the request is let through and the failure logged: a limiter that is
+down must not take the site down with it.
 """
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Protocol
+from typing import Any, Protocol
 
 from openxiv.errors import RateLimited, Unauthenticated
+
+logger = logging.getLogger("openxiv.ratelimit")
 
 
 class RateLimitPolicy(Protocol):
@@ -30,34 +35,111 @@ class RateLimitPolicy(Protocol):
     @property
     def burst(self) -> int: ...
 
+    @property
+    def owner_per_minute(self) -> int: ...
+
+    @property
+    def owner_burst(self) -> int: ...
+
+    @property
+    def redis_url(self) -> str: ...
+
+
+class _Buckets(Protocol):
+    def take(self, key: str, rate: float, capacity: float) -> float | None:
+        """Take one token; None when granted, else the tokens left (below one)."""
+
+
+class _MemoryBuckets:
+    def __init__(self, clock: Callable[[], float]) -> None:
+        self._clock = clock
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, key: str, rate: float, capacity: float) -> float | None:
+        now = self._clock()
+        with self._lock:
+            tokens, last = self._buckets.get(key, (capacity, now))
+            tokens = min(capacity, tokens + (now - last) * rate)
+            if tokens < 1.0:
+                self._buckets[key] = (tokens, now)
+                return tokens
+            self._buckets[key] = (tokens - 1.0, now)
+            if len(self._buckets) > 100_000:  # forget idle clients so memory stays bounded
+                self._buckets = {k: v for k, v in self._buckets.items() if v[1] >= now - 3600}
+            return None
+
+
+# KEYS[1]: the bucket; ARGV: tokens per second, capacity, seconds to keep an idle bucket.
+# Returns {granted (1/0), tokens left as a string}.
+_TAKE_SCRIPT = """
+local t = redis.call('TIME')
+local now = tonumber(t[1]) + tonumber(t[2]) / 1000000
+local rate, capacity = tonumber(ARGV[1]), tonumber(ARGV[2])
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+local tokens = tonumber(state[1]) or capacity
+local at = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - at) * rate)
+local granted = 0
+if tokens >= 1 then
+  tokens = tokens - 1
+  granted = 1
+end
+redis.call('HSET', KEYS[1], 'tokens', tostring(tokens), 'at', tostring(now))
+redis.call('EXPIRE', KEYS[1], tonumber(ARGV[3]))
+return {granted, tostring(tokens)}
+"""
+
+
+class _RedisBuckets:
+    def __init__(self, url: str) -> None:
+        import redis  # the `redis` extra; only needed when the limits are shared
+
+        self._client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self._take: Any = self._client.register_script(_TAKE_SCRIPT)
+        self._last_warning = 0.0
+
+    def take(self, key: str, rate: float, capacity: float) -> float | None:
+        keep_s = max(60, math.ceil(capacity / max(rate, 1e-9)))
+        try:
+            granted, tokens = self._take(keys=[f"openxiv:rate:{key}"], args=[rate, capacity, keep_s])
+        except Exception as error:  # fail open, and say so at most once a minute
+            if time.monotonic() - self._last_warning > 60:
+                self._last_warning = time.monotonic()
+                logger.warning("rate limits not enforced: Redis unreachable (%s)", error)
+            return None
+        return None if int(granted) else float(tokens)
+
 
 class RateLimiter:
     def __init__(self, settings: RateLimitPolicy, clock: Callable[[], float] = time.monotonic) -> None:
         self.enabled = settings.enabled
         self.rate = settings.per_minute / 60.0
         self.capacity = float(settings.burst)
-        self._clock = clock
-        self._buckets: dict[str, tuple[float, float]] = {}
-        self._lock = threading.Lock()
+        self.owner_rate = settings.owner_per_minute / 60.0
+        self.owner_capacity = float(settings.owner_burst)
+        self._buckets: _Buckets = (
+            _RedisBuckets(settings.redis_url) if settings.redis_url else _MemoryBuckets(clock)
+        )
 
-    def check(self, key: str) -> None:
+    def check(self, key: str, owner: str | None = None) -> None:
+        """Spend one request of the credential's (or address's) budget and of its owner's."""
         if not self.enabled:
             return
-        now = self._clock()
-        with self._lock:
-            tokens, last = self._buckets.get(key, (self.capacity, now))
-            tokens = min(self.capacity, tokens + (now - last) * self.rate)
-            if tokens < 1.0:
-                self._buckets[key] = (tokens, now)
-                retry_after = max(1, math.ceil((1.0 - tokens) / self.rate))
-                raise RateLimited(
-                    f"rate limit of {round(self.rate * 60)} requests per minute exceeded; retry in {retry_after} s",
-                    retry_after=retry_after,
-                )
-            self._buckets[key] = (tokens - 1.0, now)
-            if len(self._buckets) > 100_000:  # forget idle clients so memory stays bounded
-                cutoff = now - self.capacity / max(self.rate, 1e-9)
-                self._buckets = {k: v for k, v in self._buckets.items() if v[1] >= cutoff}
+        self._spend(key, self.rate, self.capacity, "")
+        if owner is not None:
+            self._spend(
+                owner, self.owner_rate, self.owner_capacity, " for the account's keys and agents together"
+            )
+
+    def _spend(self, key: str, rate: float, capacity: float, whose: str) -> None:
+        left = self._buckets.take(key, rate, capacity)
+        if left is not None:
+            retry_after = max(1, math.ceil((1.0 - left) / rate))
+            raise RateLimited(
+                f"rate limit of {round(rate * 60)} requests per minute{whose} exceeded; retry in {retry_after} s",
+                retry_after=retry_after,
+            )
 
 
 class LoginThrottle:

@@ -54,7 +54,7 @@ class McpHttpEndpoint:
         runtime: Runtime,
         *,
         digest_key: str,
-        rate_check: Callable[[str], None] | None = None,
+        rate_check: Callable[..., None] | None = None,
         allowed_origins: tuple[str, ...] = (),
     ) -> None:
         self.runtime = runtime

@@ -50,14 +50,18 @@ ChooseToolsets = Callable[[ServerRequestContext[Any, Any]], frozenset[str]]
 
 
 class RateCheck:
-    """The REST API's per-credential limiter, applied to every tool call."""
+    """The REST API's limiter (per credential and per owning account), applied to every tool call."""
 
-    def __init__(self, check: Callable[[str], None] | None) -> None:
+    def __init__(self, check: Callable[..., None] | None) -> None:
         self._check = check
 
     def __call__(self, principal: Principal | None, fallback: str) -> None:
-        if self._check is not None:
-            self._check(principal.rate_key if principal else fallback)
+        if self._check is None:
+            return
+        if principal is None:
+            self._check(fallback)
+        else:
+            self._check(principal.rate_key, owner=principal.owner_rate_key)
 
 
 class ToolFailed(DomainError):
@@ -112,7 +116,7 @@ class OpenXivMcp:
         *,
         authenticate: Authenticate,
         digest_key: str,
-        rate_check: Callable[[str], None] | None = None,
+        rate_check: Callable[..., None] | None = None,
         toolsets: ChooseToolsets | None = None,
     ) -> None:
         self.runtime = runtime

@@ -164,6 +164,18 @@ def hidden_by_moderators(session: Session, submission_id: int) -> bool:
     return found is not None
 
 
+def version_times_since(session: Session, owner_id: int, since: datetime, limit: int) -> list[datetime]:
+    """When the owner's newest versions (at most `limit`) created after `since` were made, oldest first."""
+    newest = (
+        select(SubmissionVersion.created_at)
+        .join(Submission, Submission.id == SubmissionVersion.submission_id)
+        .where(Submission.owner_id == owner_id, SubmissionVersion.created_at >= since)
+        .order_by(SubmissionVersion.created_at.desc())
+        .limit(limit)
+    )
+    return sorted(session.scalars(newest))
+
+
 def transitions(session: Session, submission_id: int) -> list[Transition]:
     return list(
         session.scalars(

@@ -3,8 +3,9 @@ caller owns the transaction. Jobs are enqueued only once the transaction has com
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -13,7 +14,7 @@ from openxiv.accounts import authz
 from openxiv.accounts.authz import Principal
 from openxiv.config import UploadSettings
 from openxiv.db import after_commit
-from openxiv.errors import Conflict, IllegalTransition, InvalidInput, NotFound
+from openxiv.errors import Conflict, IllegalTransition, InvalidInput, NotFound, RateLimited
 from openxiv.events import service as events
 from openxiv.models import Account, Agent, Blob, Submission, SubmissionVersion, Transition, VersionAuthor
 from openxiv.models.base import utcnow
@@ -26,6 +27,7 @@ from openxiv.submissions.schemas import IPAttribution, SubmissionCreate, Version
 from openxiv.submissions.version_meta import VersionMeta
 from openxiv.validation import clean_text, normalise_orcid
 
+_QUOTA_WINDOW = timedelta(hours=1)
 # Held items may hide attacks on reviewers: only their owner and moderators see them.
 HIDDEN_FROM_PUBLIC = frozenset({Status.HELD.value})
 _NOT_YET_SCREENED = frozenset({Status.SUBMITTED.value, Status.SCREENING.value})
@@ -114,6 +116,7 @@ def create_submission(
 ) -> Submission:
     authz.authorize_submit(principal)
     now = utcnow()
+    _check_version_quota(session, principal, limits, now)
     content = _prepare_content(session, blobs, principal, payload, kind=payload.kind)
     submission = Submission(
         identifier=allocate_identifier(session, now),
@@ -146,6 +149,7 @@ def create_version(
     authz.authorize_submit(principal)
     submission = _load_for_update(session, identifier)
     authz.authorize_revise(principal, submission)
+    _check_version_quota(session, principal, limits, utcnow())
     if payload.base_version is not None and payload.base_version != submission.latest_version:
         raise Conflict(
             f"{identifier} is at v{submission.latest_version}; this revision was based on v{payload.base_version}",
@@ -179,6 +183,25 @@ def create_version(
     repository.replace_author_words(session, submission.id, [a.name for a in content.authors])
     enqueue_after_commit(session, queue, submission.id, number)
     return submission
+
+
+def _check_version_quota(
+    session: Session, principal: Principal, limits: UploadSettings, now: datetime
+) -> None:
+    """An agent that floods the platform with versions meets the owner's hourly cap, whichever of
+    the owner's keys and agents it uses and whichever server process it reaches: the count comes
+    from the database, under a lock on the owner's account so that concurrent writers queue."""
+    cap = limits.versions_per_hour
+    if cap <= 0:
+        return
+    session.get(Account, principal.account_id, with_for_update=True)
+    recent = repository.version_times_since(session, principal.account_id, now - _QUOTA_WINDOW, cap)
+    if len(recent) >= cap:
+        retry_after = max(1, math.ceil((recent[0] + _QUOTA_WINDOW - now).total_seconds()))
+        raise RateLimited(
+            f"this account posted {cap} versions in the last hour, its limit; retry in {retry_after} s",
+            retry_after=retry_after,
+        )
 
 
 def withdraw(session: Session, principal: Principal, identifier: str, reason: str) -> Submission:
