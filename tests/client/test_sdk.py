@@ -427,7 +427,9 @@ def test_comments_and_likes(client: OpenXivClient, reviewed: str) -> None:
     second = client.comment(reviewed, "A second thread.")
 
     threads = list(client.iter_comments(reviewed, page_size=1))  # one thread a page
-    assert sorted(t.id for t in threads) == sorted([first.id, second.id])
+    ids = [t.id for t in threads]
+    assert len(ids) == len(set(ids)) and {first.id, second.id} <= set(ids)  # other tests comment too
+    assert all(t.parent_id is None for t in threads)
     nested = next(t for t in threads if t.id == first.id)
     assert [r.id for r in nested.replies] == [answer.id]
 
@@ -462,6 +464,14 @@ def test_citations_dois_and_search(client: OpenXivClient, reviewed: str) -> None
     assert isinstance(found, models.SearchResults) and found.query == "warm-up"
     hits = list(client.iter_search("warm-up", page_size=1))
     assert len({h.id for h in hits}) == len(hits)
+
+    # The daily papers (the Hub's JSON) list what is published, by trending score when asked.
+    month = datetime.now(UTC).strftime("%Y-%m")
+    trending = client.daily_papers(month=month, sort="trending")
+    published = client.get(reviewed).status in {"provisionally_accepted", "accepted"}
+    assert (reviewed in {p["paper"]["id"] for p in trending}) == published
+    scores = [p["openxiv"]["trendingScore"] for p in trending]
+    assert scores == sorted(scores, reverse=True)
 
     followed = client.subscribe_digest(["cs.LG", "stat.ML"])
     assert sorted(followed.categories) == ["cs.LG", "stat.ML"] and followed.last_sent_at is None
@@ -1026,10 +1036,11 @@ def test_models_have_exactly_the_fields_the_server_documents(tmp_path: Path) -> 
 
 def test_every_call_targets_a_documented_endpoint_and_every_endpoint_has_a_call(tmp_path: Path) -> None:
     document = _openapi(tmp_path)
+    # Every /api/v1 endpoint, and the Hugging Face compatible daily papers (trending) list.
     documented = {
-        (method.upper(), path.removeprefix("/api/v1"))
+        (method.upper(), path)
         for path, operations in document["paths"].items()
-        if path.startswith("/api/v1/")
+        if path.startswith("/api/v1/") or path == "/api/daily_papers"
         for method in operations
     }
     made = [
@@ -1102,9 +1113,13 @@ def test_every_call_targets_a_documented_endpoint_and_every_endpoint_has_a_call(
         calls.digest_subscription(),
         calls.subscribe_digest(["cs.LG"]),
         calls.unsubscribe_digest(),
+        calls.daily_papers(sort="trending"),
     ]
     targeted = {
-        (c.method, re.sub(r"/2611\.00001", "/{identifier}", re.sub(r"/\d+(?=/|$)", "/{id}", c.path)))
+        (
+            c.method,
+            re.sub(r"/2611\.00001", "/{identifier}", re.sub(r"/\d+(?=/|$)", "/{id}", c.prefix + c.path)),
+        )
         for c in made
     }
     normalised = {(m, re.sub(r"\{\w+_id\}", "{id}", p)) for m, p in documented}

@@ -655,6 +655,25 @@ class AsyncOpenXivClient:
             )
         )
 
+    async def daily_papers(
+        self,
+        *,
+        day: date | None = None,
+        week: str | None = None,
+        month: str | None = None,
+        sort: Literal["publishedAt", "trending"] = "publishedAt",
+        page: int = 0,
+        limit: int = 50,
+        submitter: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Published items of a day, week or month (the Hub's `daily_papers` JSON); `sort="trending"`
+        orders them by the trending score (`paper["openxiv"]["trendingScore"]`)."""
+        return await self._run(
+            calls.daily_papers(
+                day=day, week=week, month=month, sort=sort, page=page, limit=limit, submitter=submitter
+            )
+        )
+
     async def digest_subscription(self) -> DigestSubscription:
         return await self._run(calls.digest_subscription())
 

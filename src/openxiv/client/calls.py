@@ -738,6 +738,30 @@ def search_pages(query: str, **filters: Any) -> Paged[SearchHit]:
     return Paged(first=page(None), following=page)
 
 
+def daily_papers(
+    *,
+    day: date | None = None,
+    week: str | None = None,
+    month: str | None = None,
+    sort: Literal["publishedAt", "trending"] = "publishedAt",
+    page: int = 0,
+    limit: int = 50,
+    submitter: str | None = None,
+) -> Call[list[dict[str, Any]]]:
+    """Published items of a day, an ISO week (`2026-W49`) or a month (`2026-12`), newest or
+    trending first, in the Hugging Face Hub's JSON (the site's own fields under `openxiv`)."""
+    params: dict[str, Any] = {
+        "date": day,
+        "week": week,
+        "month": month,
+        "sort": sort,
+        "p": page,
+        "limit": limit,
+        "submitter": submitter,
+    }
+    return Call("GET", "/daily_papers", core.json_value, params=params, prefix="/api")
+
+
 def digest_subscription() -> Call[DigestSubscription]:
     return Call("GET", "/digests/subscription", core.model(DigestSubscription))
 

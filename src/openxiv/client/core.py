@@ -44,7 +44,8 @@ _IN_PROGRESS = "urn:openxiv:problem:idempotency-key-in-progress"
 
 @dataclass(frozen=True)
 class Call(Generic[T]):
-    """One logical call. `files` maps a form field to (filename, bytes, media type)."""
+    """One logical call. `files` maps a form field to (filename, bytes, media type); `prefix` is
+    where the API lives (the Hugging Face compatible papers API is under /api, not /api/v1)."""
 
     method: str
     path: str
@@ -53,6 +54,7 @@ class Call(Generic[T]):
     json: Any = None
     files: Mapping[str, tuple[str, bytes, str]] | None = None
     idempotency_key: str | None = None
+    prefix: str = API_PREFIX
 
     @property
     def is_write(self) -> bool:
@@ -166,7 +168,7 @@ def build_request(http: httpx.Client | httpx.AsyncClient, call: Call[Any]) -> ht
     params = {k: _query_value(v) for k, v in (call.params or {}).items() if v is not None}
     request = http.build_request(
         call.method,
-        API_PREFIX + call.path,
+        call.prefix + call.path,
         params=params or None,
         json=call.json,
         files=dict(call.files) if call.files else None,
@@ -259,6 +261,10 @@ def events_in_body(response: httpx.Response) -> list[Event]:
     return [event_of(message) for message in found if message is not None and message.data]
 
 
+def json_value(response: httpx.Response) -> Any:
+    return response.json()
+
+
 def body_json(value: Mapping[str, Any] | BaseModel) -> Any:
     """A request body from a dict or any pydantic model (such as the server's own input schemas)."""
     if isinstance(value, BaseModel):
@@ -342,10 +348,6 @@ class StatusWatch:
         )
         self.last = status
         return change
-
-    def remaining(self) -> float | None:
-        """Seconds left before the deadline (None: no deadline)."""
-        return None if self._deadline == math.inf else max(0.0, self._deadline - time.monotonic())
 
     def pause(self, changed: bool) -> float | None:
         """Seconds until the next poll, or None when the deadline has passed (one last poll is
@@ -492,7 +494,7 @@ class EventStream:
             pool=configured.pool,
         )
         return http.build_request(
-            "GET", API_PREFIX + self.call.path, params=params, headers=headers, timeout=timeout
+            "GET", self.call.prefix + self.call.path, params=params, headers=headers, timeout=timeout
         )
 
     def opened(self) -> None:
@@ -514,7 +516,7 @@ class EventStream:
         pause = None if final else self.policy.delay(self._failures, response, self._waited)
         if pause is None:
             raise_for_problem(response)
-            raise ApiError(response.status_code, _problem(response))  # a 2xx is never refused
+            raise ApiError(response.status_code, _problem(response))  # only error answers come here
         self._waited += pause
         return pause
 
