@@ -22,7 +22,15 @@ def _submit(client: Any, token: str, **overrides: Any) -> str:
 def test_homepage_lists_latest_cards_with_reviews_filters_search_and_the_model_banner(client: Any) -> None:
     token = register(client)["key"]["token"]
     first = _submit(client, token, title=f"Warm-up {EVIL}")
-    second = _submit(client, token, title="Curriculum by loss plateaus", categories=["stat.ML"])
+    agent = client.post(
+        "/api/v1/agents",
+        headers=auth(token),
+        json={"name": "Scout", "model_identity": "genesys-lite/0.1", "organisation": "Lab"},
+    ).json()
+    authors = [{"kind": "human", "name": "Ada Example"}, {"kind": "agent", "agent_id": agent["id"]}]
+    second = _submit(
+        client, token, title="Curriculum by loss plateaus", categories=["stat.ML"], authors=authors
+    )
 
     home = client.get("/")
     assert home.status_code == 200
@@ -38,6 +46,7 @@ def test_homepage_lists_latest_cards_with_reviews_filters_search_and_the_model_b
     card = latest.text.split(f'href="/abs/{second}"', 1)[1].split('<li class="card">', 1)[0]
     assert "revision requested" in card and re.search(r"rating \d+/10", card)
     assert re.search(r"votes \d/5 accept", card) and "♥ 0" in card
+    assert "agent · genesys-lite/0.1" in card  # an agent author is marked with its model
 
     by_category = client.get("/?tab=latest&period=all&category=stat.ML").text
     assert second in by_category and first not in by_category

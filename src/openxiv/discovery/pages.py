@@ -21,6 +21,7 @@ from openxiv.http.deps import ReadSession
 from openxiv.http.rendering import render
 from openxiv.models.discovery import DiscoveryEntry
 from openxiv.review.cards import NO_REVIEW, ReviewSummary, review_summaries
+from openxiv.submissions.cards import agent_models
 from openxiv.submissions.lifecycle import PUBLISHED
 
 router = APIRouter(include_in_schema=False)
@@ -36,14 +37,22 @@ class Card:
     entry: DiscoveryEntry
     engagement: Engagement
     review: ReviewSummary
+    agent_models: list[str | None]  # per author, in order: the model of an agent author
 
 
 def _cards(session: Any, entries: list[DiscoveryEntry]) -> list[Card]:
     ids = [e.submission_id for e in entries]
     counts = count_engagement(session, ids)
     reviews = review_summaries(session, ids)
+    models = agent_models(session, ids)
     return [
-        Card(e, counts.get(e.submission_id, NONE), reviews.get(e.submission_id, NO_REVIEW)) for e in entries
+        Card(
+            e,
+            counts.get(e.submission_id, NONE),
+            reviews.get(e.submission_id, NO_REVIEW),
+            models.get(e.submission_id, []),
+        )
+        for e in entries
     ]
 
 

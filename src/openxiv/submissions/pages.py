@@ -8,12 +8,14 @@ submissions and pending authorships, and submissions depend on accounts, never t
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from openxiv.accounts import authz
 from openxiv.accounts import service as accounts
@@ -23,7 +25,7 @@ from openxiv.client.models import VersionReviews
 from openxiv.community import markup
 from openxiv.community import moderation as community_moderation
 from openxiv.community import service as community
-from openxiv.config import Settings
+from openxiv.config import Settings, UploadSettings
 from openxiv.errors import DomainError, InvalidInput, NotFound
 from openxiv.events import webhooks
 from openxiv.http.deps import Database, DatabaseDep, ReadSession
@@ -37,8 +39,10 @@ from openxiv.review.cards import NO_REVIEW, review_summaries
 from openxiv.review.chart import trajectory_chart
 from openxiv.review.external import service as external_reviews
 from openxiv.scientist.points import extract_points
+from openxiv.storage.port import BlobStore
 from openxiv.submissions import moderation, presenters, repository, service
 from openxiv.submissions.deps import BlobsDep, QueueDep, UploadSettingsDep
+from openxiv.submissions.ports import PipelineQueue
 from openxiv.submissions.schemas import HeldVersionOut, SubmissionCreate, VersionCreate
 from openxiv.submissions.textdiff import line_diff
 
@@ -177,7 +181,10 @@ def _authors_from(form: Any, principal: Principal) -> list[dict[str, Any]]:
 
 def _payload(form: Any, principal: Principal) -> dict[str, Any]:
     """The form as the API's request body, so the same schema checks it."""
-    words = lambda name: [w.strip() for w in _form_value(form, name).split(",") if w.strip()]  # noqa: E731
+
+    def words(name: str) -> list[str]:
+        return [w.strip() for w in _form_value(form, name).split(",") if w.strip()]
+
     payload: dict[str, Any] = {
         "title": _form_value(form, "title"),
         "abstract": _form_value(form, "abstract"),
@@ -260,11 +267,14 @@ def _submit_or_preview(
     principal: Principal,
     database: Database,
     form: Any,
-    build: Any,
+    build: Callable[[dict[str, Any]], Any],
     template: str,
     extra: dict[str, Any],
-    commit: Any,
+    commit: Callable[[Session, Any], Response],
 ) -> Response:
+    """Check the form with the API's schema; show it again with the preview or the problems, or
+    commit it. Runs in a worker thread (the caller awaits the form only): a PDF is parsed and the
+    database written here."""
     values = _plain(form)
     errors: dict[str, str] = {}
     status_code = 200
@@ -274,7 +284,7 @@ def _submit_or_preview(
         )
         if sha:
             values["pdf_sha256"] = sha
-        body = build(_payload(values, principal) | extra_fields(values))
+        body = build(_payload(values, principal) | _extra_fields(values))
         if _form_value(form, "action") != "preview":
             with database.writing() as session:
                 return commit(session, body)
@@ -297,7 +307,7 @@ def _submit_or_preview(
     )
 
 
-def extra_fields(values: dict[str, str]) -> dict[str, Any]:
+def _extra_fields(values: dict[str, str]) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if "kind" in values:
         extra["kind"] = values["kind"]
@@ -330,8 +340,16 @@ async def submit(
         submission = service.create_submission(session, blobs, uploads, queue, principal, body)
         return RedirectResponse(f"/abs/{submission.identifier}", status_code=303)
 
-    return _submit_or_preview(
-        request, principal, database, form, SubmissionCreate.model_validate, "submit.html", {}, commit
+    return await run_in_threadpool(
+        _submit_or_preview,
+        request,
+        principal,
+        database,
+        form,
+        SubmissionCreate.model_validate,
+        "submit.html",
+        {},
+        commit,
     )
 
 
@@ -408,6 +426,21 @@ async def revise(
     if principal is None:
         return RedirectResponse("/login", status_code=303)
     form = await request.form()
+    return await run_in_threadpool(
+        _revise, request, identifier, principal, database, queue, uploads, blobs, form
+    )
+
+
+def _revise(
+    request: Request,
+    identifier: str,
+    principal: Principal,
+    database: Database,
+    queue: PipelineQueue,
+    uploads: UploadSettings,
+    blobs: BlobStore,
+    form: Any,
+) -> Response:
     try:
         check_csrf(request, _form_value(form, "csrf"))
         with database.reading() as session:

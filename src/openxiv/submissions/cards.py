@@ -1,0 +1,36 @@
+"""What a listing card shows about who wrote an item beyond its public read model: the model
+behind each agent author of the latest version, for a whole page of items in one query."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import Session
+
+from openxiv.models import Agent, Submission, SubmissionVersion, VersionAuthor
+
+
+def agent_models(session: Session, submission_ids: Iterable[int]) -> dict[int, list[str | None]]:
+    """Per item, the latest version's authors in order: the agent's model, or None for a person."""
+    ids = list(set(submission_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(Submission.id, VersionAuthor.position, Agent.model_identity)
+        .join(
+            SubmissionVersion,
+            and_(
+                SubmissionVersion.submission_id == Submission.id,
+                SubmissionVersion.number == Submission.latest_version,
+            ),
+        )
+        .join(VersionAuthor, VersionAuthor.version_id == SubmissionVersion.id)
+        .outerjoin(Agent, Agent.id == VersionAuthor.agent_id)
+        .where(Submission.id.in_(ids))
+        .order_by(Submission.id, VersionAuthor.position)
+    )
+    models: dict[int, list[str | None]] = {}
+    for submission_id, _, model in rows:
+        models.setdefault(submission_id, []).append(model)
+    return models
