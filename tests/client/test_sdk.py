@@ -45,7 +45,7 @@ from openxiv.client import (
     models,
     webhooks,
 )
-from openxiv.client.core import ServerSentEvent, SSEDecoder, retry_after_seconds
+from openxiv.client.core import EventStream, ServerSentEvent, SSEDecoder, retry_after_seconds
 from tests.core.helpers import paper_body, pdf_bytes, proposal_body
 from tests.core.processes import Instance, serve
 
@@ -855,6 +855,35 @@ def test_the_event_stream_resumes_after_a_dropped_connection() -> None:
     # Each reconnection resumes after the last event received (the first asked for nothing).
     assert stream.resumed_from[:3] == [None, "1", "2"]
     assert resumed_async == [4, 5] and stream.resumed_from[3:5] == ["7", "4"]
+
+
+def test_the_event_stream_requests_and_reconnection_delays() -> None:
+    policy = RetryPolicy(max_attempts=3, base_delay=0.2, max_delay=1.0, random=lambda: 1.0)
+    call = calls.events("2611.00001v2", types=["review.*", "vote.decided"], after=5)
+    stream = EventStream(call, policy, timeout=200_000)
+    with httpx.Client(base_url="http://openxiv.test") as http:
+        request = stream.request(http)
+    assert request is not None and request.headers["Last-Event-ID"] == "5"
+    assert request.url.path == "/api/v1/events" and "after" not in request.url.params
+    assert request.url.params.get_list("type") == ["review.*", "vote.decided"]
+    assert request.url.params["submission"] == "2611.00001v2"
+    assert float(request.url.params["timeout"]) == 86_400  # the most the server takes at once
+
+    assert stream.line("retry: 700") is None and stream.line("id: 9") is None
+    assert stream.line('data: {"id":9,"type":"vote.decided","submission":null,"version":null,') is None
+    assert stream.line('data: "payload":{},"created_at":"2026-12-03T12:00:00Z"}') is None
+    event = stream.line("")
+    assert event is not None and event.id == 9 and stream.last_event_id == "9"
+    assert stream.dropped(None) == 0.7  # the server's retry hint first
+    broken = httpx.ReadError("reset")
+    assert stream.dropped(broken) == 0.7 and stream.dropped(None) == 0.8  # then backing off
+    stream.line(": keep-alive")  # a comment is not progress
+    with pytest.raises(ConnectionFailed):
+        stream.dropped(broken)
+    event = EventStream(calls.events(), policy, timeout=0.01)
+    time.sleep(0.02)
+    with httpx.Client() as http:
+        assert event.request(http) is None and event.dropped(None) is None  # past the deadline
 
 
 def test_the_event_stream_decoder() -> None:

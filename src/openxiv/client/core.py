@@ -433,8 +433,9 @@ def event_of(message: ServerSentEvent) -> Event:
 
 # A stream sends a keep-alive comment every 15 s by default: three missed ones mean it is gone.
 STREAM_READ_TIMEOUT = 45.0
-# The smallest `timeout` worth asking the server for (it refuses 0).
+# The `timeout` the server takes is above 0 and at most a day; a longer wait reconnects daily.
 _MIN_STREAM_SECONDS = 0.05
+_MAX_STREAM_SECONDS = 86_400.0
 
 
 class EventStream:
@@ -482,7 +483,7 @@ class EventStream:
             left = self._deadline - time.monotonic()
             if left <= 0:
                 return None
-            params["timeout"] = round(max(left, _MIN_STREAM_SECONDS), 3)
+            params["timeout"] = round(min(max(left, _MIN_STREAM_SECONDS), _MAX_STREAM_SECONDS), 3)
         headers = {"Accept": "text/event-stream", "Cache-Control": "no-cache"}
         if self.decoder.last_event_id:
             headers["Last-Event-ID"] = self.decoder.last_event_id
