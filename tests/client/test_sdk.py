@@ -783,6 +783,15 @@ def test_status_changes_polls_a_server_without_an_event_stream(
     assert paths[0].startswith("/api/v1/events?") and "submission=2611.00001" in paths[0]
     assert paths[1:] and all(p == "/api/v1/submissions/2611.00001" for p in paths[1:])
 
+    awaited = script([(status, headers, _problem(status, slug)), (200, {}, SUBMISSION)])
+
+    async def scenario() -> list[models.StatusChange]:
+        async with AsyncOpenXivClient(awaited.url, "k", retry=FAST) as client:
+            return [c async for c in client.status_changes("2611.00001", timeout=0.3, poll=QUICK_POLL)]
+
+    assert [c.status for c in asyncio.run(scenario())] == ["submitted"]
+    assert awaited.arrivals[0][1].startswith("/api/v1/events?") and len(awaited.arrivals) >= 2
+
 
 def _event_frame(event_id: int, status: str) -> bytes:
     document = {
