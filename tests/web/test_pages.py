@@ -247,6 +247,8 @@ def test_moderation_page_shows_findings_on_the_page_image_and_acts_on_reports(
     csrf = sign_in(client, "moderator@example.org")
     page = client.get("/moderation")
     assert page.status_code == 200 and held in page.text and "Findings" in page.text
+    models = page.text.split("Review models", 1)[1]
+    assert "panel seat 5" in models and "<td>test</td>" in models and "det-1" in models
     image_url = re.search(rf'src="(/abs/{held}v1/integrity/page/1\.png)"', page.text)
     assert image_url, page.text
     image = client.get(image_url.group(1))

@@ -556,6 +556,28 @@ def _queue(database: Database, principal: Principal) -> list[Any]:
         ]
 
 
+def _review_models(settings: Settings) -> list[tuple[str, str, str, str]]:
+    """(role, alias, provider, model) of each review role: what the staff check before trusting
+    a decision (the stand-in providers are named as such)."""
+    review, models = settings.review, settings.llm.models
+    roles = [
+        ("single review", review.single_model),
+        ("area chair", review.area_chair_model),
+        *((f"reviewer {i + 1}", alias) for i, alias in enumerate(review.reviewer_models)),
+        ("pairwise", review.pairwise_model),
+        *((f"panel seat {i + 1}", alias) for i, alias in enumerate(review.panel)),
+    ]
+    return [
+        (
+            role,
+            alias,
+            models[alias].provider if alias in models else "missing",
+            models[alias].model if alias in models else "",
+        )
+        for role, alias in roles
+    ]
+
+
 def _moderation(
     request: Request, database: Database, principal: Principal, status_code: int = 200, **extra: Any
 ) -> Response:
@@ -570,6 +592,7 @@ def _moderation(
     return render(
         request,
         "moderation.html",
+        models=_review_models(request.app.state.settings),
         status_code=status_code,
         held=held,
         reports=reports,
