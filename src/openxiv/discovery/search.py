@@ -97,7 +97,9 @@ class SqliteFtsIndex:
             statement: Any = (
                 select(E.submission_id, literal_column("0.0")).select_from(joined).where(*conditions)
             )
-            order: tuple[ColumnElement[Any], ...] = (E.listed_at.desc(), E.submission_id.desc())
+            # Newest submitted first, in FTS5's own (reverse) rowid order: no sort, and the scan
+            # stops once a page is found.
+            order: tuple[ColumnElement[Any], ...] = (self._fts.c.rowid.desc(),)
         else:
             # Walked in FTS5's own rowid order, which needs no score and no sort.
             candidates = select(self._fts.c.rowid).select_from(joined).where(*conditions)
@@ -137,7 +139,7 @@ class PostgresTsvectorIndex:
         conditions: list[ColumnElement[bool]] = [E.search_vector.op("@@")(query), *repository.where(filters)]
         if sort == "newest":
             statement: Any = select(E.submission_id, literal_column("0.0")).where(*conditions)
-            order: tuple[ColumnElement[Any], ...] = (E.listed_at.desc(), E.submission_id.desc())
+            order: tuple[ColumnElement[Any], ...] = (E.submission_id.desc(),)
         else:
             floor = _window_floor(
                 session, select(E.submission_id).where(*conditions), E.submission_id, window

@@ -25,6 +25,10 @@ class DiscoveryEntry(Base):
         Index("ix_discovery_entries_published", "published_at", "submission_id"),
         Index("ix_discovery_entries_datestamp", "datestamp", "submission_id"),
         Index("ix_discovery_entries_search_vector", "search_vector", postgresql_using="gin"),
+        # What a search filters and sorts its matches on, without reading the wide rows (title,
+        # abstract and full text make a row span several pages): SQLite answers the join with
+        # its full-text matches from this index alone.
+        Index("ix_discovery_entries_filter", "submission_id", "status", "kind", "listed_at", "published_at"),
     )
 
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), primary_key=True)

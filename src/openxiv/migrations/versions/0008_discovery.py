@@ -60,6 +60,11 @@ def upgrade() -> None:
         "ix_discovery_entries_search_vector", "discovery_entries", ["search_vector"], postgresql_using="gin"
     )
     op.create_index(op.f("ix_discovery_entries_submitter_id"), "discovery_entries", ["submitter_id"])
+    op.create_index(
+        "ix_discovery_entries_filter",
+        "discovery_entries",
+        ["submission_id", "status", "kind", "listed_at", "published_at"],
+    )
     op.create_table(
         "discovery_categories",
         sa.Column("submission_id", sa.Integer(), nullable=False),
@@ -115,6 +120,7 @@ def downgrade() -> None:
     op.drop_table("digest_subscriptions")
     op.drop_index("ix_discovery_categories_category_submission", table_name="discovery_categories")
     op.drop_table("discovery_categories")
+    op.drop_index("ix_discovery_entries_filter", table_name="discovery_entries")
     op.drop_index(op.f("ix_discovery_entries_submitter_id"), table_name="discovery_entries")
     op.drop_index("ix_discovery_entries_search_vector", table_name="discovery_entries")
     op.drop_index("ix_discovery_entries_datestamp", table_name="discovery_entries")
