@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from openxiv.models.community import Hide
 from openxiv.models.discovery import DiscoveryCategory, DiscoveryEntry
@@ -110,14 +110,18 @@ def by_identifier(session: Session, identifier: str) -> DiscoveryEntry | None:
 
 
 def categories(session: Session, statuses: Collection[str]) -> list[str]:
-    statement = (
-        select(DiscoveryCategory.category)
-        .join(E, E.submission_id == DiscoveryCategory.submission_id)
-        .where(E.status.in_(list(statuses)))
-        .distinct()
-        .order_by(DiscoveryCategory.category)
+    """Categories with at least one entry in `statuses`. The distinct categories come from the
+    category index alone and each is kept on a probe for one such entry: joining every row first
+    took ~0.5 s at 100,000 items on SQLite (the homepage's filter asks on every request)."""
+    names = select(DiscoveryCategory.category.label("name")).distinct().subquery()
+    probe = aliased(DiscoveryCategory)
+    in_status = (
+        select(probe.submission_id)
+        .join(E, E.submission_id == probe.submission_id)
+        .where(probe.category == names.c.name, E.status.in_(list(statuses)))
+        .exists()
     )
-    return list(session.scalars(statement))
+    return list(session.scalars(select(names.c.name).where(in_status).order_by(names.c.name)))
 
 
 def kinds(session: Session, statuses: Collection[str]) -> list[str]:
