@@ -24,7 +24,6 @@ from openxiv.models.discovery import SQLITE_SEARCH_TABLE, DiscoveryEntry
 E = DiscoveryEntry
 Sort = Literal["relevance", "newest"]
 MAX_TERMS = 32
-DEFAULT_RANK_WINDOW = 2000
 _WORD = re.compile(r"\w+", re.UNICODE)
 
 
@@ -47,7 +46,10 @@ class SearchIndex(Protocol):
     `window` bounds the work of relevance ranking: when more rows match, only the `window`
     newest matches (by id, which grows with time) are ranked. Ranking reads each candidate's
     document statistics, so without a bound a word found in most items would rank all of them
-    (about 35 us a row on PostgreSQL, seconds at 100,000 items: docs/benchmarks.md)."""
+    (about 35 us a row on PostgreSQL, seconds at 100,000 items: docs/benchmarks.md). Each
+    implementation's `window` is sized from that benchmark."""
+
+    window: int
 
     def match(
         self,
@@ -71,6 +73,8 @@ def _window_floor(session: Session, candidates: Select[Any], order: Any, window:
 
 class SqliteFtsIndex:
     """FTS5 with BM25, title weighted 10, abstract 4, full text 1."""
+
+    window = 2000  # BM25 in C: ~10 ms p50 / 23 ms p95 at 100,000 items
 
     _fts = table(SQLITE_SEARCH_TABLE, column("rowid"))
     _rank: ColumnElement[float] = literal_column(f"bm25({SQLITE_SEARCH_TABLE}, 10.0, 4.0, 1.0)")
@@ -115,6 +119,10 @@ class SqliteFtsIndex:
 
 class PostgresTsvectorIndex:
     """`search_vector` (title A, abstract B, full text C, GIN-indexed) with ts_rank."""
+
+    # ts_rank reads each candidate's vector out of TOAST: 2,000 candidates cost 150-220 ms for
+    # the commonest words at 100,000 items, 500 a quarter of that.
+    window = 500
 
     def match(
         self,
@@ -175,7 +183,7 @@ def search(
     limit: int = 20,
     offset: int = 0,
     index: SearchIndex | None = None,
-    window: int = DEFAULT_RANK_WINDOW,
+    window: int | None = None,
 ) -> SearchPage:
     """Items with every word first; when none has them all, items with any of them (a typo or a
     rare word does not empty the page)."""
@@ -192,6 +200,7 @@ def search(
         raise InvalidInput(f"status must be one of {', '.join(sorted(allowed))}", field="status")
     filters = EntryFilter(**{**filters.__dict__, "statuses": statuses})
     index = index or index_for(session.get_bind().dialect.name)
+    window = window or index.window
     matched: Literal["all", "any"] = "all"
     rows = index.match(
         session, terms, filters, any_term=False, sort=sort, limit=limit + 1, offset=offset, window=window

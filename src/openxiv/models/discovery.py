@@ -20,9 +20,11 @@ SearchVectorType = Text().with_variant(TSVECTOR(), "postgresql")
 class DiscoveryEntry(Base):
     __tablename__ = "discovery_entries"
     __table_args__ = (
-        # Newest-first pages walk these backwards and stop after a page (most rows qualify).
-        Index("ix_discovery_entries_listed", "listed_at", "submission_id"),
-        Index("ix_discovery_entries_published", "published_at", "submission_id"),
+        # Newest-first pages walk these backwards and stop after a page (most rows qualify); a
+        # day's or week's trending candidates are a range of the second. Status and kind ride
+        # along so that neither reads the wide rows to filter.
+        Index("ix_discovery_entries_listed", "listed_at", "submission_id", "status", "kind"),
+        Index("ix_discovery_entries_published", "published_at", "submission_id", "status", "kind"),
         Index("ix_discovery_entries_datestamp", "datestamp", "submission_id"),
         Index("ix_discovery_entries_search_vector", "search_vector", postgresql_using="gin"),
         # What a search filters and sorts its matches on, without reading the wide rows (title,

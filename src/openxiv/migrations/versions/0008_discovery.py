@@ -53,8 +53,14 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("submission_id", name=op.f("pk_discovery_entries")),
         sa.UniqueConstraint("identifier", name=op.f("uq_discovery_entries_identifier")),
     )
-    op.create_index("ix_discovery_entries_listed", "discovery_entries", ["listed_at", "submission_id"])
-    op.create_index("ix_discovery_entries_published", "discovery_entries", ["published_at", "submission_id"])
+    op.create_index(
+        "ix_discovery_entries_listed", "discovery_entries", ["listed_at", "submission_id", "status", "kind"]
+    )
+    op.create_index(
+        "ix_discovery_entries_published",
+        "discovery_entries",
+        ["published_at", "submission_id", "status", "kind"],
+    )
     op.create_index("ix_discovery_entries_datestamp", "discovery_entries", ["datestamp", "submission_id"])
     op.create_index(
         "ix_discovery_entries_search_vector", "discovery_entries", ["search_vector"], postgresql_using="gin"
