@@ -107,6 +107,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
         storage={"root": tmp / "blobs"},
         queue={"url": "immediate"},
         rate_limit={"enabled": False},
+        uploads={"versions_per_hour": 0},  # every case submits afresh through the same few accounts
         review={"enabled": False},
         literature={"index_dir": tmp / "literature-index", "index_refresh_interval_s": 0.0},
         # every case comments afresh through the same few accounts, all of them new
