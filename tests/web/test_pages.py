@@ -301,3 +301,33 @@ def test_theme_toggle_works_without_javascript(client: Any) -> None:
     again = client.get("/")
     assert '<html lang="en" data-theme="dark">' in again.text and "☀ Light" in again.text
     assert "<script" not in again.text  # no script at all: the toggle is a form
+
+
+def test_trending_lists_published_items_with_fresh_counts(client: Any, runtime: Any) -> None:
+    from sqlalchemy import update
+
+    from openxiv.db import transaction
+    from openxiv.models import Submission
+    from openxiv.submissions import repository
+    from openxiv.submissions.lifecycle import Status
+    from openxiv.submissions.service import SystemActor, transition
+
+    token = register(client)["key"]["token"]
+    identifier = _submit(client, token, title="Published warm-up")
+    with transaction(runtime.write_sessions) as session:
+        # Back to the state a passing vote leaves from, then the real transition (and its event).
+        session.execute(
+            update(Submission)
+            .where(Submission.identifier == identifier)
+            .values(status=Status.UNDER_REVIEW.value)
+        )
+        submission = repository.by_identifier(session, identifier)
+        assert submission is not None
+        transition(session, submission, Status.PROVISIONALLY_ACCEPTED, SystemActor("pipeline:vote"), "3 of 5")
+    home = client.get("/").text
+    assert identifier in home and "provisionally accepted" in home and "♥ 0" in home
+    assert identifier in client.get("/?period=day&kind=paper").text
+    assert identifier not in client.get("/?kind=proposal").text
+    assert client.put(f"/api/v1/submissions/{identifier}/like", headers=auth(token)).status_code == 200
+    # The ranking may be a minute old; what each card shows is read on every request.
+    assert "♥ 1" in client.get("/").text

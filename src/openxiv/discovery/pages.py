@@ -3,9 +3,11 @@ and services as the discovery API (trending score, full-text search)."""
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
@@ -25,6 +27,7 @@ from openxiv.submissions.cards import agent_models
 from openxiv.submissions.lifecycle import PUBLISHED
 
 router = APIRouter(include_in_schema=False)
+T = TypeVar("T")
 
 PAGE_SIZE = 20
 PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
@@ -54,6 +57,30 @@ def _cards(session: Any, entries: list[DiscoveryEntry]) -> list[Card]:
         )
         for e in entries
     ]
+
+
+CACHE_S = 60.0
+CACHE_ENTRIES = 512
+
+
+def _cached(request: Request, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
+    """A value kept for CACHE_S seconds in this process (per app): what the homepage may show a
+    minute late -- the filter's category list and the trending order."""
+    store: dict[tuple[Any, ...], tuple[float, Any]] | None = getattr(
+        request.app.state, "homepage_cache", None
+    )
+    if store is None:
+        store = {}
+        request.app.state.homepage_cache = store
+    now = time.monotonic()
+    hit = store.get(key)
+    if hit is not None and hit[0] > now:
+        return cast(T, hit[1])
+    if len(store) >= CACHE_ENTRIES:
+        store.clear()
+    value = compute()
+    store[key] = (now + CACHE_S, value)
+    return value
 
 
 def _choice(value: str | None, allowed: tuple[str, ...] | list[str]) -> str | None:
@@ -101,21 +128,31 @@ def homepage(
             )
             entries, has_more, matched = [h.entry for h in found.hits], found.has_more, found.matched
         elif tab == "trending":
-            span = trending.Window(now - PERIODS[period], now + timedelta(seconds=1), f"last {period}")
-            ranked = trending.daily_papers(
-                session,
-                settings.discovery.trending,
-                span=span,
-                sort="trending",
-                page=page,
-                limit=PAGE_SIZE + 1,
-                kind=kind,
-                category=category,
-                now=now,
-            )
-            if status:
-                ranked = [r for r in ranked if r.entry.status == status]
-            entries, has_more = [r.entry for r in ranked[:PAGE_SIZE]], len(ranked) > PAGE_SIZE
+
+            def rank() -> tuple[list[int], bool]:
+                span = trending.Window(now - PERIODS[period], now + timedelta(seconds=1), f"last {period}")
+                ranked = trending.daily_papers(
+                    session,
+                    settings.discovery.trending,
+                    span=span,
+                    sort="trending",
+                    page=page,
+                    limit=PAGE_SIZE + 1,
+                    kind=kind,
+                    category=category,
+                    now=now,
+                )
+                return [r.entry.submission_id for r in ranked[:PAGE_SIZE]], len(ranked) > PAGE_SIZE
+
+            # The ranking is kept a minute (it scores every item of the window); the entries and
+            # their counts are read fresh, so a status change or a like shows at once.
+            ids, has_more = _cached(request, ("trending", period, kind, category, page), rank)
+            found_entries = repository.by_ids(session, ids)
+            entries = [
+                found_entries[i]
+                for i in ids
+                if i in found_entries and (not status or found_entries[i].status == status)
+            ]
         else:
             since = now - PERIODS[period] if period in PERIODS else None
             rows = repository.newest(
@@ -147,6 +184,8 @@ def homepage(
         has_more=has_more,
         matched=matched,
         error=error,
-        categories=repository.categories(session, sorted(SEARCHABLE)),
+        categories=_cached(
+            request, ("categories",), lambda: repository.categories(session, sorted(SEARCHABLE))
+        ),
         statuses=STATUSES,
     )
