@@ -8,18 +8,18 @@ never reach the engines' query languages, so nothing a user types is syntax.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import reduce
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Select, column, func, join, literal_column, select, table, text
 from sqlalchemy.orm import Session
 
 from openxiv.discovery import repository
 from openxiv.discovery.entries import SEARCHABLE
 from openxiv.discovery.repository import EntryFilter
 from openxiv.errors import InvalidInput
-from openxiv.models.discovery import SQLITE_SEARCH_TABLE, DiscoveryEntry
+from openxiv.models.discovery import SQLITE_SEARCH_TABLE, DiscoveryCategory, DiscoveryEntry
 
 E = DiscoveryEntry
 Sort = Literal["relevance", "newest"]
@@ -144,19 +144,30 @@ class PostgresTsvectorIndex:
             )
         else:
             query = func.plainto_tsquery("english", " ".join(terms))
-        conditions: list[ColumnElement[bool]] = [E.search_vector.op("@@")(query), *repository.where(filters)]
+        conditions: list[ColumnElement[bool]] = [E.search_vector.op("@@")(query)]
+        ids: Any = E.submission_id
+        source: Any = E
+        if filters.category:
+            # Driven from the category's rows (an index in id order), so the match is tested only
+            # on items in the category: testing it reads the item's vector out of TOAST, and the
+            # planner would otherwise test every item and join the category afterwards.
+            ids = DiscoveryCategory.submission_id
+            source = join(DiscoveryCategory, E, DiscoveryCategory.submission_id == E.submission_id)
+            conditions.append(DiscoveryCategory.category == filters.category)
+            filters = replace(filters, category=None)
+        conditions += repository.where(filters)
         if sort == "newest":
-            statement: Any = select(E.submission_id, literal_column("0.0")).where(*conditions)
-            order: tuple[ColumnElement[Any], ...] = (E.submission_id.desc(),)
-        else:
-            floor = _window_floor(
-                session, select(E.submission_id).where(*conditions), E.submission_id, window
+            statement: Any = (
+                select(E.submission_id, literal_column("0.0")).select_from(source).where(*conditions)
             )
+            order: tuple[ColumnElement[Any], ...] = (ids.desc(),)
+        else:
+            floor = _window_floor(session, select(ids).select_from(source).where(*conditions), ids, window)
             if floor is not None:
-                conditions.append(E.submission_id >= floor)
+                conditions.append(ids >= floor)
             rank = func.ts_rank(E.search_vector, query)
-            statement = select(E.submission_id, rank).where(*conditions)
-            order = (rank.desc(), E.submission_id.desc())
+            statement = select(E.submission_id, rank).select_from(source).where(*conditions)
+            order = (rank.desc(), ids.desc())
         rows = session.execute(statement.order_by(*order).limit(limit).offset(offset))
         return [(int(row[0]), float(row[1])) for row in rows]
 
