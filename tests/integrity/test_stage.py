@@ -19,7 +19,7 @@ from openxiv.models import Account, Blob, Submission, SubmissionVersion
 from openxiv.models.integrity import IntegrityReportRecord
 from openxiv.storage.local import LocalBlobStore
 from openxiv.submissions.lifecycle import Status
-from openxiv.submissions.pipeline import StageContext
+from openxiv.submissions.ports import StageContext
 from tests.integrity.helpers import attacked_pdf, clean_pdf
 
 

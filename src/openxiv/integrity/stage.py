@@ -8,7 +8,7 @@ from openxiv.integrity.errors import DocumentError
 from openxiv.integrity.schemas import Action, IntegrityReport, Judge
 from openxiv.integrity.service import get_report, save_report, scan_version
 from openxiv.submissions.lifecycle import Status
-from openxiv.submissions.pipeline import StageContext, StageOutcome
+from openxiv.submissions.ports import StageContext, StageOutcome
 
 
 class IntegrityScreeningStage:

@@ -25,7 +25,7 @@ from openxiv.models.base import utcnow
 from openxiv.submissions import repository
 from openxiv.submissions.identifiers import parse_identifier
 from openxiv.submissions.lifecycle import Status
-from openxiv.submissions.pipeline import PipelineQueue
+from openxiv.submissions.ports import PipelineQueue
 from openxiv.submissions.service import enqueue_after_commit, transition
 from openxiv.validation import clean_text
 

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from openxiv.models import StageRun
 from openxiv.submissions.lifecycle import Status
-from openxiv.submissions.pipeline import Stage, StageContext, StageOutcome
+from openxiv.submissions.ports import Stage, StageContext, StageOutcome
 
 MIN_REVIEWABLE_CHARACTERS = 200
 
