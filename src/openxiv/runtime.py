@@ -80,14 +80,14 @@ class Runtime:
             literature_jobs.INDEX_PUBLISHED_VERSION: lambda payload: literature_jobs.index_published_version(
                 self.write_sessions, payload
             ),
+            discovery_jobs.REFRESH_DISCOVERY_ENTRY: lambda payload: discovery_jobs.refresh_discovery_entry(
+                self.write_sessions, payload, body_chars=self.settings.discovery.body_chars
+            ),
             publishing_jobs.MINT_DOIS: lambda payload: publishing_jobs.mint_dois(
                 self.write_sessions, self.queue, self.settings, payload
             ),
             publishing_jobs.REGISTER_DOIS: lambda payload: publishing_jobs.register_dois(
                 self.write_sessions, self.queue, self.settings, payload
-            ),
-            discovery_jobs.REFRESH_DISCOVERY_ENTRY: lambda payload: discovery_jobs.refresh_discovery_entry(
-                self.write_sessions, payload, body_chars=self.settings.discovery.body_chars
             ),
             webhook_jobs.FAN_OUT: lambda payload: webhook_jobs.fan_out(
                 self.write_sessions, self.queue, payload
