@@ -110,7 +110,9 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.include_router(accounts_pages)
     install_api_docs(app)
     mcp = McpHttpEndpoint(runtime, digest_key=secret_key, rate_check=app.state.rate_limiter.check)
-    app.add_route(MCP_PATH, mcp)
+    # An ASGI app, not a request handler: Starlette routes a non-function endpoint as ASGI
+    # (exactly /mcp, no redirect to /mcp/), which its type hints do not express.
+    app.add_route(MCP_PATH, mcp)  # type: ignore[arg-type]
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
 
     app.add_middleware(IdempotencyMiddleware, write_sessions=runtime.write_sessions, digest_key=secret_key)

@@ -154,6 +154,31 @@ def _check_source(stored: bool, model: str | None) -> None:
         raise fail("say which reviews to evaluate: --stored (reviews in the data set) or --model ALIAS")
 
 
+def _reviews_to_evaluate(
+    data: Path | None,
+    *,
+    stored: bool,
+    model: str | None,
+    out: Path,
+    reviewer: list[str] | None,
+    resamples: int,
+    seed: int,
+    limit: int | None,
+) -> tuple[Dataset, dict[str, Any]]:
+    """The data set, and the arguments every study builder takes about whose reviews to score."""
+    _check_source(stored, model)
+    common = {
+        "stored": stored,
+        "model": model,
+        "out": out,
+        "reviewers": reviewer,
+        "resamples": resamples,
+        "seed": seed,
+        "limit": limit,
+    }
+    return _load(data), common
+
+
 # --------------------------------------------------------------------------- section builders
 
 
@@ -303,19 +328,17 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         limit: LimitOpt = None,
     ) -> None:
         """Accept/reject agreement, ROC-AUC, threshold sweep and correlation with human ratings."""
-        _check_source(stored, model)
-        dataset = _load(data)
-        section, _ = build_decision(
-            dataset,
+        dataset, common = _reviews_to_evaluate(
+            data,
             stored=stored,
             model=model,
             out=out,
-            reviewers=reviewer,
-            threshold=threshold,
+            reviewer=reviewer,
             resamples=resamples,
             seed=seed,
             limit=limit,
         )
+        section, _ = build_decision(dataset, threshold=threshold, **common)
         write_report(out, {"decision": section}, command=_command_line())
         _done(out)
 
@@ -332,19 +355,17 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         exclude_borderline: BorderlineOpt = False,
     ) -> None:
         """Accepted-vs-rejected pairs judged in both orders, and the pointwise-derived variant."""
-        _check_source(stored, model)
-        dataset = _load(data)
-        section = build_pairwise(
-            dataset,
+        dataset, common = _reviews_to_evaluate(
+            data,
             stored=stored,
             model=model,
             out=out,
-            reviewers=reviewer,
+            reviewer=reviewer,
             resamples=resamples,
             seed=seed,
             limit=limit,
-            exclude_borderline=exclude_borderline,
         )
+        section = build_pairwise(dataset, exclude_borderline=exclude_borderline, **common)
         write_report(out, {"pairwise": section}, command=_command_line())
         _done(out)
 
@@ -394,31 +415,20 @@ def register(app: typer.Typer, bench: typer.Typer) -> None:
         skip_integrity: Annotated[bool, typer.Option("--skip-integrity")] = False,
     ) -> None:
         """Every study that applies: decision, pairwise, revision (needs --model), integrity."""
-        _check_source(stored, model)
-        dataset = _load(data)
-        sections: dict[str, Any] = {}
-        sections["decision"], predictions = build_decision(
-            dataset,
+        dataset, common = _reviews_to_evaluate(
+            data,
             stored=stored,
             model=model,
             out=out,
-            reviewers=reviewer,
-            threshold=DEFAULT_THRESHOLD,
+            reviewer=reviewer,
             resamples=resamples,
             seed=seed,
             limit=limit,
         )
+        sections: dict[str, Any] = {}
+        sections["decision"], predictions = build_decision(dataset, threshold=DEFAULT_THRESHOLD, **common)
         sections["pairwise"] = build_pairwise(
-            dataset,
-            stored=stored,
-            model=model,
-            out=out,
-            reviewers=reviewer,
-            resamples=resamples,
-            seed=seed,
-            limit=limit,
-            exclude_borderline=False,
-            predictions=predictions,
+            dataset, exclude_borderline=False, predictions=predictions, **common
         )
         if model and revision_limit:
             sections["revision"] = build_revision(

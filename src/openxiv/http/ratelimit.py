@@ -26,23 +26,12 @@ logger = logging.getLogger("openxiv.ratelimit")
 class RateLimitPolicy(Protocol):
     """What the limiter reads of the settings (`config.RateLimitSettings`)."""
 
-    @property
-    def enabled(self) -> bool: ...
-
-    @property
-    def per_minute(self) -> int: ...
-
-    @property
-    def burst(self) -> int: ...
-
-    @property
-    def owner_per_minute(self) -> int: ...
-
-    @property
-    def owner_burst(self) -> int: ...
-
-    @property
-    def redis_url(self) -> str: ...
+    enabled: bool
+    per_minute: int
+    burst: int
+    owner_per_minute: int
+    owner_burst: int
+    redis_url: str
 
 
 class _Buckets(Protocol):
