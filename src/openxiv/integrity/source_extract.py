@@ -4,6 +4,7 @@ sees (comments, white or tiny text, phantoms, hidden HTML, metadata) and the vis
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from openxiv.integrity.schemas import Category
@@ -19,22 +20,30 @@ class HiddenRegion:
     line: int = 0
 
 
-def _balanced(src: str, pos: int) -> int:
-    """Index just past the brace group starting at `pos` (which must be '{'); -1 if unbalanced."""
-    depth = 0
+def _structure(src: str, pos: int) -> Iterator[tuple[int, str]]:
+    """The characters that shape TeX groups and paragraphs from `pos` on ('{', '}', newline),
+    with their index; escaped characters (`\\{`) are skipped."""
     i = pos
     while i < len(src):
         ch = src[i]
         if ch == "\\":
             i += 2
             continue
+        if ch in "{}\n":
+            yield i, ch
+        i += 1
+
+
+def _balanced(src: str, pos: int) -> int:
+    """Index just past the brace group starting at `pos` (which must be '{'); -1 if unbalanced."""
+    depth = 0
+    for i, ch in _structure(src, pos):
         if ch == "{":
             depth += 1
         elif ch == "}":
             depth -= 1
             if depth == 0:
                 return i + 1
-        i += 1
     return -1
 
 
@@ -200,21 +209,15 @@ def latex_hidden(src: str) -> list[HiddenRegion]:
 def _group_end(src: str, pos: int) -> int:
     """End of the TeX group that contains `pos` (or of the paragraph when there is none)."""
     depth = 0
-    i = pos
-    while i < len(src):
-        ch = src[i]
-        if ch == "\\":
-            i += 2
-            continue
+    for i, ch in _structure(src, pos):
         if ch == "{":
             depth += 1
         elif ch == "}":
             if depth == 0:
                 return i
             depth -= 1
-        elif ch == "\n" and src.startswith("\n\n", i) and depth == 0:
+        elif depth == 0 and src.startswith("\n\n", i):
             return i
-        i += 1
     return len(src)
 
 
