@@ -182,12 +182,7 @@ class ReviewStage(_EngineStage):
                         failure=reason,
                     )
                     buffer.store(write, failed.id)
-                return StageOutcome(
-                    state="failed",
-                    reason=reason,
-                    retry=not isinstance(error, ReviewInputError),
-                    detail={"review_id": failed.id},
-                )
+                return _failed(error, reason, {"review_id": failed.id})
             with transaction(ctx.session_factory) as write:
                 # Another worker may have finished the same review meanwhile: keep theirs.
                 review = service.completed_review(write, version.id)
@@ -275,12 +270,7 @@ class VoteStage(_EngineStage):
                 with transaction(ctx.session_factory) as write:
                     failed = service.store_panel(write, version, result=partial, failure=reason, **common)  # type: ignore[arg-type]
                     buffer.store(write)
-                return StageOutcome(
-                    state="failed",
-                    reason=reason,
-                    retry=not isinstance(error, ReviewInputError),
-                    detail={"panel_id": failed.id},
-                )
+                return _failed(error, reason, {"panel_id": failed.id})
             verdict = service.panel_tally(result).verdict(settings.decision_source)
             with transaction(ctx.session_factory) as write:
                 panel = service.completed_panel(write, version.id)
@@ -294,6 +284,13 @@ class VoteStage(_EngineStage):
             next_status=decision.status,
             detail={"panel_id": panel.id, "decision": decision.verdict, "accept_count": panel.accept_count},
         )
+
+
+def _failed(error: Exception, reason: str, detail: dict[str, Any]) -> StageOutcome:
+    """A failed attempt, stored; bad input will fail again, anything else is worth a retry."""
+    return StageOutcome(
+        state="failed", reason=reason, retry=not isinstance(error, ReviewInputError), detail=detail
+    )
 
 
 def _decide(panel: VotePanel, settings: ReviewSettings, version_number: int) -> Decision:
