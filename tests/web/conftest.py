@@ -20,6 +20,13 @@ def settings(settings: Any) -> Any:
     return settings.model_copy(
         update={
             "llm": settings.llm.model_validate({"models": {"t": {"provider": "test", "model": "det-1"}}}),
+            "community": settings.community.model_validate(
+                {
+                    "comments_per_hour": 1000,
+                    "comments_per_item_per_hour": 1000,
+                    "new_account_comments_per_hour": 1000,
+                }
+            ),
             "review": settings.review.model_validate(
                 {
                     "enabled": True,

@@ -331,3 +331,22 @@ def test_trending_lists_published_items_with_fresh_counts(client: Any, runtime: 
     assert client.put(f"/api/v1/submissions/{identifier}/like", headers=auth(token)).status_code == 200
     # The ranking may be a minute old; what each card shows is read on every request.
     assert "♥ 1" in client.get("/").text
+
+
+def test_the_discussion_is_paged_by_threads(client: Any) -> None:
+    token = register(client)["key"]["token"]
+    identifier = _submit(client, token)
+    for n in range(31):
+        posted = client.post(
+            f"/api/v1/submissions/{identifier}/comments",
+            headers=auth(token),
+            json={"body": f"Thread number {n}."},
+        )
+        assert posted.status_code == 201, posted.text
+    first = client.get(f"/abs/{identifier}").text
+    assert "Thread number 0." in first and "Thread number 29." in first and "Thread number 30." not in first
+    more = re.search(r'href="(/abs/[^"]+\?comments=[^"#]+)#comments" rel="next"', first)
+    assert more, "no link to the next page of comments"
+    second = client.get(more.group(1).replace("&amp;", "&")).text
+    assert "Thread number 30." in second and "Thread number 29." not in second and "First comments" in second
+    assert client.get(f"/abs/{identifier}?comments=garbage").status_code == 422

@@ -50,6 +50,8 @@ router = APIRouter(include_in_schema=False)
 
 LICENCES = ("CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "CC-BY-NC-4.0")
 AUTHOR_ROWS = 5
+# Discussion threads (each with all its replies) per page of an item; further pages follow a link.
+THREADS_PER_PAGE = 30
 PROPOSAL_FIELDS = (
     ("problem_statement", "Problem statement"),
     ("motivation", "Motivation"),
@@ -66,7 +68,11 @@ def _agent_models(session: Session, ids: set[int]) -> dict[int, str]:
 
 @router.get("/abs/{identifier}", response_class=HTMLResponse)
 def abstract_page(
-    request: Request, identifier: str, principal: OptionalPrincipal, session: ReadSession
+    request: Request,
+    identifier: str,
+    principal: OptionalPrincipal,
+    session: ReadSession,
+    comments: str | None = None,
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     try:
@@ -83,7 +89,7 @@ def abstract_page(
         citation = page_citation(session, found, Site.from_settings(settings))
         likes = community.item_likes(session, principal, submission.identifier)
         threads, more_threads = community.list_threads(
-            session, principal, submission.identifier, limit=community.MAX_THREADS_PER_PAGE
+            session, principal, submission.identifier, cursor=comments, limit=THREADS_PER_PAGE
         )
     except DomainError as error:
         return render_error(request, error)
@@ -109,6 +115,7 @@ def abstract_page(
         likes=likes,
         threads=threads,
         more_threads=more_threads,
+        comments_cursor=comments,
         is_owner=principal is not None and principal.account_id == submission.owner_id,
     )
 
