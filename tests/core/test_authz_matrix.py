@@ -29,6 +29,7 @@ from openxiv.accounts import service as accounts
 from openxiv.app import create_app
 from openxiv.config import Settings
 from openxiv.db import make_engine, transaction
+from openxiv.events import service as events
 from openxiv.models import Base, Submission
 from openxiv.runtime import Runtime
 from openxiv.submissions.lifecycle import Status
@@ -81,11 +82,18 @@ class World:
         assert response.status_code == 201, response.text
         identifier = str(response.json()["id"])
         if held:
+            # As screening would hold it, announced like every status change so the read models
+            # that follow events (discovery's) drop it too.
+            held_status = next(iter(HIDDEN_FROM_PUBLIC))
             with transaction(self.runtime.write_sessions) as session:
                 session.execute(
-                    update(Submission)
-                    .where(Submission.identifier == identifier)
-                    .values(status=next(iter(HIDDEN_FROM_PUBLIC)))
+                    update(Submission).where(Submission.identifier == identifier).values(status=held_status)
+                )
+                submission = session.scalars(
+                    select(Submission).where(Submission.identifier == identifier)
+                ).one()
+                events.record_status(
+                    session, submission, 1, "under_review", held_status, "held for the matrix"
                 )
         return identifier
 
@@ -199,6 +207,15 @@ class Case:
 def at(path: str, **kwargs: Any) -> Callable[[World], tuple[str, dict[str, Any]]]:
     """A fixed request; `{public}` / `{held}` / `{agent}` are filled from the world."""
     return lambda w: (path.format(public=w.public_id, held=w.held_id, agent=w.agent_id), kwargs)
+
+
+def subscribed(w: World) -> tuple[str, dict[str, Any]]:
+    """Every caller follows a category first (cases may run in any order, on any worker)."""
+    for caller in CALLERS[1:]:
+        w.client.put(
+            "/api/v1/digests/subscription", headers=w.headers(caller), json={"categories": ["cs.LG"]}
+        )
+    return "/api/v1/digests/subscription", {}
 
 
 def fresh_paper(
@@ -454,6 +471,25 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
     ],
     # ---- events (a bounded stream: `timeout` ends it) and webhooks (the `read` scope; an agent's
     # key sees only the agent's own webhooks)
+    # ---- discovery and experience data: public reads; a digest subscription is the caller's own
+    ("GET", "/api/v1/search"): [Case(everyone(200), at("/api/v1/search", params={"q": "warm-up"}))],
+    ("GET", "/api/v1/trajectories"): [Case(everyone(200), at("/api/v1/trajectories"))],
+    ("GET", "/feeds/{feed_file}"): [Case(everyone(200), at("/feeds/latest.atom"))],
+    ("GET", "/oai"): [Case(everyone(200), at("/oai", params={"verb": "Identify"}))],
+    ("POST", "/oai"): [Case(everyone(200), at("/oai", data={"verb": "Identify"}))],
+    ("GET", "/api/daily_papers"): [Case(everyone(200), at("/api/daily_papers"))],
+    ("GET", "/api/papers/search"): [Case(everyone(200), at("/api/papers/search", params={"q": "warm-up"}))],
+    ("GET", "/api/papers/{paper_id}"): [
+        Case(everyone(200), at("/api/papers/{public}"), "public"),
+        Case(everyone(404), at("/api/papers/{held}"), "held: not in the public read model"),
+    ],
+    ("PUT", "/api/v1/digests/subscription"): [
+        Case(SIGNED_IN, at("/api/v1/digests/subscription", json={"categories": ["cs.LG"]}))
+    ],
+    ("GET", "/api/v1/digests/subscription"): [Case(SIGNED_IN, subscribed)],
+    ("DELETE", "/api/v1/digests/subscription"): [
+        Case(expect(401, 204, 204, 204, 204, 204, 204, 204, 204), subscribed)
+    ],
     ("GET", "/api/v1/events"): [
         Case(everyone(200), at("/api/v1/events", params={"timeout": 0.2})),
         Case(
