@@ -26,7 +26,7 @@ from openxiv.errors import InvalidInput, NotFound
 from openxiv.http.deps import ReadSession, WriteSession
 from openxiv.http.problems import PROBLEM_RESPONSES
 
-feeds_router = APIRouter(tags=["feeds"])
+feeds_router = APIRouter(tags=["feeds"], responses=PROBLEM_RESPONSES)  # errors are problem documents
 oai_router = APIRouter(tags=["oai-pmh"])
 router = APIRouter(tags=["search"], responses=PROBLEM_RESPONSES)  # under /api/v1
 hub_router = APIRouter(
