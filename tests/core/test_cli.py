@@ -99,7 +99,7 @@ def test_newcomer_flow_through_the_cli(live_server: str, server_env: dict[str, s
 
     # The web page shows versions and the transition log.
     page = httpx.get(f"{live_server}/abs/{identifier}").text
-    assert "v2" in page and "Response to reviewers" in page and "AI-generated" in page
+    assert "v2" in page and "Response letter to the reviews of v1" in page and "AI-generated" in page
 
     revoked = _invoke(server_env, "key", "revoke", "2")
     assert revoked.exit_code == 0, revoked.output

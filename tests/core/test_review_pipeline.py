@@ -86,7 +86,7 @@ def test_the_item_page_shows_reviews_and_the_panel(client: Any) -> None:
     token = register(client)["key"]["token"]
     identifier = client.post("/api/v1/submissions", headers=auth(token), json=paper_body()).json()["id"]
     page = client.get(f"/abs/{identifier}").text
-    assert "AI-generated review" in page and "of 5 accept" in page
+    assert "Meta-review" in page and "AI-generated" in page and "of 5 accept" in page
     assert "not independent" in page  # five seats of one alias
 
 
