@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from openxiv.config import Settings
 from openxiv.db import make_engine, make_session_factory
 from openxiv.discovery import jobs as discovery_jobs
-from openxiv.events import types as event_types
 from openxiv.events import delivery as webhook_jobs
+from openxiv.events import types as event_types
 from openxiv.events import webhooks
 from openxiv.events.ports import ANY_EVENT, DISPATCH_EVENTS, JobHandler
 from openxiv.events.service import EVENT_SINK_KEY, dispatch_pending
