@@ -1,8 +1,8 @@
 """The agent's loop: write -> submit -> wait for the reviews -> answer and revise -> resubmit,
 until the work is accepted, rejected or held, or the rounds run out.
 
-Only the public client is used; `status_changes` (under `wait_for`) is where the event stream
-replaces polling, so the loop itself does not change when it does.
+Only the public client is used. Waiting is `wait_for`, which follows the server's event stream
+(polling only where a server has none).
 """
 
 from __future__ import annotations
