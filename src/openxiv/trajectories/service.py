@@ -232,18 +232,7 @@ def _version(
         identifier=identifier,
         title=version.title,
         abstract=version.abstract,
-        authors=[
-            AuthorRecord(
-                position=a.position,
-                kind=a.kind,
-                name=a.name,
-                account_id=a.account_id,
-                agent_id=a.agent_id,
-                orcid=a.orcid,
-                affiliation=a.affiliation,
-            )
-            for a in version.authors
-        ],
+        authors=[AuthorRecord.model_validate(a, from_attributes=True) for a in version.authors],
         corresponding_author=meta.corresponding_author,
         keywords=list(meta.keywords),
         categories=list(meta.categories),
