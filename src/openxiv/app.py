@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -15,13 +18,14 @@ from openxiv.accounts.api import router as accounts_router
 from openxiv.accounts.pages import router as accounts_pages
 from openxiv.community.api import router as community_router
 from openxiv.community.pages import router as community_pages
-from openxiv.config import Settings, check_production_safety, resolve_secret_key
+from openxiv.config import HttpSettings, Settings, check_production_safety, resolve_secret_key
 from openxiv.discovery import api as discovery_api
 from openxiv.discovery.pages import router as discovery_pages
 from openxiv.events.api import router as events_router
 from openxiv.events.pages import router as events_pages
 from openxiv.events.stream import EventHub
 from openxiv.http import problems
+from openxiv.http.caching import LISTINGS, CachingMiddleware, ResponseCache
 from openxiv.http.deps import Database
 from openxiv.http.idempotency import IdempotencyMiddleware
 from openxiv.http.ratelimit import LoginThrottle, RateLimiter
@@ -31,6 +35,7 @@ from openxiv.integrity.pages import router as integrity_pages
 from openxiv.literature.api import router as literature_router
 from openxiv.mcp.http import PATH as MCP_PATH
 from openxiv.mcp.http import McpHttpEndpoint
+from openxiv.models import Event
 from openxiv.publishing.api import router as publishing_router
 from openxiv.review.api import router as review_router
 from openxiv.review.external.api import router as external_reviews_router
@@ -40,6 +45,7 @@ from openxiv.submissions.pages import router as submissions_pages
 from openxiv.trajectories.api import router as trajectories_router
 
 STATIC_DIR = Path(__file__).parent / "static"
+SESSION_COOKIE = "openxiv_session"
 
 
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
@@ -50,8 +56,12 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        tune_process(settings.http)
         async with mcp.running(), event_hub.running():
+            # In the background: a database that is down at start-up delays the cache, not the app.
+            feeding = asyncio.create_task(feed_invalidations(event_hub, response_cache))
             yield
+            feeding.cancel()
         runtime.close()
 
     app = FastAPI(
@@ -77,6 +87,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     # One poller per process feeds every event stream; commits made here wake it at once.
     event_hub = app.state.event_hub = EventHub(runtime.read_sessions, runtime.settings.events)
     runtime.commit_listeners.append(event_hub.notify)
+    response_cache = app.state.response_cache = ResponseCache(
+        entries=settings.http.cache_entries, ttl_s=settings.http.cache_ttl_s
+    )
+    # A change committed here is visible to this process's next read at once, not after a poll.
+    runtime.commit_listeners.append(response_cache.clear)
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
     limits = settings.rate_limit
     app.state.login_throttle = LoginThrottle(free_attempts=limits.login_free_attempts, enabled=limits.enabled)
@@ -119,15 +134,52 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.add_middleware(
         SessionMiddleware,
         secret_key=secret_key,
-        session_cookie="openxiv_session",
+        session_cookie=SESSION_COOKIE,
         same_site="lax",
         # Always Secure behind an https base URL; SecurityHeadersMiddleware adds it to any
         # cookie sent over an https request as well (a TLS proxy with X-Forwarded-Proto).
         https_only=settings.base_url.startswith("https://"),
         max_age=14 * 24 * 3600,
     )
+    app.add_middleware(
+        CachingMiddleware,
+        cache=response_cache,
+        session_cookie=SESSION_COOKIE,
+        rate_check=app.state.rate_limiter.check,
+    )
     app.add_middleware(SecurityHeadersMiddleware)
     return app
+
+
+async def feed_invalidations(hub: EventHub, cache: ResponseCache) -> None:
+    """Evict a submission's cached responses when any process records an event about it; the
+    cache serves only while this feed runs."""
+
+    def on_event(event: Event | None) -> None:
+        if event is None:
+            cache.live = False
+            cache.clear()
+        else:
+            cache.evict_group(LISTINGS)
+            if event.submission_id is not None:
+                cache.evict_group(str(event.submission_id))
+
+    await hub.watch(on_event)
+    cache.live = True
+
+
+_gc_frozen = False
+
+
+def tune_process(http: HttpSettings) -> None:
+    """Per-process settings of the server (docs/deployment.md, "Read path")."""
+    global _gc_frozen
+    anyio.to_thread.current_default_thread_limiter().total_tokens = http.threads
+    if http.freeze_gc and not _gc_frozen:
+        # What start-up built lives as long as the process; the collector need not scan it again.
+        gc.collect()
+        gc.freeze()
+        _gc_frozen = True
 
 
 def app_from_environment() -> FastAPI:

@@ -57,6 +57,23 @@ class QueueSettings(BaseModel):
     workers: int = 4
 
 
+class HttpSettings(BaseModel):
+    """How one server process spends its cores on requests (docs/deployment.md, "Read path")."""
+
+    # Threads that run blocking endpoints (database reads, uploads). More threads than cores
+    # only add contention: a handful keeps both the cores and the database pool busy.
+    threads: int = Field(default=6, ge=1, le=200)
+    # Public responses kept in memory per process (0 turns the cache off) and the longest any is
+    # kept; changes that record an event evict sooner (within `events.stream_poll_interval_s`).
+    cache_entries: int = Field(default=10_000, ge=0)
+    cache_ttl_s: float = Field(default=60.0, gt=0)
+    # What a shared cache (CDN, reverse proxy) may keep a public page or JSON before revalidating.
+    public_max_age_s: int = Field(default=30, ge=0)
+    # Freeze the objects alive after start-up out of the garbage collector's reach: collections
+    # then scan only what requests allocate (shorter pauses in the tail latency).
+    freeze_gc: bool = True
+
+
 class RateLimitSettings(BaseModel):
     # requests per minute per API key (or per client address when anonymous)
     per_minute: int = 600
@@ -93,6 +110,7 @@ class Settings(BaseSettings):
     instance_name: str = "OpenXiv"
     policy_version: str = POLICY_VERSION
     db_pool_size: int = 20
+    http: HttpSettings = HttpSettings()
     storage: StorageSettings = StorageSettings()
     uploads: UploadSettings = UploadSettings()
     queue: QueueSettings = QueueSettings()

@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, exc
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -26,6 +26,9 @@ _WRITE_OPTION = "openxiv_write"
 # transaction spans an LLM call or a PDF scan), so waiting this long means a stuck process.
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_LOCK_ATTEMPTS = 6
+# A pooled PostgreSQL connection idle for longer than this is checked before use.
+PING_AFTER_IDLE_S = 10.0
+_IDLE_SINCE_KEY = "openxiv_idle_since"
 
 
 def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
@@ -44,9 +47,34 @@ def make_engine(url: str, *, pool_size: int = 20, echo: bool = False) -> Engine:
         return engine
     if parsed.drivername in ("postgresql", "postgres"):
         url = str(parsed.set(drivername="postgresql+psycopg"))
-    return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=30
-    )
+    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=pool_size, pool_timeout=30)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    """Check a pooled connection before use only when it sat idle long enough to have been cut
+    (a database restart, a proxy's idle timeout). `pool_pre_ping` pings on every checkout: one
+    more round trip than a whole item read needs. A connection that dies while in steady use
+    fails that one statement, and the pool replaces it."""
+
+    @event.listens_for(engine, "checkin")
+    def _on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        record.info[_IDLE_SINCE_KEY] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.get(_IDLE_SINCE_KEY)
+        if idle_since is None or time.monotonic() - idle_since < PING_AFTER_IDLE_S:
+            return
+        try:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SELECT 1")
+            if not dbapi_connection.autocommit:
+                dbapi_connection.rollback()
+        except Exception as error:
+            # The pool discards this connection and checks out (or opens) another.
+            raise exc.DisconnectionError(f"pooled connection is gone: {error}") from error
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -101,7 +129,15 @@ def make_session_factory(
 ) -> sessionmaker[Session]:
     """Sessions for units of work that write (`write=True`) or only read; `info` is copied into
     each session's `Session.info` (how the runtime hands hooks to domain code)."""
-    bind = engine.execution_options(**{_WRITE_OPTION: True}) if write else engine
+    if write:
+        bind = engine.execution_options(**{_WRITE_OPTION: True})
+    elif engine.dialect.name == "postgresql":
+        # A reader sends no BEGIN and no ROLLBACK: two round trips of a three-statement item read.
+        # Under READ COMMITTED each statement already sees its own snapshot, so a read-only
+        # transaction there gives no more consistency than statements on their own.
+        bind = engine.execution_options(isolation_level="AUTOCOMMIT")
+    else:
+        bind = engine
     return sessionmaker(bind=bind, expire_on_commit=False, info=info or {})
 
 

@@ -291,10 +291,14 @@ def test_theme_toggle_works_without_javascript(client: Any) -> None:
     home = client.get("/")
     assert "data-theme" not in home.text.split(">", 2)[1]  # follows the system until chosen
     assert client.post("/theme", data={"theme": "dark", "csrf": "forged"}).status_code == 403
+    assert "set-cookie" not in home.headers  # a reader gets no session: the page stays cacheable
+    # A visitor has no token to send; the browser's Origin header says the form is ours.
+    forged = client.post("/theme", data={"theme": "dark"}, headers={"origin": "https://evil.example"})
+    assert forged.status_code == 403
     switched = client.post(
         "/theme",
-        data={"theme": "dark", "csrf": csrf_of(home.text)},
-        headers={"referer": "http://testserver/?tab=latest"},
+        data={"theme": "dark"},
+        headers={"referer": "http://testserver/?tab=latest", "origin": "http://testserver"},
         follow_redirects=False,
     )
     assert switched.status_code == 303 and switched.headers["location"] == "/?tab=latest"

@@ -12,7 +12,15 @@ from openxiv.accounts import authz, service
 from openxiv.accounts.deps import SESSION_ACCOUNT_KEY, OptionalPrincipal, PolicyVersion
 from openxiv.errors import DomainError
 from openxiv.http.deps import DatabaseDep, client_address, login_throttle, registration_throttle
-from openxiv.http.rendering import THEME_COOKIE, THEMES, check_csrf, render, render_error, retry_after
+from openxiv.http.rendering import (
+    THEME_COOKIE,
+    THEMES,
+    check_csrf,
+    render,
+    render_error,
+    retry_after,
+    same_origin,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -108,9 +116,13 @@ def register(
 
 
 @router.post("/theme", response_model=None)
-def set_theme(request: Request, theme: Annotated[str, Form()], csrf: Annotated[str, Form()]) -> Response:
-    """The toggle without JavaScript: remember the choice in a cookie and go back to the page."""
-    check_csrf(request, csrf)
+def set_theme(request: Request, theme: Annotated[str, Form()], csrf: Annotated[str, Form()] = "") -> Response:
+    """The toggle without JavaScript: remember the choice in a cookie and go back to the page.
+
+    An anonymous visitor's toggle carries no token (it would give every reader a session cookie
+    and make pages uncacheable); the browser's same-origin headers stand in for it."""
+    if not same_origin(request):
+        check_csrf(request, csrf)
     referer = request.headers.get("referer", "")
     base = str(request.base_url)
     back = "/" + referer[len(base) :] if referer.startswith(base) else "/"

@@ -109,6 +109,8 @@ class EventHub:
         self._head = 0
         self._gaps: dict[int, float] = {}  # missing id -> when it was first missed
         self._closed = False
+        # Called on the loop with every new event, and with None when the hub stops watching.
+        self._watchers: list[Callable[[Event | None], None]] = []
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -139,8 +141,17 @@ class EventHub:
             restore()
             await self.close()
 
+    async def watch(self, watcher: Callable[[Event | None], None]) -> None:
+        """Call `watcher` with each event committed from now on, by any process (the response
+        cache's invalidations); with None once the hub stops, since events may then be missed."""
+        self._watchers.append(watcher)
+        await self._ensure_started()
+
     async def close(self) -> None:
         self._closed = True
+        for watcher in self._watchers:
+            watcher(None)
+        self._watchers.clear()
         self.end_streams()
         if self._poller is not None and not self._poller.done():
             self._poller.cancel()
@@ -304,6 +315,8 @@ class EventHub:
                 read, items = [], []
                 await asyncio.sleep(1.0)
             for item in items:
+                for watcher in self._watchers:
+                    watcher(item.event)
                 for subscriber in list(self._subscribers):
                     subscriber.offer(item)
             if len(read) >= READ_BATCH:

@@ -80,22 +80,20 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
 }
 
 
+def domain_problem(error: DomainError, instance: str) -> JSONResponse:
+    headers = None
+    if isinstance(error, RateLimited):
+        headers = {"Retry-After": str(error.extra.get("retry_after", 1))}
+    extra = {k: v for k, v in error.extra.items() if isinstance(v, str | int | float | bool | None)}
+    return problem_response(
+        error.status, error.slug, error.title, error.detail, instance=instance, headers=headers, extra=extra
+    )
+
+
 def install(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def _domain(request: Request, error: DomainError) -> JSONResponse:
-        headers = None
-        if isinstance(error, RateLimited):
-            headers = {"Retry-After": str(error.extra.get("retry_after", 1))}
-        extra = {k: v for k, v in error.extra.items() if isinstance(v, str | int | float | bool | None)}
-        return problem_response(
-            error.status,
-            error.slug,
-            error.title,
-            error.detail,
-            instance=request.url.path,
-            headers=headers,
-            extra=extra,
-        )
+        return domain_problem(error, request.url.path)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, error: RequestValidationError) -> JSONResponse:

@@ -30,6 +30,28 @@ def csrf_token(request: Request) -> str:
     return str(token)
 
 
+class _TokenWhenShown:
+    """The CSRF token, made (and a session cookie set) only when a page really shows a form, so
+    that an anonymous visitor reading pages gets no cookie and the page can be cached."""
+
+    def __init__(self, request: Request) -> None:
+        self._request = request
+
+    def __str__(self) -> str:
+        return csrf_token(self._request)
+
+    def __html__(self) -> str:
+        return str(self)
+
+
+def same_origin(request: Request) -> bool:
+    """Whether the browser says the request came from one of this site's own pages."""
+    if request.headers.get("sec-fetch-site") == "same-origin":
+        return True
+    origin = request.headers.get("origin")
+    return origin is not None and origin == str(request.base_url).rstrip("/")
+
+
 def check_csrf(request: Request, submitted: str) -> None:
     expected = request.session.get(_CSRF_KEY)
     if not expected or not hmac.compare_digest(str(expected), submitted):
@@ -80,7 +102,7 @@ def render(
         template,
         {
             "instance_name": request.app.state.instance_name,
-            "csrf_token": csrf_token(request),
+            "csrf_token": _TokenWhenShown(request),
             "theme": chosen_theme(request),
             "review_notice": review_model_notice(getattr(request.app.state, "settings", None)),
             **context,

@@ -3,8 +3,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import BigInteger, ForeignKey, Index, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy.orm import Mapped, column_property, mapped_column, relationship
 
 from openxiv.models.base import Base, JSONType, utcnow
 
@@ -68,6 +68,10 @@ class SubmissionVersion(Base):
 
     submission: Mapped[Submission] = relationship(back_populates="versions")
     authors: Mapped[list[VersionAuthor]] = relationship(order_by="VersionAuthor.position")
+    source_blob: Mapped[Blob | None] = relationship(foreign_keys=[source_sha256], viewonly=True)
+    pdf_blob: Mapped[Blob | None] = relationship(foreign_keys=[pdf_sha256], viewonly=True)
+    # Counted by the database, so a reader that shows the length never receives the text.
+    text_characters: Mapped[int] = column_property(func.coalesce(func.length(extracted_text), 0))
 
 
 class VersionAuthor(Base):
@@ -146,7 +150,8 @@ class Blob(Base):
     media_type: Mapped[str] = mapped_column(String(100))
     filename: Mapped[str] = mapped_column(String(300), default="")
     # Text extracted once at upload, copied into each version that uses the file.
-    text: Mapped[str] = mapped_column(Text, default="")
+    # Deferred: most readers of a blob want its size and type, never its (large) text.
+    text: Mapped[str] = mapped_column(Text, default="", deferred=True)
     pages: Mapped[int | None] = mapped_column(Integer)
     uploaded_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

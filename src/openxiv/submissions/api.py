@@ -5,12 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, File, Query, Response, UploadFile, status
+from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from openxiv.accounts.deps import OptionalPrincipal, RequiredPrincipal
 from openxiv.errors import InvalidInput, PayloadTooLarge
+from openxiv.http.caching import LISTINGS, declare_public
 from openxiv.http.deps import IdInQuery, ReadSession, WriteSession
 from openxiv.http.problems import PROBLEM_RESPONSES
 from openxiv.publishing.deps import SiteDep
@@ -83,6 +84,8 @@ def create_submission(
 
 @router.get("/submissions", response_model=Page[SubmissionSummary])
 def list_submissions(
+    request: Request,
+    response: Response,
     principal: OptionalPrincipal,
     session: ReadSession,
     kind: Literal["proposal", "paper"] | None = None,
@@ -110,11 +113,14 @@ def list_submissions(
     rows, next_cursor = service.list_submissions(
         session, filters, cursor=cursor, limit=limit, viewer=principal
     )
+    if principal is None:
+        declare_public(request, response.headers, group=LISTINGS)
     return Page[SubmissionSummary](items=[presenters.summary_out(s) for s in rows], next_cursor=next_cursor)
 
 
 @router.get("/submissions/{identifier}", response_model=SubmissionOut)
 def get_submission(
+    request: Request,
     found: RequestedVersion,
     principal: OptionalPrincipal,
     session: ReadSession,
@@ -124,6 +130,8 @@ def get_submission(
     """`YYMM.NNNNN` gives the latest version; `YYMM.NNNNNvN` a given one. The `Link` header
     signposts how to cite it (docs/publishing.md)."""
     response.headers["Link"] = api_link_header(session, found, site)
+    if principal is None and service.is_settled_in_public(found.submission):
+        declare_public(request, response.headers, group=str(found.submission.id))
     return presenters.submission_out(session, found.submission, found.version, principal)
 
 
@@ -228,6 +236,7 @@ def text(found: RequestedVersion) -> PlainTextResponse:
 
 
 def _download(
+    request: Request,
     identifier: str,
     found: service.FoundVersion,
     which: Literal["pdf", "source"],
@@ -240,10 +249,10 @@ def _download(
         "Content-Disposition": f'inline; filename="{identifier}.{extension}"',
         "ETag": f'"{blob.sha256}"',
     }
-    # A named version never changes (the latest may), but only a public, screened item may sit in
-    # a shared cache; everything else gets the default `private, no-store` (http.security).
-    if found.pinned and public:
-        headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    # A named version's file never changes (the latest may), but only a public, screened item
+    # may sit in a shared cache; everything else gets the default `private, no-store`.
+    if public:
+        declare_public(request, headers, group=str(found.submission.id), immutable=found.pinned)
     return Response(blobs.get(blob.sha256), media_type=blob.media_type, headers=headers)
 
 
@@ -253,9 +262,9 @@ def _download(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def pdf(
-    identifier: IdentifierInPath, found: RequestedVersion, session: ReadSession, blobs: BlobsDep
+    request: Request, identifier: IdentifierInPath, found: RequestedVersion, session: ReadSession, blobs: BlobsDep
 ) -> Response:
-    return _download(identifier, found, "pdf", session, blobs)
+    return _download(request, identifier, found, "pdf", session, blobs)
 
 
 @router.get(
@@ -264,6 +273,6 @@ def pdf(
     responses={200: {"content": {"text/markdown": {}, "application/x-latex": {}}}},
 )
 def source(
-    identifier: IdentifierInPath, found: RequestedVersion, session: ReadSession, blobs: BlobsDep
+    request: Request, identifier: IdentifierInPath, found: RequestedVersion, session: ReadSession, blobs: BlobsDep
 ) -> Response:
-    return _download(identifier, found, "source", session, blobs)
+    return _download(request, identifier, found, "source", session, blobs)

@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from markupsafe import escape
 from pydantic import ValidationError
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
@@ -26,8 +27,9 @@ from openxiv.community import markup
 from openxiv.community import moderation as community_moderation
 from openxiv.community import service as community
 from openxiv.config import Settings, UploadSettings
-from openxiv.errors import DomainError, InvalidInput, NotFound
+from openxiv.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from openxiv.events import webhooks
+from openxiv.http.caching import declare_public
 from openxiv.http.deps import Database, DatabaseDep, ReadSession
 from openxiv.http.rendering import check_csrf, field_errors, render, render_error
 from openxiv.integrity.service import get_report
@@ -38,12 +40,13 @@ from openxiv.review import service as review_service
 from openxiv.review.cards import NO_REVIEW, review_summaries
 from openxiv.review.chart import trajectory_chart
 from openxiv.review.external import service as external_reviews
+from openxiv.review.related import related_literature
 from openxiv.scientist.points import extract_points
 from openxiv.storage.port import BlobStore
 from openxiv.submissions import moderation, presenters, repository, service
 from openxiv.submissions.deps import BlobsDep, QueueDep, UploadSettingsDep
 from openxiv.submissions.ports import PipelineQueue
-from openxiv.submissions.schemas import HeldVersionOut, SubmissionCreate, VersionCreate
+from openxiv.submissions.schemas import HeldVersionOut, InlineSource, SubmissionCreate, VersionCreate
 from openxiv.submissions.textdiff import line_diff
 
 router = APIRouter(include_in_schema=False)
@@ -76,7 +79,8 @@ def abstract_page(
 ) -> HTMLResponse:
     settings: Settings = request.app.state.settings
     try:
-        found = service.find_version(session, identifier, principal)
+        # The item as community sees it (hidden by moderators: NotFound), read once for the page.
+        found = community.find_item(session, identifier, principal)
         submission = found.submission
         item = presenters.submission_out(session, submission, found.version, principal)
         versions = presenters.versions_out(session, submission, repository.versions(session, submission.id))
@@ -87,14 +91,14 @@ def abstract_page(
         external_votes = external_reviews.list_votes(session, found, settings.review)
         trajectory = review_service.quality_trajectory(session, submission.id)
         citation = page_citation(session, found, Site.from_settings(settings))
-        likes = community.item_likes(session, principal, submission.identifier)
-        threads, more_threads = community.list_threads(
-            session, principal, submission.identifier, cursor=comments, limit=THREADS_PER_PAGE
+        likes = community.item_like_state(session, principal, submission)
+        threads, more_threads = community.item_threads(
+            session, principal, submission, cursor=comments, limit=THREADS_PER_PAGE
         )
     except DomainError as error:
         return render_error(request, error)
     external_ids = {r.id for r in external}
-    return render(
+    page = render(
         request,
         "abs.html",
         headers={"Link": citation.link_header},
@@ -110,6 +114,7 @@ def abstract_page(
         citation=citation,
         trajectory=trajectory,
         chart=trajectory_chart(trajectory),
+        related=related_literature(reviews.reviews),
         integrity=get_report(session, found.version.id),
         agent_models=_agent_models(session, {a.agent_id for a in item.version.authors if a.agent_id}),
         likes=likes,
@@ -118,6 +123,9 @@ def abstract_page(
         comments_cursor=comments,
         is_owner=principal is not None and principal.account_id == submission.owner_id,
     )
+    if principal is None and service.is_settled_in_public(submission):
+        declare_public(request, page.headers, group=str(submission.id))
+    return page
 
 
 @router.get("/abs/{identifier}/diff", response_class=HTMLResponse)
@@ -360,6 +368,29 @@ async def submit(
     )
 
 
+@router.post("/submit/preview", response_class=HTMLResponse)
+async def live_preview(request: Request, principal: OptionalPrincipal) -> HTMLResponse:
+    """The wizard's live preview (fetched by /static/preview.js as the author types): the
+    Markdown rendered as the preview step renders it, as an HTML fragment. The same sign-in,
+    CSRF token and size limit as the form; without JavaScript the Preview button does this."""
+    form = await request.form()
+    try:
+        if principal is None:
+            raise Unauthenticated("sign in to preview a submission")
+        check_csrf(request, _form_value(form, "csrf"))
+        source = InlineSource.model_validate({"format": "markdown", "text": form.get("source_text") or ""})
+    except ValidationError as problem:
+        return _fragment_error(next(iter(field_errors(problem).values())), 422)
+    except DomainError as error:
+        return _fragment_error(error.detail, error.status)
+    html = await run_in_threadpool(markup.render, source.text) if source.text.strip() else ""
+    return HTMLResponse(html)
+
+
+def _fragment_error(message: str, status_code: int) -> HTMLResponse:
+    return HTMLResponse(f'<p class="error">{escape(message)}</p>', status_code=status_code)
+
+
 def _revision_start(session: Session, principal: Principal, identifier: str) -> tuple[Any, dict[str, str]]:
     found = service.find_version(session, identifier.split("v")[0], principal)
     authz.authorize_revise(principal, found.submission)
@@ -501,6 +532,7 @@ def account_page(request: Request, principal: OptionalPrincipal, session: ReadSe
     except DomainError:
         hooks = []
     summaries = review_summaries(session, [s.id for s in mine])
+    usage = review_service.usage_by_submission(session, [s.id for s in mine])
     return render(
         request,
         "account.html",
@@ -509,6 +541,8 @@ def account_page(request: Request, principal: OptionalPrincipal, session: ReadSe
         keys=accounts.list_keys(session, account.id, viewer=principal),
         submissions=[presenters.summary_out(s) for s in mine],
         review_of={s.identifier: summaries.get(s.id, NO_REVIEW) for s in mine},
+        usage_of={s.identifier: usage.get(s.id, review_service.UsageTotals()) for s in mine},
+        usage_total=review_service.UsageTotals.total(usage.values()),
         next_step=NEXT_STEP,
         pending=[presenters.summary_out(s) for s in pending],
         webhooks=hooks,

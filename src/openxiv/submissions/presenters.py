@@ -60,14 +60,11 @@ def versions_out(
     versions: Sequence[SubmissionVersion],
     viewer: Principal | None = None,
 ) -> list[VersionOut]:
-    """Any number of versions of one submission in a fixed number of queries: their files in one,
-    their screening runs in another.
+    """Any number of versions of one submission with no query but, for those who may see them,
+    the screening runs (the versions come with their authors and files loaded).
 
     `viewer` decides whether screening's findings are shown: to the same people who may see a
     held version (its owner and moderators), since they describe what the scan suspects."""
-    files = repository.blobs(
-        session, {sha for v in versions for sha in (v.source_sha256, v.pdf_sha256) if sha is not None}
-    )
     screenings = (
         repository.stage_runs_named(session, submission.id, "screening")
         if authz.can_view_hidden(viewer, submission.owner_id)
@@ -77,7 +74,6 @@ def versions_out(
         _version_out(
             submission,
             version,
-            files,
             screening_out(screenings.get(version.number)) if screenings is not None else None,
         )
         for version in versions
@@ -93,7 +89,6 @@ def version_out(
 def _version_out(
     submission: Submission,
     version: SubmissionVersion,
-    files: Mapping[str, Blob],
     screening: ScreeningOut | None,
 ) -> VersionOut:
     meta = VersionMeta.from_column(version.meta)
@@ -126,12 +121,10 @@ def _version_out(
         links=dict(meta.links),
         proposal=ProposalBody(**version.proposal) if version.proposal else None,
         source_format=version.source_format,
-        source=file_out(
-            files.get(version.source_sha256) if version.source_sha256 else None, f"{base}/source"
-        ),
-        pdf=file_out(files.get(version.pdf_sha256) if version.pdf_sha256 else None, f"{base}/pdf"),
+        source=file_out(version.source_blob, f"{base}/source"),
+        pdf=file_out(version.pdf_blob, f"{base}/pdf"),
         response_letter=version.response_letter,
-        text_characters=len(version.extracted_text),
+        text_characters=version.text_characters,
         submitted_by=Actor(account_id=version.created_by_account_id, agent_id=version.created_by_agent_id),
         created_at=version.created_at,
         screening=screening,

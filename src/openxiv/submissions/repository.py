@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, delete, exists, or_, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from openxiv.errors import InvalidInput
 from openxiv.models import (
@@ -62,25 +62,66 @@ def by_identifier(session: Session, identifier: str, *, for_update: bool = False
     return session.scalar(statement)
 
 
+# What a presenter shows of a version besides its own columns, loaded in the same round trip.
+_VERSION_PARTS = (
+    joinedload(SubmissionVersion.authors),
+    joinedload(SubmissionVersion.source_blob),
+    joinedload(SubmissionVersion.pdf_blob),
+)
+
+
 def version(session: Session, submission_id: int, number: int) -> SubmissionVersion | None:
-    return session.scalar(
-        select(SubmissionVersion)
-        .where(SubmissionVersion.submission_id == submission_id, SubmissionVersion.number == number)
-        .options(selectinload(SubmissionVersion.authors))
+    return (
+        session.scalars(
+            select(SubmissionVersion)
+            .where(SubmissionVersion.submission_id == submission_id, SubmissionVersion.number == number)
+            .options(*_VERSION_PARTS)
+        )
+        .unique()
+        .first()
     )
 
 
 def versions(session: Session, submission_id: int) -> list[SubmissionVersion]:
-    """Every version, oldest first, with its authors (one query for the versions, one for all
-    their authors)."""
+    """Every version, oldest first, with its authors and files (one query for the versions, one
+    for all their authors)."""
     return list(
         session.scalars(
             select(SubmissionVersion)
             .where(SubmissionVersion.submission_id == submission_id)
             .order_by(SubmissionVersion.number)
-            .options(selectinload(SubmissionVersion.authors))
+            .options(
+                selectinload(SubmissionVersion.authors),
+                joinedload(SubmissionVersion.source_blob),
+                joinedload(SubmissionVersion.pdf_blob),
+            )
         )
     )
+
+
+@dataclass(frozen=True)
+class ItemRow:
+    submission: Submission
+    version: SubmissionVersion | None  # None: the submission has no such version
+    hidden_by_moderators: bool
+
+
+def item(session: Session, identifier: str, number: int | None) -> ItemRow | None:
+    """A submission with one version (`number`, or its latest), that version's authors and files,
+    and whether moderators hid the item: the whole of an item read in one statement. The
+    version's text stays in the database; its length comes along (`text_characters`)."""
+    hidden = exists().where(Hide.submission_id == Submission.id, Hide.comment_id.is_(None))
+    wanted = SubmissionVersion.number == (number if number is not None else Submission.latest_version)
+    statement = (
+        select(Submission, SubmissionVersion, hidden.label("hidden"))
+        .outerjoin(SubmissionVersion, and_(SubmissionVersion.submission_id == Submission.id, wanted))
+        .where(Submission.identifier == identifier)
+        .options(defer(SubmissionVersion.extracted_text), *_VERSION_PARTS)
+    )
+    row = session.execute(statement).unique().first()
+    if row is None:
+        return None
+    return ItemRow(submission=row[0], version=row[1], hidden_by_moderators=bool(row[2]))
 
 
 def blobs(session: Session, sha256s: set[str]) -> dict[str, Blob]:

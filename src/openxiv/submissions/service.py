@@ -234,11 +234,19 @@ def get_submission(session: Session, identifier: str, viewer: Principal | None) 
     submission = repository.by_identifier(session, base)
     if submission is None or not can_view(submission, viewer):
         raise NotFound(f"no submission {base}")
-    if not authz.can_view_hidden(viewer, submission.owner_id) and repository.hidden_by_moderators(
+    hidden = not authz.can_view_hidden(viewer, submission.owner_id) and repository.hidden_by_moderators(
         session, submission.id
-    ):
-        raise NotFound(f"no submission {base}")  # hidden by moderators: its owner sees it, and why
+    )
+    if not _may_see(submission, hidden, viewer):
+        raise NotFound(f"no submission {base}")
     return submission
+
+
+def _may_see(submission: Submission, hidden_by_moderators: bool, viewer: Principal | None) -> bool:
+    # Hidden by moderators: its owner (and moderators) still see it, and why.
+    if not can_view(submission, viewer):
+        return False
+    return not hidden_by_moderators or authz.can_view_hidden(viewer, submission.owner_id)
 
 
 def get_version(session: Session, submission: Submission, number: int | None) -> SubmissionVersion:
@@ -267,9 +275,14 @@ class FoundVersion:
 def find_version(session: Session, identifier: str, viewer: Principal | None) -> FoundVersion:
     """`YYMM.NNNNN` names the latest version, `YYMM.NNNNNvN` a given one. An item the viewer may
     not see is NotFound, exactly like one that does not exist."""
-    _, number = parse_identifier(identifier)
-    submission = get_submission(session, identifier, viewer)
-    return FoundVersion(submission, get_version(session, submission, number), pinned=number is not None)
+    base, number = parse_identifier(identifier)
+    row = repository.item(session, base, number)
+    if row is None or not _may_see(row.submission, row.hidden_by_moderators, viewer):
+        raise NotFound(f"no submission {base}")
+    submission = row.submission
+    if row.version is None:
+        raise NotFound(f"{submission.identifier} has no v{number} (latest is v{submission.latest_version})")
+    return FoundVersion(submission, row.version, pinned=number is not None)
 
 
 def can_view(submission: Submission, viewer: Principal | None) -> bool:
