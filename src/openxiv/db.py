@@ -129,6 +129,7 @@ def make_session_factory(
 ) -> sessionmaker[Session]:
     """Sessions for units of work that write (`write=True`) or only read; `info` is copied into
     each session's `Session.info` (how the runtime hands hooks to domain code)."""
+    bind: Engine
     if write:
         bind = engine.execution_options(**{_WRITE_OPTION: True})
     elif engine.dialect.name == "postgresql":

@@ -7,20 +7,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 
 from openxiv.accounts import authz, service
 from openxiv.accounts.deps import SESSION_ACCOUNT_KEY, OptionalPrincipal, PolicyVersion
-from openxiv.errors import DomainError
-from openxiv.http.deps import DatabaseDep, client_address, login_throttle, registration_throttle
-from openxiv.http.rendering import (
-    THEME_COOKIE,
-    THEMES,
-    check_csrf,
-    render,
-    render_error,
-    retry_after,
-    same_origin,
-)
+from openxiv.http.deps import client_address, login_throttle, registration_throttle
+from openxiv.http.forms import FormPostDep, Outcome, see_other, show_again
+from openxiv.http.rendering import THEME_COOKIE, THEMES, check_csrf, render, same_origin
 
 router = APIRouter(include_in_schema=False)
 
@@ -30,40 +23,33 @@ def login_form(request: Request) -> HTMLResponse:
     return render(request, "login.html")
 
 
+def _signed_in(request: Request, account_id: int) -> str:
+    # A fresh session on signing in: nothing from before it (a fixed session id) carries over.
+    request.session.clear()
+    request.session[SESSION_ACCOUNT_KEY] = account_id
+    return "/account"
+
+
 @router.post("/login", response_model=None)
-def login(
-    request: Request,
-    database: DatabaseDep,
-    email: Annotated[str, Form()],
-    password: Annotated[str, Form()],
-    csrf: Annotated[str, Form()],
-) -> Response:
-    try:
-        check_csrf(request, csrf)
+def login(form: FormPostDep, email: Annotated[str, Form()], password: Annotated[str, Form()]) -> Response:
+    request = form.request
+
+    def sign_in() -> str:
         with (
             login_throttle(request).password_attempt(email, client_address(request)),
-            database.reading() as session,
+            form.database.reading() as session,
         ):
             account = service.authenticate_password(session, email, password)
-    except DomainError as error:
-        return render(
-            request,
-            "login.html",
-            status_code=error.status,
-            headers=retry_after(error),
-            error=error.detail,
-            email=email,
-        )
-    request.session.clear()
-    request.session[SESSION_ACCOUNT_KEY] = account.id
-    return RedirectResponse("/account", status_code=303)
+        return _signed_in(request, account.id)
+
+    return form.run(sign_in, show_again(request, "login.html", email=email))
 
 
 @router.post("/logout", response_model=None)
 def logout(request: Request, csrf: Annotated[str, Form()]) -> Response:
     check_csrf(request, csrf)
     request.session.clear()
-    return RedirectResponse("/", status_code=303)
+    return see_other("/")
 
 
 @router.get("/register", response_class=HTMLResponse)
@@ -73,21 +59,19 @@ def register_form(request: Request, policy_version: PolicyVersion) -> HTMLRespon
 
 @router.post("/register", response_model=None)
 def register(
-    request: Request,
-    database: DatabaseDep,
+    form: FormPostDep,
     policy_version: PolicyVersion,
     email: Annotated[str, Form()],
     password: Annotated[str, Form()],
     display_name: Annotated[str, Form()],
-    csrf: Annotated[str, Form()],
     orcid: Annotated[str, Form()] = "",
     accept_policy: Annotated[str, Form()] = "",
 ) -> Response:
-    # The page draws its own transaction: a refused registration is shown, not committed.
-    try:
-        check_csrf(request, csrf)
+    request = form.request
+
+    def create() -> str:
         registration_throttle(request).counted_attempt(client_address(request))
-        with database.writing() as session:
+        with form.database.writing() as session:
             account = service.register_account(
                 session,
                 email=email,
@@ -97,22 +81,10 @@ def register(
                 accept_policy=accept_policy == "yes",
                 policy_version=policy_version,
             )
-    except DomainError as error:
-        return render(
-            request,
-            "register.html",
-            status_code=error.status,
-            headers=retry_after(error),
-            error=error.detail,
-            email=email,
-            display_name=display_name,
-            orcid=orcid,
-            accepted=accept_policy == "yes",
-            policy_version=policy_version,
-        )
-    request.session.clear()
-    request.session[SESSION_ACCOUNT_KEY] = account.id
-    return RedirectResponse("/account", status_code=303)
+        return _signed_in(request, account.id)
+
+    typed = {"email": email, "display_name": display_name, "orcid": orcid, "accepted": accept_policy == "yes"}
+    return form.run(create, show_again(request, "register.html", policy_version=policy_version, **typed))
 
 
 @router.post("/theme", response_model=None)
@@ -134,85 +106,70 @@ def set_theme(request: Request, theme: Annotated[str, Form()], csrf: Annotated[s
 
 @router.post("/account/agents", response_model=None)
 def create_agent(
-    request: Request,
     principal: OptionalPrincipal,
-    database: DatabaseDep,
+    form: FormPostDep,
     name: Annotated[str, Form()],
     model_identity: Annotated[str, Form()],
     organisation: Annotated[str, Form()],
-    csrf: Annotated[str, Form()],
     description: Annotated[str, Form()] = "",
 ) -> Response:
     if principal is None:
-        return RedirectResponse("/login", status_code=303)
-    try:
-        check_csrf(request, csrf)
+        return see_other("/login")
+
+    def create(session: Session) -> str:
         authz.authorize_manage_agents(principal)
-        with database.writing() as session:
-            owner = service.get_account(session, principal.account_id)
-            service.create_agent(
-                session,
-                owner,
-                name=name,
-                model_identity=model_identity,
-                organisation=organisation,
-                description=description,
-            )
-    except DomainError as error:
-        return render_error(request, error)
-    return RedirectResponse("/account#agents", status_code=303)
+        owner = service.get_account(session, principal.account_id)
+        service.create_agent(
+            session,
+            owner,
+            name=name,
+            model_identity=model_identity,
+            organisation=organisation,
+            description=description,
+        )
+        return "/account#agents"
+
+    return form.write(create)
 
 
 @router.post("/account/keys", response_model=None)
 def issue_key(
-    request: Request,
     principal: OptionalPrincipal,
-    database: DatabaseDep,
-    csrf: Annotated[str, Form()],
+    form: FormPostDep,
     scopes: Annotated[list[str] | None, Form()] = None,
     name: Annotated[str, Form()] = "",
     agent_id: Annotated[str, Form()] = "",
 ) -> Response:
     """The token is on the answer page only; it is never stored and cannot be shown again."""
     if principal is None:
-        return RedirectResponse("/login", status_code=303)
-    try:
-        check_csrf(request, csrf)
-        with database.writing() as session:
-            account = service.get_account(session, principal.account_id)
-            agent = (
-                service.get_owned_agent(session, account.id, int(agent_id)) if agent_id.isdigit() else None
-            )
-            issued = service.issue_key(
-                session, account, scopes=scopes or [], name=name, agent=agent, issued_by=principal
-            )
-    except DomainError as error:
-        return render_error(request, error)
-    return render(
-        request,
-        "secret_once.html",
-        headers={"Cache-Control": "no-store"},
-        heading="Your new API key",
-        explanation="Use it as a bearer token (Authorization: Bearer ...).",
-        label="API key",
-        secret=issued.token,
-    )
+        return see_other("/login")
+
+    def issue(session: Session) -> Outcome:
+        account = service.get_account(session, principal.account_id)
+        agent = service.get_owned_agent(session, account.id, int(agent_id)) if agent_id.isdigit() else None
+        issued = service.issue_key(
+            session, account, scopes=scopes or [], name=name, agent=agent, issued_by=principal
+        )
+        return render(
+            form.request,
+            "secret_once.html",
+            headers={"Cache-Control": "no-store"},
+            heading="Your new API key",
+            explanation="Use it as a bearer token (Authorization: Bearer ...).",
+            label="API key",
+            secret=issued.token,
+        )
+
+    return form.write(issue)
 
 
 @router.post("/account/keys/{key_id}/revoke", response_model=None)
-def revoke_key(
-    request: Request,
-    key_id: int,
-    principal: OptionalPrincipal,
-    database: DatabaseDep,
-    csrf: Annotated[str, Form()],
-) -> Response:
+def revoke_key(key_id: int, principal: OptionalPrincipal, form: FormPostDep) -> Response:
     if principal is None:
-        return RedirectResponse("/login", status_code=303)
-    try:
-        check_csrf(request, csrf)
-        with database.writing() as session:
-            service.revoke_key(session, principal, key_id)
-    except DomainError as error:
-        return render_error(request, error)
-    return RedirectResponse("/account#keys", status_code=303)
+        return see_other("/login")
+
+    def revoke(session: Session) -> str:
+        service.revoke_key(session, principal, key_id)
+        return "/account#keys"
+
+    return form.write(revoke)

@@ -19,6 +19,7 @@ from openxiv.discovery.engagement import NONE, Engagement, count_engagement
 from openxiv.discovery.entries import LISTED, SEARCHABLE
 from openxiv.discovery.repository import EntryFilter
 from openxiv.errors import DomainError
+from openxiv.http.caching import LISTINGS, declare_public
 from openxiv.http.deps import ReadSession
 from openxiv.http.rendering import render
 from openxiv.models.discovery import DiscoveryEntry
@@ -170,7 +171,7 @@ def homepage(
             entries, has_more = rows[:PAGE_SIZE], len(rows) > PAGE_SIZE
     except DomainError as failure:
         error = failure.detail
-    return render(
+    page_out = render(
         request,
         "index.html",
         cards=_cards(session, entries),
@@ -189,3 +190,6 @@ def homepage(
         ),
         statuses=STATUSES,
     )
+    if principal is None and error is None:
+        declare_public(request, page_out.headers, group=LISTINGS)
+    return page_out

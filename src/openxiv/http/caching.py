@@ -24,8 +24,9 @@ import hashlib
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, MutableMapping
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.requests import Request
@@ -43,9 +44,11 @@ _READ_METHODS = frozenset({"GET", "HEAD"})
 LISTINGS = "listings"
 
 
-def declare_public(
-    request: Request, headers: MutableMapping[str, str], *, group: str, immutable: bool = False
-) -> None:
+class _HeaderSetter(Protocol):
+    def __setitem__(self, key: str, value: str, /) -> None: ...
+
+
+def declare_public(request: Request, headers: _HeaderSetter, *, group: str, immutable: bool = False) -> None:
     """Mark a response as the same for every anonymous reader until `group` changes; shared
     caches may keep it `http.public_max_age_s`, or for good when it is `immutable`."""
     max_age = request.app.state.settings.http.public_max_age_s
@@ -199,7 +202,9 @@ class CachingMiddleware:
         cookie = headers.get("cookie", "")
         return f"{self.session_cookie}=" not in cookie
 
-    async def _send_cached(self, scope: Scope, send: Send, entry: CachedResponse, if_none_match: str | None) -> None:
+    async def _send_cached(
+        self, scope: Scope, send: Send, entry: CachedResponse, if_none_match: str | None
+    ) -> None:
         if self.rate_check is not None:
             client = scope.get("client")
             try:

@@ -262,7 +262,11 @@ def _download(
     responses={200: {"content": {"application/pdf": {}}}},
 )
 def pdf(
-    request: Request, identifier: IdentifierInPath, found: RequestedVersion, session: ReadSession, blobs: BlobsDep
+    request: Request,
+    identifier: IdentifierInPath,
+    found: RequestedVersion,
+    session: ReadSession,
+    blobs: BlobsDep,
 ) -> Response:
     return _download(request, identifier, found, "pdf", session, blobs)
 
@@ -273,6 +277,10 @@ def pdf(
     responses={200: {"content": {"text/markdown": {}, "application/x-latex": {}}}},
 )
 def source(
-    request: Request, identifier: IdentifierInPath, found: RequestedVersion, session: ReadSession, blobs: BlobsDep
+    request: Request,
+    identifier: IdentifierInPath,
+    found: RequestedVersion,
+    session: ReadSession,
+    blobs: BlobsDep,
 ) -> Response:
     return _download(request, identifier, found, "source", session, blobs)

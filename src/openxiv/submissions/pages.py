@@ -31,6 +31,7 @@ from openxiv.errors import DomainError, InvalidInput, NotFound, Unauthenticated
 from openxiv.events import webhooks
 from openxiv.http.caching import declare_public
 from openxiv.http.deps import Database, DatabaseDep, ReadSession
+from openxiv.http.forms import FormPostDep, see_other
 from openxiv.http.rendering import check_csrf, field_errors, render, render_error
 from openxiv.integrity.service import get_report
 from openxiv.models import Agent
@@ -552,24 +553,17 @@ def account_page(request: Request, principal: OptionalPrincipal, session: ReadSe
 
 @router.post("/account/authorship/{identifier}", response_model=None)
 def authorship_decide(
-    request: Request,
-    identifier: str,
-    principal: OptionalPrincipal,
-    database: DatabaseDep,
-    decision: Annotated[str, Form()],
-    csrf: Annotated[str, Form()],
+    identifier: str, principal: OptionalPrincipal, form: FormPostDep, decision: Annotated[str, Form()]
 ) -> Response:
     """Confirm or decline being listed as an author (the same rule as the API)."""
     if principal is None:
-        return RedirectResponse("/login", status_code=303)
-    # The page draws its own transaction: a refused decision is shown, not committed.
-    try:
-        check_csrf(request, csrf)
-        with database.writing() as session:
-            service.decide_authorship(session, principal, identifier, decision)
-    except DomainError as error:
-        return render_error(request, error)
-    return RedirectResponse("/account", status_code=303)
+        return see_other("/login")
+
+    def decide(session: Session) -> str:
+        service.decide_authorship(session, principal, identifier, decision)
+        return "/account"
+
+    return form.write(decide)
 
 
 # ----------------------------------------------------------------------------- moderation
@@ -656,31 +650,32 @@ def moderation_page(
 
 @router.post("/moderation/{identifier}", response_model=None)
 def moderation_decide(
-    request: Request,
     identifier: str,
     principal: OptionalPrincipal,
-    database: DatabaseDep,
+    form: FormPostDep,
     queue: QueueDep,
     decision: Annotated[str, Form()],
-    csrf: Annotated[str, Form()],
     reason: Annotated[str, Form()] = "",
 ) -> Response:
     if principal is None:
-        return RedirectResponse("/login", status_code=303)
-    try:
-        check_csrf(request, csrf)
-        with database.writing() as session:
-            moderation.decide(session, principal, queue, identifier, decision, reason)
-    except DomainError as failure:
+        return see_other("/login")
+
+    def decide(session: Session) -> str:
+        moderation.decide(session, principal, queue, identifier, decision, reason)
+        return "/moderation"
+
+    def refused(failure: DomainError) -> Response:
+        # The queue again, the refusal next to the item and the reason as it was typed.
         try:
             return _moderation(
-                request,
-                database,
+                form.request,
+                form.database,
                 principal,
                 status_code=failure.status,
                 error=f"{identifier}: {failure.detail}",
                 typed={identifier: reason},
             )
-        except DomainError as refused:
-            return render_error(request, refused)
-    return RedirectResponse("/moderation", status_code=303)
+        except DomainError as error:
+            return render_error(form.request, error)
+
+    return form.write(decide, refused)

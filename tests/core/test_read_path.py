@@ -1,0 +1,209 @@
+"""The read path (issue 16): an item read in one statement, ETags and 304s, the in-process cache
+of public responses and what evicts it, and readers that get no session cookie."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from openxiv.http.caching import CachedResponse, ResponseCache, etag_matches
+from openxiv.runtime import Runtime
+from openxiv.submissions import service
+from openxiv.submissions.lifecycle import Status
+from tests.core.helpers import auth, paper_body, register
+
+
+@contextmanager
+def counted(runtime: Any) -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(runtime.engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(runtime.engine, "before_cursor_execute", record)
+
+
+def _published(
+    client: Any, title: str = "Warm-up and batch size", token: str | None = None
+) -> tuple[str, str]:
+    token = token or register(client)["key"]["token"]
+    created = client.post("/api/v1/submissions", headers=auth(token), json=paper_body(title=title))
+    assert created.status_code == 201, created.text
+    identifier = created.json()["id"]
+    return identifier, token
+
+
+def _wait_for(condition: Any, seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def test_an_item_read_is_one_statement_and_never_loads_the_text(client: Any, runtime: Any) -> None:
+    identifier, _ = _published(client)
+    runtime_cache = client.app.state.response_cache
+    runtime_cache.clear()
+    with counted(runtime) as statements:
+        first = client.get(f"/api/v1/submissions/{identifier}")
+    assert first.status_code == 200
+    selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
+    # The item with its version, authors and files; then its DOIs for the Link header.
+    assert len(selects) <= 2, selects
+    if runtime.engine.dialect.name == "postgresql":  # a reader there runs without a transaction
+        assert not any(s.lstrip().upper().startswith(("BEGIN", "ROLLBACK")) for s in statements)
+    assert not any("submission_versions.extracted_text AS" in s for s in statements)
+    assert first.json()["version"]["text_characters"] > 100  # still reported, counted by the database
+
+
+def test_public_reads_carry_etags_answer_304_and_come_from_memory(client: Any, runtime: Any) -> None:
+    identifier, _ = _published(client)
+    first = client.get(f"/api/v1/submissions/{identifier}")
+    etag = first.headers["etag"]
+    assert first.headers["cache-control"].startswith("public, max-age=")
+    assert "x-openxiv-cache-group" not in first.headers
+    with counted(runtime) as statements:
+        again = client.get(f"/api/v1/submissions/{identifier}")
+        revalidated = client.get(f"/api/v1/submissions/{identifier}", headers={"If-None-Match": etag})
+        listed = client.get(
+            f"/api/v1/submissions/{identifier}", headers={"If-None-Match": f'"other", W/{etag}'}
+        )
+    assert again.content == first.content and again.headers["etag"] == etag
+    assert revalidated.status_code == 304 and revalidated.content == b""
+    assert revalidated.headers["etag"] == etag and "link" in revalidated.headers
+    assert listed.status_code == 304
+    assert statements == []  # all three answered without the database
+
+
+def test_a_status_change_shows_at_once_and_from_another_process_soon(
+    client: Any, runtime: Any, settings: Any
+) -> None:
+    identifier, token = _published(client)
+    etag = client.get(f"/api/v1/submissions/{identifier}").headers["etag"]
+    withdrawn = client.post(
+        f"/api/v1/submissions/{identifier}/withdraw",
+        headers=auth(token),
+        json={"reason": "a flaw in the proof"},
+    )
+    assert withdrawn.status_code == 200, withdrawn.text
+    # Withdrawn items stay public; the cached answer is gone the moment the change commits.
+    after = client.get(f"/api/v1/submissions/{identifier}", headers={"If-None-Match": etag})
+    assert after.status_code == 200 and after.json()["status"] == Status.WITHDRAWN.value
+
+    # A change committed by another process (a worker) reaches this one through the event outbox.
+    other_id, _ = _published(client, title="A second item", token=token)
+    cached = client.get(f"/api/v1/submissions/{other_id}").json()
+    other = Runtime(settings)
+    try:
+        with other.write_sessions.begin() as session:
+            submission = service.get_submission(session, other_id, None)
+            service.transition(
+                session, submission, Status.WITHDRAWN, service.SystemActor("test"), "withdrawn elsewhere"
+            )
+    finally:
+        other.close()
+    assert cached["status"] != Status.WITHDRAWN.value
+    assert _wait_for(
+        lambda: client.get(f"/api/v1/submissions/{other_id}").json()["status"] == Status.WITHDRAWN.value
+    )
+
+
+def test_signed_in_readers_are_never_served_shared_answers(client: Any) -> None:
+    identifier, token = _published(client)
+    public = client.get(f"/api/v1/submissions/{identifier}")
+    assert public.json()["version"]["screening"] is None
+    owner = client.get(f"/api/v1/submissions/{identifier}", headers=auth(token))
+    assert owner.json()["version"]["screening"] is not None  # the owner's own view, not the cached one
+    assert owner.headers["cache-control"] == "private, no-store"
+
+
+def test_listings_and_pages_are_public_for_readers_without_a_session(client: Any) -> None:
+    identifier, _ = _published(client)
+    client.cookies.clear()
+    listing = client.get("/api/v1/submissions?limit=5")
+    assert listing.headers["cache-control"].startswith("public") and "etag" in listing.headers
+    page = client.get(f"/abs/{identifier}")
+    assert page.status_code == 200 and "set-cookie" not in page.headers
+    assert page.headers["cache-control"].startswith("public") and "etag" in page.headers
+    home = client.get("/")
+    assert "set-cookie" not in home.headers and home.headers["cache-control"].startswith("public")
+    # A new item shows in the next listing (every recorded change evicts the listings).
+    token = register(client, email="grace@example.org")["key"]["token"]
+    client.post("/api/v1/submissions", headers=auth(token), json=paper_body(title="Brand new"))
+    client.cookies.clear()
+    titles = [i["title"] for i in client.get("/api/v1/submissions?limit=5").json()["items"]]
+    assert "Brand new" in titles
+
+
+def test_pinned_files_are_immutable_and_revalidate(client: Any) -> None:
+    identifier, _ = _published(client)
+    pdf = client.get(f"/api/v1/submissions/{identifier}v1/source")
+    assert pdf.status_code == 200
+    assert pdf.headers["cache-control"] == "public, max-age=31536000, immutable"
+    again = client.get(
+        f"/api/v1/submissions/{identifier}v1/source", headers={"If-None-Match": pdf.headers["etag"]}
+    )
+    assert again.status_code == 304
+
+
+# ------------------------------------------------------------------------------ the cache itself
+
+
+def _entry(group: str, body: bytes = b"x") -> CachedResponse:
+    return CachedResponse(
+        status=200, headers=(), body=body, etag='"e"', group=group, stored_at=time.monotonic()
+    )
+
+
+def test_cache_is_bounded_by_entries_and_bytes_and_evicts_by_group() -> None:
+    cache = ResponseCache(entries=3, ttl_s=60, max_bytes=10)
+    for key in "abcd":
+        assert cache.put(key, _entry("g1" if key in "ab" else "g2"), computed_at_generation=cache.generation)
+    assert cache.get("a") is None and len(cache) == 3  # the least recently used went first
+    cache.put("big", _entry("g3", b"123456789"), computed_at_generation=cache.generation)
+    # 1 + 1 + 1 + 9 bytes exceed 10: the oldest go until the rest fit.
+    assert len(cache) == 2 and cache.get("big") is not None and cache.get("d") is not None
+    cache.evict_group("g2")
+    assert cache.get("d") is None and cache.get("big") is not None
+
+
+def test_an_answer_computed_before_an_eviction_is_not_kept() -> None:
+    cache = ResponseCache(entries=10, ttl_s=60)
+    started = cache.generation
+    cache.evict_group("g")  # the item changed while the answer was being computed
+    assert not cache.put("k", _entry("g"), computed_at_generation=started)
+    assert cache.get("k") is None
+
+
+def test_entries_expire() -> None:
+    cache = ResponseCache(entries=10, ttl_s=0.01)
+    cache.put("k", _entry("g"), computed_at_generation=cache.generation)
+    time.sleep(0.02)
+    assert cache.get("k") is None
+
+
+@pytest.mark.parametrize(
+    ("header", "matches"),
+    [
+        ('"a"', True),
+        ('W/"a"', True),
+        ('"b", "a"', True),
+        ("*", True),
+        ('"b"', False),
+        ("", False),
+        (None, False),
+    ],
+)
+def test_if_none_match_uses_weak_comparison(header: str | None, matches: bool) -> None:
+    assert etag_matches(header, '"a"') is matches
