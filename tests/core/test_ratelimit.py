@@ -81,8 +81,19 @@ def test_redis_buckets_are_shared_between_processes_and_fail_open_when_redis_is_
     second.check(f"key:{uuid.uuid4().hex}")  # another credential has its own bucket
 
     gone = RateLimiter(RateLimitSettings(per_minute=60, burst=1, redis_url="redis://127.0.0.1:1/0"))
+    asked: list[str] = []
+    original = gone._buckets._take  # type: ignore[attr-defined]
+
+    def counting_take(**kwargs: Any) -> Any:
+        asked.append(kwargs["keys"][0])
+        return original(**kwargs)
+
+    gone._buckets._take = counting_take  # type: ignore[attr-defined]
     for _ in range(3):
         gone.check(key)  # nothing to count with: let requests through rather than refuse them all
+    # After the first failure the limiter stops asking for a while, instead of making every
+    # request wait out the connection timeout on the event loop.
+    assert len(asked) == 1
 
 
 @pytest.fixture

@@ -21,6 +21,8 @@ from typing import Any, Protocol
 from openxiv.errors import RateLimited, Unauthenticated
 
 logger = logging.getLogger("openxiv.ratelimit")
+# How long the limiter stops asking an unreachable Redis before it tries again.
+REDIS_RETRY_AFTER_S = 5.0
 
 
 class RateLimitPolicy(Protocol):
@@ -87,14 +89,22 @@ class _RedisBuckets:
         self._client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
         self._take: Any = self._client.register_script(_TAKE_SCRIPT)
         self._last_warning = 0.0
+        self._skip_until = 0.0
 
     def take(self, key: str, rate: float, capacity: float) -> float | None:
+        # Anonymous checks run on the event loop: while Redis is unreachable, every request would
+        # wait out the socket timeout there. After a failure, let requests through for a while
+        # without asking.
+        if time.monotonic() < self._skip_until:
+            return None
         keep_s = max(60, math.ceil(capacity / max(rate, 1e-9)))
         try:
             granted, tokens = self._take(keys=[f"openxiv:rate:{key}"], args=[rate, capacity, keep_s])
         except Exception as error:  # fail open, and say so at most once a minute
-            if time.monotonic() - self._last_warning > 60:
-                self._last_warning = time.monotonic()
+            now = time.monotonic()
+            self._skip_until = now + REDIS_RETRY_AFTER_S
+            if now - self._last_warning > 60:
+                self._last_warning = now
                 logger.warning("rate limits not enforced: Redis unreachable (%s)", error)
             return None
         return None if int(granted) else float(tokens)
