@@ -1,75 +1,42 @@
 """The asyncio client: the same methods as OpenXivClient (tests/client checks that), awaited.
-Each method is one `calls` builder carried out by `_run`; only the transport differs."""
+The one-call methods of `endpoints.Endpoints` are carried out by an awaited `_run`; only the
+transport differs."""
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator, AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Literal, TypeVar
 
 import httpx
 
 import openxiv
 from openxiv.client import calls, core
-from openxiv.client.calls import Body, CiteFormat, ReportCategory
 from openxiv.client.core import Call, EventStream, Paged, PollSchedule, RetryPolicy, Send, StatusWatch
+from openxiv.client.endpoints import Endpoints
 from openxiv.client.errors import ApiError, WaitTimeout
 from openxiv.client.models import (
     SETTLED_STATUSES,
     STATUS_CHANGED,
-    Agent,
-    ApiKey,
-    Appeal,
     Comment,
-    CommentRevision,
-    CreatedWebhook,
-    DigestSubscription,
-    DoiRetry,
     Event,
-    ExternalReview,
-    ExternalVoteResult,
-    ExternalVotes,
-    HeldVersion,
-    IntegrityReport,
-    IssuedKey,
-    ItemDois,
-    Likes,
-    LiteratureResults,
     LLMCall,
-    Me,
-    ModelIdentity,
     ModerationAction,
-    Notice,
     Page,
-    PairwiseVerdict,
-    QueueEntry,
-    Registration,
-    Report,
-    Review,
     SearchHit,
-    SearchResults,
-    StageRun,
     StatusChange,
     Submission,
     SubmissionSummary,
-    TrajectoryPoint,
     TrajectoryRecord,
-    Transition,
-    Upload,
-    Version,
-    VersionReviews,
-    VotePanel,
-    Webhook,
     WebhookDelivery,
 )
 
 T = TypeVar("T")
 
 
-class AsyncOpenXivClient:
+class AsyncOpenXivClient(Endpoints):
     """Client of an OpenXiv server's REST API (`/api/v1`).
 
     >>> async with AsyncOpenXivClient("http://127.0.0.1:8000", api_key="oxk_...") as client:
@@ -131,157 +98,7 @@ class AsyncOpenXivClient:
                 yield item
             call = paged.next_call(page)
 
-    # -- accounts, agents, keys ---------------------------------------------------------------
-
-    async def register(
-        self,
-        email: str,
-        password: str,
-        display_name: str,
-        *,
-        orcid: str | None = None,
-        affiliation: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> Registration:
-        """Create a human account (accepting the use policy) and its first API key."""
-        return await self._run(
-            calls.register(
-                email,
-                password,
-                display_name,
-                orcid=orcid,
-                affiliation=affiliation,
-                idempotency_key=idempotency_key,
-            )
-        )
-
-    async def key_from_password(
-        self, email: str, password: str, *, scopes: Iterable[str] = ("read", "submit"), name: str = ""
-    ) -> IssuedKey:
-        return await self._run(calls.key_from_password(email, password, scopes=scopes, name=name))
-
-    async def me(self) -> Me:
-        return await self._run(calls.me())
-
-    async def create_agent(
-        self,
-        name: str,
-        model_identity: str,
-        organisation: str,
-        description: str = "",
-        *,
-        idempotency_key: str | None = None,
-    ) -> Agent:
-        return await self._run(
-            calls.create_agent(
-                name, model_identity, organisation, description, idempotency_key=idempotency_key
-            )
-        )
-
-    async def agents(self) -> list[Agent]:
-        return await self._run(calls.agents())
-
-    async def agent(self, agent_id: int) -> Agent:
-        return await self._run(calls.agent(agent_id))
-
-    async def issue_key(
-        self,
-        scopes: Iterable[str],
-        *,
-        name: str = "",
-        agent_id: int | None = None,
-        idempotency_key: str | None = None,
-    ) -> IssuedKey:
-        return await self._run(
-            calls.issue_key(scopes, name=name, agent_id=agent_id, idempotency_key=idempotency_key)
-        )
-
-    async def api_keys(self) -> list[ApiKey]:
-        return await self._run(calls.api_keys())
-
-    async def revoke_key(self, key_id: int) -> ApiKey:
-        return await self._run(calls.revoke_key(key_id))
-
     # -- submissions --------------------------------------------------------------------------
-
-    async def upload(
-        self, source: str | Path | bytes, *, filename: str | None = None, idempotency_key: str | None = None
-    ) -> Upload:
-        return await self._run(calls.upload(source, filename=filename, idempotency_key=idempotency_key))
-
-    async def create_submission(self, body: Body, *, idempotency_key: str | None = None) -> Submission:
-        return await self._run(calls.create_submission(body, idempotency_key=idempotency_key))
-
-    async def create_version(
-        self, identifier: str, body: Body, *, idempotency_key: str | None = None
-    ) -> Submission:
-        return await self._run(calls.create_version(identifier, body, idempotency_key=idempotency_key))
-
-    async def withdraw(
-        self, identifier: str, reason: str, *, idempotency_key: str | None = None
-    ) -> SubmissionSummary:
-        return await self._run(calls.withdraw(identifier, reason, idempotency_key=idempotency_key))
-
-    async def decide_authorship(self, identifier: str, decision: Literal["confirm", "decline"]) -> Submission:
-        return await self._run(calls.decide_authorship(identifier, decision))
-
-    async def moderate(
-        self, identifier: str, decision: Literal["release", "reject"], reason: str
-    ) -> SubmissionSummary:
-        return await self._run(calls.moderate(identifier, decision, reason))
-
-    async def held(self, limit: int = 50) -> list[HeldVersion]:
-        return await self._run(calls.held(limit))
-
-    async def get(self, identifier: str) -> Submission:
-        """`YYMM.NNNNN` for the latest version, `YYMM.NNNNNvN` for a given one."""
-        return await self._run(calls.submission(identifier))
-
-    async def versions(self, identifier: str) -> list[Version]:
-        return await self._run(calls.versions(identifier))
-
-    async def transitions(self, identifier: str) -> list[Transition]:
-        return await self._run(calls.transitions(identifier))
-
-    async def stages(self, identifier: str) -> list[StageRun]:
-        return await self._run(calls.stages(identifier))
-
-    async def text(self, identifier: str) -> str:
-        return await self._run(calls.text(identifier))
-
-    async def pdf(self, identifier: str) -> bytes:
-        return await self._run(calls.download(identifier, "pdf"))
-
-    async def source(self, identifier: str) -> bytes:
-        return await self._run(calls.download(identifier, "source"))
-
-    async def list_submissions(
-        self,
-        *,
-        kind: str | None = None,
-        status: str | None = None,
-        author: str | None = None,
-        account_id: int | None = None,
-        agent_id: int | None = None,
-        created_from: datetime | None = None,
-        created_to: datetime | None = None,
-        limit: int = 25,
-        cursor: str | None = None,
-    ) -> Page[SubmissionSummary]:
-        """One page; pass its `next_cursor` back as `cursor` for the next."""
-        return await self._run(
-            calls.submissions(
-                kind=kind,
-                status=status,
-                author=author,
-                account_id=account_id,
-                agent_id=agent_id,
-                created_from=created_from,
-                created_to=created_to,
-                limit=limit,
-                cursor=cursor,
-            ).first
-        )
 
     def iter_submissions(
         self,
@@ -311,127 +128,13 @@ class AsyncOpenXivClient:
 
     # -- reviews ------------------------------------------------------------------------------
 
-    async def reviews(self, identifier: str) -> VersionReviews:
-        """Reviews, meta-review, pairwise verdicts and vote panels of a version (latest unless vN)."""
-        return await self._run(calls.reviews(identifier))
-
-    async def meta_review(self, identifier: str) -> Review | None:
-        return await self._run(calls.meta_review(identifier))
-
-    async def vote_panels(self, identifier: str) -> list[VotePanel]:
-        return await self._run(calls.vote_panels(identifier))
-
-    async def pairwise(self, identifier: str) -> list[PairwiseVerdict]:
-        return await self._run(calls.pairwise(identifier))
-
-    async def trajectory(self, identifier: str) -> list[TrajectoryPoint]:
-        return await self._run(calls.trajectory(identifier))
-
     def iter_llm_calls(
         self, identifier: str, *, payload: bool = False, page_size: int = 100
     ) -> AsyncIterator[LLMCall]:
         """Every LLM call made for a version, oldest first."""
         return self._iterate(calls.llm_calls(identifier, payload=payload, limit=page_size))
 
-    # -- integrity, literature ----------------------------------------------------------------
-
-    async def integrity(self, identifier: str) -> IntegrityReport:
-        return await self._run(calls.integrity(identifier))
-
-    async def search_literature(self, query: str, k: int = 10) -> LiteratureResults:
-        return await self._run(calls.search_literature(query, k))
-
-    # -- external reviewers -------------------------------------------------------------------
-
-    async def submit_external_review(
-        self,
-        identifier: str,
-        report: Mapping[str, Any],
-        rating: int,
-        decision: Literal["accept", "revise", "reject"],
-        conflict_of_interest: str,
-        *,
-        model: ModelIdentity | Mapping[str, str] | None = None,
-        rubric_version: str | None = None,
-        idempotency_key: str | None = None,
-    ) -> ExternalReview:
-        """A review of the latest version in the rubric's schema (needs the `review` scope; an
-        agent's key must name its `model`)."""
-        return await self._run(
-            calls.submit_external_review(
-                identifier,
-                report,
-                rating,
-                decision,
-                conflict_of_interest,
-                model=model,
-                rubric_version=rubric_version,
-                idempotency_key=idempotency_key,
-            )
-        )
-
-    async def external_reviews(self, identifier: str) -> list[ExternalReview]:
-        return await self._run(calls.external_reviews(identifier))
-
-    async def submit_external_vote(
-        self,
-        identifier: str,
-        decision: Literal["accept", "reject"],
-        confidence: float,
-        reasons: Iterable[str],
-        conflict_of_interest: str,
-        *,
-        model: ModelIdentity | Mapping[str, str] | None = None,
-        idempotency_key: str | None = None,
-    ) -> ExternalVoteResult:
-        """A vote on a provisionally accepted item; the answer says whether it is now accepted."""
-        return await self._run(
-            calls.submit_external_vote(
-                identifier,
-                decision,
-                confidence,
-                reasons,
-                conflict_of_interest,
-                model=model,
-                idempotency_key=idempotency_key,
-            )
-        )
-
-    async def external_votes(self, identifier: str) -> ExternalVotes:
-        return await self._run(calls.external_votes(identifier))
-
     # -- webhooks -----------------------------------------------------------------------------
-
-    async def create_webhook(
-        self,
-        url: str,
-        *,
-        event_types: Iterable[str] = (),
-        mine_only: bool = True,
-        description: str = "",
-        agent_id: int | None = None,
-        idempotency_key: str | None = None,
-    ) -> CreatedWebhook:
-        """Keep the answer's `secret`: it is shown only once, and `webhooks.verify` needs it."""
-        return await self._run(
-            calls.create_webhook(
-                url,
-                event_types=event_types,
-                mine_only=mine_only,
-                description=description,
-                agent_id=agent_id,
-                idempotency_key=idempotency_key,
-            )
-        )
-
-    async def webhooks(self) -> list[Webhook]:
-        return await self._run(calls.webhooks())
-
-    async def webhook(self, webhook_id: int) -> Webhook:
-        return await self._run(calls.webhook(webhook_id))
-
-    async def delete_webhook(self, webhook_id: int) -> Webhook:
-        return await self._run(calls.delete_webhook(webhook_id))
 
     async def deliveries(
         self, webhook_id: int, *, status: str | None = None, limit: int = 50, before: int | None = None
@@ -446,21 +149,7 @@ class AsyncOpenXivClient:
     ) -> AsyncIterator[WebhookDelivery]:
         return self._iterate(calls.deliveries(webhook_id, status=status, limit=page_size))
 
-    async def replay_delivery(self, webhook_id: int, delivery_id: int) -> WebhookDelivery:
-        return await self._run(calls.replay_delivery(webhook_id, delivery_id))
-
     # -- trajectories -------------------------------------------------------------------------
-
-    async def list_trajectories(
-        self,
-        *,
-        kind: Literal["paper", "proposal"] | None = None,
-        text: bool = False,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> Page[TrajectoryRecord]:
-        """One page of `openxiv.trajectory/1` records; pass `next_cursor` back as `cursor`."""
-        return await self._run(calls.trajectories(kind=kind, text=text, limit=limit, cursor=cursor).first)
 
     def iter_trajectories(
         self, *, kind: Literal["paper", "proposal"] | None = None, text: bool = False, page_size: int = 50
@@ -468,121 +157,13 @@ class AsyncOpenXivClient:
         """Every public submission's trajectory record, fetching pages as the iteration needs them."""
         return self._iterate(calls.trajectories(kind=kind, text=text, limit=page_size))
 
-    # -- citations and DOIs -------------------------------------------------------------------
-
-    async def cite(self, identifier: str, format: CiteFormat = "bibtex") -> str:
-        """The citation text: bibtex, ris, csl (CSL-JSON), datacite (DataCite JSON) or jsonld."""
-        return await self._run(calls.cite(identifier, format))
-
-    async def dois(self, identifier: str) -> ItemDois:
-        return await self._run(calls.dois(identifier))
-
-    async def retry_dois(self, identifier: str) -> DoiRetry:
-        return await self._run(calls.retry_dois(identifier))
-
     # -- likes, comments, reports -------------------------------------------------------------
-
-    async def likes(self, identifier: str) -> Likes:
-        return await self._run(calls.likes(identifier))
-
-    async def like(self, identifier: str) -> Likes:
-        return await self._run(calls.like(identifier))
-
-    async def unlike(self, identifier: str) -> Likes:
-        return await self._run(calls.unlike(identifier))
-
-    async def like_comment(self, comment_id: int) -> Likes:
-        return await self._run(calls.like_comment(comment_id))
-
-    async def unlike_comment(self, comment_id: int) -> Likes:
-        return await self._run(calls.unlike_comment(comment_id))
-
-    async def list_comments(
-        self, identifier: str, *, limit: int = 20, cursor: str | None = None
-    ) -> Page[Comment]:
-        return await self._run(calls.comments(identifier, limit=limit, cursor=cursor).first)
 
     def iter_comments(self, identifier: str, *, page_size: int = 20) -> AsyncIterator[Comment]:
         """Every thread of an item (replies nested in each), fetching pages as needed."""
         return self._iterate(calls.comments(identifier, limit=page_size))
 
-    async def comment(
-        self, identifier: str, body: str, *, parent_id: int | None = None, idempotency_key: str | None = None
-    ) -> Comment:
-        """Post Markdown (with math) on an item; the server sanitises it into `html`."""
-        return await self._run(
-            calls.comment(identifier, body, parent_id=parent_id, idempotency_key=idempotency_key)
-        )
-
-    async def reply(self, comment_id: int, body: str, *, idempotency_key: str | None = None) -> Comment:
-        return await self._run(calls.reply(comment_id, body, idempotency_key=idempotency_key))
-
-    async def get_comment(self, comment_id: int) -> Comment:
-        return await self._run(calls.get_comment(comment_id))
-
-    async def edit_comment(self, comment_id: int, body: str) -> Comment:
-        return await self._run(calls.edit_comment(comment_id, body))
-
-    async def delete_comment(self, comment_id: int) -> Comment:
-        return await self._run(calls.delete_comment(comment_id))
-
-    async def comment_history(self, comment_id: int) -> list[CommentRevision]:
-        return await self._run(calls.comment_history(comment_id))
-
-    async def report(
-        self,
-        identifier: str,
-        category: ReportCategory,
-        detail: str = "",
-        *,
-        idempotency_key: str | None = None,
-    ) -> Report:
-        return await self._run(calls.report(identifier, category, detail, idempotency_key=idempotency_key))
-
-    async def report_comment(
-        self,
-        comment_id: int,
-        category: ReportCategory,
-        detail: str = "",
-        *,
-        idempotency_key: str | None = None,
-    ) -> Report:
-        return await self._run(
-            calls.report_comment(comment_id, category, detail, idempotency_key=idempotency_key)
-        )
-
     # -- community moderation -----------------------------------------------------------------
-
-    async def moderation_queue(
-        self, kinds: Iterable[Literal["reports", "held", "appeal"]] = (), limit: int = 50
-    ) -> list[QueueEntry]:
-        return await self._run(calls.moderation_queue(kinds, limit))
-
-    async def moderation_act(
-        self,
-        action: Literal["hide", "restore", "dismiss"],
-        reason: str,
-        *,
-        submission: str | None = None,
-        comment_id: int | None = None,
-    ) -> ModerationAction:
-        return await self._run(
-            calls.moderation_act(action, reason, submission=submission, comment_id=comment_id)
-        )
-
-    async def list_moderation_actions(
-        self,
-        *,
-        submission: str | None = None,
-        comment_id: int | None = None,
-        limit: int = 50,
-        cursor: str | None = None,
-    ) -> Page[ModerationAction]:
-        return await self._run(
-            calls.moderation_actions(
-                submission=submission, comment_id=comment_id, limit=limit, cursor=cursor
-            ).first
-        )
 
     def iter_moderation_actions(
         self, *, submission: str | None = None, comment_id: int | None = None, page_size: int = 50
@@ -591,44 +172,7 @@ class AsyncOpenXivClient:
             calls.moderation_actions(submission=submission, comment_id=comment_id, limit=page_size)
         )
 
-    async def appeal(self, action_id: int, statement: str) -> Appeal:
-        return await self._run(calls.appeal(action_id, statement))
-
-    async def decide_appeal(self, appeal_id: int, decision: Literal["grant", "deny"], reason: str) -> Appeal:
-        return await self._run(calls.decide_appeal(appeal_id, decision, reason))
-
-    async def notices(self) -> list[Notice]:
-        return await self._run(calls.notices())
-
     # -- search and digests -------------------------------------------------------------------
-
-    async def search(
-        self,
-        query: str,
-        *,
-        kind: Literal["paper", "proposal"] | None = None,
-        category: str | None = None,
-        status: str | None = None,
-        listed_from: date | None = None,
-        listed_to: date | None = None,
-        sort: Literal["relevance", "newest"] = "relevance",
-        limit: int = 20,
-        offset: int = 0,
-    ) -> SearchResults:
-        """Full-text search of public items; `next_offset` is the next page's `offset`."""
-        return await self._run(
-            calls.search(
-                query,
-                kind=kind,
-                category=category,
-                status=status,
-                listed_from=listed_from,
-                listed_to=listed_to,
-                sort=sort,
-                limit=limit,
-                offset=offset,
-            )
-        )
 
     def iter_search(
         self,
@@ -654,34 +198,6 @@ class AsyncOpenXivClient:
                 limit=page_size,
             )
         )
-
-    async def daily_papers(
-        self,
-        *,
-        day: date | None = None,
-        week: str | None = None,
-        month: str | None = None,
-        sort: Literal["publishedAt", "trending"] = "publishedAt",
-        page: int = 0,
-        limit: int = 50,
-        submitter: str | None = None,
-    ) -> list[dict[str, Any]]:
-        """Published items of a day, week or month (the Hub's `daily_papers` JSON); `sort="trending"`
-        orders them by the trending score (`paper["openxiv"]["trendingScore"]`)."""
-        return await self._run(
-            calls.daily_papers(
-                day=day, week=week, month=month, sort=sort, page=page, limit=limit, submitter=submitter
-            )
-        )
-
-    async def digest_subscription(self) -> DigestSubscription:
-        return await self._run(calls.digest_subscription())
-
-    async def subscribe_digest(self, categories: Iterable[str]) -> DigestSubscription:
-        return await self._run(calls.subscribe_digest(categories))
-
-    async def unsubscribe_digest(self) -> None:
-        await self._run(calls.unsubscribe_digest())
 
     # -- events -------------------------------------------------------------------------------
 

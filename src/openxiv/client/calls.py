@@ -83,6 +83,7 @@ def register(
     affiliation: str | None = None,
     idempotency_key: str | None = None,
 ) -> Call[Registration]:
+    """Create a human account (accepting the use policy) and its first API key."""
     body: dict[str, Any] = {
         "email": email,
         "password": password,
@@ -223,6 +224,7 @@ def held(limit: int = 50) -> Call[list[HeldVersion]]:
 
 
 def submission(identifier: str) -> Call[Submission]:
+    """`YYMM.NNNNN` for the latest version, `YYMM.NNNNNvN` for a given one."""
     return Call("GET", _item(identifier), core.model(Submission))
 
 
@@ -244,6 +246,14 @@ def text(identifier: str) -> Call[str]:
 
 def download(identifier: str, which: Literal["pdf", "source"]) -> Call[bytes]:
     return Call("GET", _item(identifier, f"/{which}"), core.content)
+
+
+def pdf(identifier: str) -> Call[bytes]:
+    return download(identifier, "pdf")
+
+
+def source(identifier: str) -> Call[bytes]:
+    return download(identifier, "source")
 
 
 def submissions(
@@ -281,6 +291,7 @@ def submissions(
 
 
 def reviews(identifier: str) -> Call[VersionReviews]:
+    """Reviews, meta-review, pairwise verdicts and vote panels of a version (latest unless vN)."""
     return Call("GET", _item(identifier, "/reviews"), core.model(VersionReviews))
 
 
@@ -355,6 +366,8 @@ def submit_external_review(
     rubric_version: str | None = None,
     idempotency_key: str | None = None,
 ) -> Call[ExternalReview]:
+    """A review of the latest version in the rubric's schema (needs the `review` scope; an
+    agent's key must name its `model`)."""
     body: dict[str, Any] = {
         "report": dict(report),
         "rating": rating,
@@ -388,6 +401,7 @@ def submit_external_vote(
     model: ModelIdentity | Mapping[str, str] | None = None,
     idempotency_key: str | None = None,
 ) -> Call[ExternalVoteResult]:
+    """A vote on a provisionally accepted item; the answer says whether it is now accepted."""
     body: dict[str, Any] = {
         "decision": decision,
         "confidence": confidence,
@@ -441,6 +455,7 @@ def create_webhook(
     agent_id: int | None = None,
     idempotency_key: str | None = None,
 ) -> Call[CreatedWebhook]:
+    """Keep the answer's `secret`: it is shown only once, and `webhooks.verify` needs it."""
     body = {
         "url": url,
         "event_types": list(event_types),
@@ -565,6 +580,7 @@ def comments(identifier: str, *, limit: int = 20, cursor: str | None = None) -> 
 def comment(
     identifier: str, body: str, *, parent_id: int | None = None, idempotency_key: str | None = None
 ) -> Call[Comment]:
+    """Post Markdown (with math) on an item; the server sanitises it into `html`."""
     payload: dict[str, Any] = {"body": body}
     if parent_id is not None:
         payload["parent_id"] = int(parent_id)
@@ -708,6 +724,7 @@ def search(
     limit: int = 20,
     offset: int = 0,
 ) -> Call[SearchResults]:
+    """Full-text search of public items; `next_offset` is the next page's `offset`."""
     params: dict[str, Any] = {
         "q": query,
         "kind": kind,
@@ -749,7 +766,8 @@ def daily_papers(
     submitter: str | None = None,
 ) -> Call[list[dict[str, Any]]]:
     """Published items of a day, an ISO week (`2026-W49`) or a month (`2026-12`), newest or
-    trending first, in the Hugging Face Hub's JSON (the site's own fields under `openxiv`)."""
+    trending first, in the Hugging Face Hub's JSON (the site's own fields under `openxiv`);
+    `sort="trending"` orders them by the trending score (`paper["openxiv"]["trendingScore"]`)."""
     params: dict[str, Any] = {
         "date": day,
         "week": week,
