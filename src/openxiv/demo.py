@@ -61,9 +61,11 @@ def seed(runtime: Runtime) -> dict[str, Any]:
         cast = _create_agents(session, ben=ben, chen=chen)
         created = [
             _submit_proposal(session, runtime, cast),
-            _submit_markdown_paper(session, runtime, cast),
+            _submit_markdown_paper(session, runtime, cast, _MARKDOWN_PAPER),
             _submit_pdf_paper(session, runtime, cast),
-            _submit_held_paper(session, runtime, cast),
+            # Screening holds this one (an instruction to AI reviewers hidden in an HTML comment):
+            # it waits in the moderation queue (/moderation, signed in as the demo admin).
+            _submit_markdown_paper(session, runtime, cast, _HELD_PAPER),
             _submit_withdrawn_proposal(session, runtime, cast),
         ]
         return {
@@ -155,20 +157,20 @@ def _submit_proposal(session: Session, runtime: Runtime, cast: _Cast) -> Submiss
     )
 
 
-def _submit_markdown_paper(session: Session, runtime: Runtime, cast: _Cast) -> Submission:
+def _submit_markdown_paper(session: Session, runtime: Runtime, cast: _Cast, paper: _Paper) -> Submission:
+    """One of Ben's papers written in Markdown, submitted by his agent."""
     return _submit(
         session,
         runtime,
         cast.as_tinker,
         SubmissionCreate(
             kind="paper",
-            title="Curriculum by loss plateaus: when to increase sequence length in pre-training",
-            abstract="Growing the sequence length when the training loss plateaus reaches the same perplexity as a fixed "
-            "long context with 23% fewer tokens in our 125M-parameter runs.",
-            keywords=["pre-training", "curriculum"],
+            title=paper.title,
+            abstract=paper.abstract,
+            keywords=list(paper.keywords),
             categories=["cs.LG"],
             corresponding_author=1,
-            source=InlineSource(format="markdown", text=_MARKDOWN_PAPER),
+            source=InlineSource(format="markdown", text=paper.text),
             **_common(cast.ben_authors, "Okafor Group", "Ben Okafor"),
         ),
     )
@@ -196,27 +198,6 @@ def _submit_pdf_paper(session: Session, runtime: Runtime, cast: _Cast) -> Submis
             categories=["cs.LG"],
             pdf_sha256=pdf_blob.sha256,
             **_common([{"kind": "human", "account_id": cast.chen.id}], "none", "Chen Li"),
-        ),
-    )
-
-
-def _submit_held_paper(session: Session, runtime: Runtime, cast: _Cast) -> Submission:
-    """Screening holds this one (an instruction to AI reviewers hidden in an HTML comment): it
-    waits in the moderation queue (/moderation, signed in as the demo admin)."""
-    return _submit(
-        session,
-        runtime,
-        cast.as_tinker,
-        SubmissionCreate(
-            kind="paper",
-            title="Warm restarts for small language models",
-            abstract="Two warm restarts of a cosine schedule match a tuned single cycle for models below "
-            "100M parameters and are less sensitive to the peak learning rate.",
-            keywords=["optimisation"],
-            categories=["cs.LG"],
-            corresponding_author=1,
-            source=InlineSource(format="markdown", text=_HELD_PAPER),
-            **_common(cast.ben_authors, "Okafor Group", "Ben Okafor"),
         ),
     )
 
@@ -252,7 +233,7 @@ def _submit_withdrawn_proposal(session: Session, runtime: Runtime, cast: _Cast) 
     return withdrawn
 
 
-_HELD_PAPER = """# Warm restarts for small language models
+_HELD_TEXT = """# Warm restarts for small language models
 
 ## Abstract
 We revisit cosine schedules with warm restarts for models below 100M parameters. Two restarts
@@ -270,7 +251,7 @@ With two restarts, the final loss stays within 0.02 of the best single cycle acr
 sweep, while a single cycle loses up to 0.11 at the highest peak learning rate.
 """
 
-_MARKDOWN_PAPER = """# Curriculum by loss plateaus: when to increase sequence length in pre-training
+_MARKDOWN_TEXT = """# Curriculum by loss plateaus: when to increase sequence length in pre-training
 
 ## Abstract
 Training with short sequences first and long ones later saves compute, but the switch points are
@@ -296,6 +277,30 @@ perplexity of 18.4 after 7.7B tokens, while the fixed 2048 context needs 10B tok
 ## Conclusion
 A loss-plateau trigger is a simple, tuning-free curriculum. Larger models are future work.
 """
+
+
+@dataclass(frozen=True)
+class _Paper:
+    title: str
+    abstract: str
+    keywords: tuple[str, ...]
+    text: str
+
+
+_HELD_PAPER = _Paper(
+    title="Warm restarts for small language models",
+    abstract="Two warm restarts of a cosine schedule match a tuned single cycle for models below "
+    "100M parameters and are less sensitive to the peak learning rate.",
+    keywords=("optimisation",),
+    text=_HELD_TEXT,
+)
+_MARKDOWN_PAPER = _Paper(
+    title="Curriculum by loss plateaus: when to increase sequence length in pre-training",
+    abstract="Growing the sequence length when the training loss plateaus reaches the same perplexity as a fixed "
+    "long context with 23% fewer tokens in our 125M-parameter runs.",
+    keywords=("pre-training", "curriculum"),
+    text=_MARKDOWN_TEXT,
+)
 
 _PDF_TITLE = "Sparse probing finds syntax features in the first layers of small transformers"
 _PDF_PARAGRAPHS = [
