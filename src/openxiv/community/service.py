@@ -8,14 +8,14 @@ inherit it). Every rule here takes a Session and commits nothing.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import ColumnElement, and_, delete, exists, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from openxiv.accounts import authz
 from openxiv.accounts.authz import Principal
@@ -294,8 +294,12 @@ def _rowcount(result: object) -> int:
 
 
 def item_likes(session: Session, viewer: Principal | None, identifier: str) -> LikeState:
-    found = find_item(session, identifier, viewer)
-    return _like_state(session, submission_target(found.submission.id), viewer, found.submission.id)
+    return item_like_state(session, viewer, find_item(session, identifier, viewer).submission)
+
+
+def item_like_state(session: Session, viewer: Principal | None, submission: Submission) -> LikeState:
+    """`item_likes` of an item the caller already found with `find_item`."""
+    return _like_state(session, submission_target(submission.id), viewer, submission.id)
 
 
 def like_item(
@@ -519,7 +523,7 @@ def history(session: Session, viewer: Principal | None, comment_id: int) -> list
 
 def get_comment(session: Session, viewer: Principal | None, comment_id: int) -> CommentView:
     comment, submission = _comment_in_view(session, comment_id, viewer)
-    return _views(session, viewer, submission, [comment])[0]
+    return _views(session, viewer, submission, Comment.id == comment.id)[0]
 
 
 def list_threads(
@@ -532,79 +536,79 @@ def list_threads(
 ) -> tuple[list[CommentView], str | None]:
     """A page of threads (top comments oldest first, each with every reply nested under it) and
     the cursor of the next page. `...vN` lists only the threads about version N."""
-    if not 1 <= limit <= MAX_THREADS_PER_PAGE:
-        raise InvalidInput(f"limit must be between 1 and {MAX_THREADS_PER_PAGE}", field="limit")
     found = find_item(session, identifier, viewer)
     _, pinned_version = parse_identifier(identifier)
-    after = submissions_repository.decode_cursor(cursor) if cursor else 0
-    query = (
-        select(Comment)
-        .where(Comment.submission_id == found.submission.id, Comment.parent_id.is_(None), Comment.id > after)
-        .order_by(Comment.id)
-        .limit(limit + 1)
+    return item_threads(
+        session, viewer, found.submission, pinned_version=pinned_version, cursor=cursor, limit=limit
     )
+
+
+def item_threads(
+    session: Session,
+    viewer: Principal | None,
+    submission: Submission,
+    *,
+    pinned_version: int | None = None,
+    cursor: str | None = None,
+    limit: int = 20,
+) -> tuple[list[CommentView], str | None]:
+    """`list_threads` of an item the caller already found with `find_item` (an item page reads
+    it once for everything it shows): one query for the page's threads and all their replies."""
+    if not 1 <= limit <= MAX_THREADS_PER_PAGE:
+        raise InvalidInput(f"limit must be between 1 and {MAX_THREADS_PER_PAGE}", field="limit")
+    after = submissions_repository.decode_cursor(cursor) if cursor else 0
+    top = aliased(Comment)
+    tops = select(top.id).where(top.submission_id == submission.id, top.parent_id.is_(None), top.id > after)
     if pinned_version is not None:
-        query = query.where(Comment.version_number == pinned_version)
-    tops = list(session.scalars(query))
-    next_cursor = submissions_repository.encode_cursor(tops[limit - 1].id) if len(tops) > limit else None
-    tops = tops[:limit]
-    if not tops:
-        return [], None
-    replies = session.scalars(
-        select(Comment)
-        .where(
-            Comment.submission_id == found.submission.id,
-            Comment.thread_id.in_([c.id for c in tops]),
-            Comment.parent_id.is_not(None),
-        )
-        .order_by(Comment.id)
-    ).all()
-    views = _views(session, viewer, found.submission, [*tops, *replies])
-    by_id = {v.comment.id: v for v in views}
-    for view in views:
+        tops = tops.where(top.version_number == pinned_version)
+    # One thread more than the page says whether another page follows. A top comment's thread
+    # is its own id, so the threads' ids select the tops and their replies alike.
+    views = _views(session, viewer, submission, Comment.thread_id.in_(tops.order_by(top.id).limit(limit + 1)))
+    threads = [v for v in views if v.comment.parent_id is None]
+    next_cursor = (
+        submissions_repository.encode_cursor(threads[limit - 1].comment.id) if len(threads) > limit else None
+    )
+    shown = {v.comment.id for v in threads[:limit]}
+    by_id = {v.comment.id: v for v in views if v.comment.thread_id in shown}
+    for view in by_id.values():
         parent_id = view.comment.parent_id
         if parent_id is not None and parent_id in by_id:
             by_id[parent_id].replies.append(view)
-    return [by_id[c.id] for c in tops], next_cursor
+    return [by_id[i] for i in sorted(shown)], next_cursor
 
 
 def _views(
-    session: Session, viewer: Principal | None, submission: Submission, comments: Sequence[Comment]
+    session: Session, viewer: Principal | None, submission: Submission, which: ColumnElement[bool]
 ) -> list[CommentView]:
-    """Comments with their authors' labels, like counts and what this viewer may read, in a
-    fixed number of queries whatever the number of comments."""
-    ids = [c.id for c in comments]
-    account_ids = {c.author_account_id for c in comments}
-    agent_ids = {c.author_agent_id for c in comments if c.author_agent_id is not None}
-    names = dict(
-        session.execute(select(Account.id, Account.display_name).where(Account.id.in_(account_ids)))
-        .tuples()
-        .all()
+    """The item's comments that match `which`, oldest first, with their authors' labels, like
+    counts and what this viewer may read: one query whatever the number of comments."""
+    likes = (
+        select(func.count())
+        .where(Like.submission_id == Comment.submission_id, Like.comment_id == Comment.id)
+        .correlate(Comment)
+        .scalar_subquery()
     )
-    agents = (
-        {a.id: a for a in session.scalars(select(Agent).where(Agent.id.in_(agent_ids)))} if agent_ids else {}
-    )
-    likes = dict(
-        session.execute(
-            select(Like.comment_id, func.count()).where(Like.comment_id.in_(ids)).group_by(Like.comment_id)
+    liked = (
+        exists()
+        .where(
+            Like.submission_id == Comment.submission_id,
+            Like.comment_id == Comment.id,
+            Like.liker == actor_key(viewer),
         )
-        .tuples()
-        .all()
+        .correlate(Comment)
+        if viewer is not None
+        else false()
     )
-    liked: set[int] = set()
-    if viewer is not None:
-        liked = set(
-            session.scalars(
-                select(Like.comment_id).where(Like.comment_id.in_(ids), Like.liker == actor_key(viewer))
-            )
-        )
-    hides = {
-        h.comment_id: h for h in session.scalars(select(Hide).where(Hide.comment_id.in_(ids))) if h.comment_id
-    }
+    rows = session.execute(
+        select(Comment, Account.display_name, Agent, Hide, likes, liked)
+        .join(Account, Account.id == Comment.author_account_id)
+        .outerjoin(Agent, Agent.id == Comment.author_agent_id)
+        .outerjoin(Hide, and_(Hide.submission_id == Comment.submission_id, Hide.comment_id == Comment.id))
+        .where(Comment.submission_id == submission.id, which)
+        .order_by(Comment.id)
+    ).tuples()
     views = []
-    for comment in comments:
-        agent = agents.get(comment.author_agent_id) if comment.author_agent_id is not None else None
-        hide = hides.get(comment.id)
+    for comment, name, agent, hide, like_count, liked_by_viewer in rows:
         may_read_hidden = authz.can_see_moderated(viewer, comment.author_account_id)
         readable = comment.deleted_at is None and (hide is None or may_read_hidden)
         views.append(
@@ -613,13 +617,13 @@ def _views(
                 identifier=submission.identifier,
                 author=AuthorLabel(
                     account_id=comment.author_account_id,
-                    name=names.get(comment.author_account_id, ""),
+                    name=name,
                     agent_id=agent.id if agent else None,
                     agent_name=agent.name if agent else None,
                     agent_model=agent.model_identity if agent else None,
                 ),
-                likes=int(likes.get(comment.id, 0)),
-                liked=comment.id in liked,
+                likes=int(like_count or 0),
+                liked=bool(liked_by_viewer),
                 body=comment.body if readable else None,
                 html=comment.body_html if readable else None,
                 hidden=hide is not None,

@@ -530,11 +530,23 @@ def _kth_largest(values: np.ndarray, k: int) -> float:
     return float(np.partition(positive, len(positive) - k)[len(positive) - k])
 
 
+STREAM_CHUNK = 10_000
+
+
 def _stream_rows(session: Session) -> Iterator[tuple[int, str, str, datetime]]:
+    """Every record in id order, 10,000 at a time by key, so memory stays bounded without a
+    server-side cursor: a reader on PostgreSQL runs outside a transaction (db.py), where no
+    cursor can be declared."""
     record = LiteratureRecord
-    query = (
-        select(record.id, record.title, record.abstract, record.updated_at)
-        .order_by(LiteratureRecord.id)
-        .execution_options(yield_per=10_000)
-    )
-    yield from session.execute(query)
+    last_id = 0
+    while True:
+        rows = session.execute(
+            select(record.id, record.title, record.abstract, record.updated_at)
+            .where(record.id > last_id)
+            .order_by(record.id)
+            .limit(STREAM_CHUNK)
+        ).all()
+        yield from rows
+        if len(rows) < STREAM_CHUNK:
+            return
+        last_id = rows[-1][0]

@@ -7,10 +7,11 @@ flush rows, and never commit: the caller owns the transaction.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import and_, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from openxiv.llm.port import CallRecord, Usage
 from openxiv.llm.recording import call_row
@@ -334,6 +335,49 @@ def list_llm_calls(
     return calls
 
 
+@dataclass(frozen=True)
+class UsageTotals:
+    """What the recorded model calls about an item cost: every call counts, retries included."""
+
+    calls: int = 0
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cost_usd: float = 0.0
+
+    @staticmethod
+    def total(usages: Iterable[UsageTotals]) -> UsageTotals:
+        listed = list(usages)
+        return UsageTotals(
+            calls=sum(u.calls for u in listed),
+            input_tokens=sum(u.input_tokens for u in listed),
+            output_tokens=sum(u.output_tokens for u in listed),
+            cost_usd=sum(u.cost_usd for u in listed),
+        )
+
+
+def usage_by_submission(session: Session, submission_ids: Iterable[int]) -> dict[int, UsageTotals]:
+    """Per item, the sums over its `llm_calls` rows (all its versions): one grouped query."""
+    ids = sorted(set(submission_ids))
+    if not ids:
+        return {}
+    rows = session.execute(
+        select(
+            LLMCall.submission_id,
+            func.count(),
+            func.coalesce(func.sum(LLMCall.input_tokens), 0),
+            func.coalesce(func.sum(LLMCall.output_tokens), 0),
+            func.coalesce(func.sum(LLMCall.cost_usd), 0.0),
+        )
+        .where(LLMCall.submission_id.in_(ids))
+        .group_by(LLMCall.submission_id)
+    ).tuples()
+    return {
+        submission_id: UsageTotals(int(calls), int(tokens_in), int(tokens_out), float(cost))
+        for submission_id, calls, tokens_in, tokens_out, cost in rows
+        if submission_id is not None
+    }
+
+
 def version_reviews(session: Session, version_id: int) -> VersionReviewsOut:
     return VersionReviewsOut(
         version_id=version_id,
@@ -344,29 +388,65 @@ def version_reviews(session: Session, version_id: int) -> VersionReviewsOut:
 
 
 def quality_trajectory(session: Session, submission_id: int) -> list[TrajectoryPoint]:
-    """Per version: rating of the meta review, panel score and decision, and old-vs-new verdict."""
-    versions = session.scalars(
-        select(SubmissionVersion)
+    """Per version: rating of the meta review, panel score and decision, and old-vs-new verdict.
+
+    One query for every version together: each completed AI meta review, completed panel and
+    completed pairwise verdict against the version before is unique (partial unique indexes),
+    so the outer joins add at most one row each, and only the columns shown are read."""
+    previous = aliased(SubmissionVersion)
+    query = (
+        select(
+            SubmissionVersion.id,
+            SubmissionVersion.number,
+            Review.rating,
+            Review.decision,
+            VotePanel.score_mean,
+            VotePanel.decision,
+            VotePanel.accept_count,
+            PairwiseVerdict.winner,
+        )
+        .outerjoin(
+            Review,
+            and_(
+                Review.version_id == SubmissionVersion.id,
+                Review.mode == "meta",
+                Review.status == "completed",
+                Review.reviewer_kind == "ai",
+            ),
+        )
+        .outerjoin(
+            VotePanel, and_(VotePanel.version_id == SubmissionVersion.id, VotePanel.status == "completed")
+        )
+        .outerjoin(
+            previous,
+            and_(
+                previous.submission_id == SubmissionVersion.submission_id,
+                previous.number == SubmissionVersion.number - 1,
+            ),
+        )
+        .outerjoin(
+            PairwiseVerdict,
+            and_(
+                PairwiseVerdict.version_id == SubmissionVersion.id,
+                PairwiseVerdict.other_version_id == previous.id,
+                PairwiseVerdict.status == "completed",
+            ),
+        )
         .where(SubmissionVersion.submission_id == submission_id)
         .order_by(SubmissionVersion.number)
-    ).all()
-    points = []
-    previous: SubmissionVersion | None = None
-    for version in versions:
-        review = completed_review(session, version.id)
-        panel = completed_panel(session, version.id)
-        pairwise = completed_pairwise(session, version.id, previous.id) if previous else None
-        points.append(
-            TrajectoryPoint(
-                version_id=version.id,
-                version_number=version.number,
-                rating=review.rating if review else None,
-                review_decision=review.decision if review else None,
-                score_mean=panel.score_mean if panel else None,
-                panel_decision=panel.decision if panel else None,
-                accept_count=panel.accept_count if panel else None,
-                beats_previous=pairwise.winner if pairwise else None,
-            )
+    )
+    return [
+        TrajectoryPoint(
+            version_id=version_id,
+            version_number=number,
+            rating=rating,
+            review_decision=review_decision,
+            score_mean=score_mean,
+            panel_decision=panel_decision,
+            accept_count=accept_count,
+            beats_previous=winner,
         )
-        previous = version
-    return points
+        for version_id, number, rating, review_decision, score_mean, panel_decision, accept_count, winner in (
+            session.execute(query).tuples()
+        )
+    ]
