@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import io
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pikepdf
+from sqlalchemy import event
 
+from openxiv.events.stream import POLLER_THREAD_PREFIX as EVENT_POLLER_THREADS
 from openxiv.tooling.pdfwriter import text_pdf
 
 PARAGRAPH = (
@@ -81,3 +86,20 @@ def version_body(**overrides: Any) -> dict[str, Any]:
     del body["kind"]
     body.setdefault("response_letter", "We addressed every point raised by the reviewers.")
     return body
+
+
+@contextmanager
+def recorded_statements(engine: Any) -> Iterator[list[str]]:
+    """The SQL the code under test sends, without the event stream's poller (its own threads),
+    which reads the events table once a second whenever an app is running."""
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if not threading.current_thread().name.startswith(EVENT_POLLER_THREADS):
+            statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        yield statements
+    finally:
+        event.remove(engine, "before_cursor_execute", record)

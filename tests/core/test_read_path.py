@@ -4,32 +4,19 @@ of public responses and what evicts it, and readers that get no session cookie."
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import pytest
-from sqlalchemy import event
 
 from openxiv.http.caching import CachedResponse, ResponseCache, etag_matches
 from openxiv.runtime import Runtime
 from openxiv.submissions import service
 from openxiv.submissions.lifecycle import Status
-from tests.core.helpers import auth, paper_body, register
+from tests.core.helpers import auth, paper_body, recorded_statements, register
 
 
-@contextmanager
-def counted(runtime: Any) -> Iterator[list[str]]:
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", record)
-    try:
-        yield statements
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", record)
+def counted(runtime: Any) -> Any:
+    return recorded_statements(runtime.engine)
 
 
 def _published(

@@ -4,11 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 
 from openxiv.models import Blob, Submission, SubmissionVersion, Transition
 from openxiv.submissions.version_meta import VersionMeta
-from tests.core.helpers import auth, paper_body, pdf_bytes, proposal_body, register, version_body
+from tests.core.helpers import (
+    auth,
+    paper_body,
+    pdf_bytes,
+    proposal_body,
+    recorded_statements,
+    register,
+    version_body,
+)
 
 
 def _count(runtime: Any, model: Any) -> int:
@@ -372,20 +380,11 @@ def test_a_version_list_costs_the_same_queries_however_many_versions(client: Any
         )
         assert revision.status_code == 201, revision.text
 
-    statements: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        statements.append(statement)
-
     def listing(identifier: str) -> tuple[list[dict[str, Any]], list[str]]:
-        statements.clear()
-        event.listen(runtime.engine, "before_cursor_execute", record)
-        try:
+        with recorded_statements(runtime.engine) as statements:
             answer = client.get(f"/api/v1/submissions/{identifier}/versions", headers=auth(token))
-        finally:
-            event.remove(runtime.engine, "before_cursor_execute", record)
         assert answer.status_code == 200, answer.text
-        return answer.json(), list(statements)
+        return answer.json(), statements
 
     one, one_queries = listing(single)
     three, three_queries = listing(revised)

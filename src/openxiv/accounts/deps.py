@@ -79,7 +79,7 @@ OptionalPrincipal = Annotated[Principal | None, Depends(current_principal)]
 RequiredPrincipal = Annotated[Principal, Depends(require_principal)]
 
 
-def policy_version(request: Request) -> str:
+async def policy_version(request: Request) -> str:
     """The use policy a new account accepts."""
     settings: Settings = request.app.state.settings
     return settings.policy_version

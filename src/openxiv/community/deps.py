@@ -10,7 +10,7 @@ from openxiv.community.settings import CommunitySettings
 from openxiv.config import Settings
 
 
-def get_community_settings(request: Request) -> CommunitySettings:
+async def get_community_settings(request: Request) -> CommunitySettings:
     settings: Settings = request.app.state.settings
     return settings.community
 

@@ -11,12 +11,12 @@ from openxiv.events.ports import JobQueue
 from openxiv.events.stream import EventHub
 
 
-def get_event_hub(request: Request) -> EventHub:
+async def get_event_hub(request: Request) -> EventHub:
     hub: EventHub = request.app.state.event_hub
     return hub
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     settings: Settings = request.app.state.settings
     return settings
 

@@ -41,6 +41,7 @@ MAX_TRACKED_GAPS = 10_000
 RECENT_IDS = 2048
 RETRY_MS = 2000
 IDLE_POLL_INTERVAL_S = 1.0
+POLLER_THREAD_PREFIX = "openxiv-events"
 
 
 @dataclass(frozen=True)
@@ -279,7 +280,7 @@ class EventHub:
     def _executor(self) -> ThreadPoolExecutor:
         if self._threads is None:
             # Two threads: a subscriber's catch-up never holds up the poll the others wait for.
-            self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix="openxiv-events")
+            self._threads = ThreadPoolExecutor(max_workers=2, thread_name_prefix=POLLER_THREAD_PREFIX)
         return self._threads
 
     def subscriber_count(self) -> int:

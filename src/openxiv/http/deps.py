@@ -14,7 +14,8 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Path, Query, Request
+from fastapi import Depends, Path, Query, Request, Response
+from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
 
 from openxiv.db import transaction
@@ -42,7 +43,9 @@ class Database:
         return transaction(self.write_sessions)
 
 
-def get_database(request: Request) -> Database:
+# Dependencies that only read `app.state` are `async def`: FastAPI runs a plain `def` dependency
+# on the thread pool, and that hop costs more than the rest of such a dependency.
+async def get_database(request: Request) -> Database:
     database: Database = request.app.state.database
     return database
 
@@ -65,6 +68,12 @@ def write_session(database: DatabaseDep) -> Iterator[Session]:
 # commit becomes the response).
 ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+
+
+def json_response(model: BaseModel, *, headers: dict[str, str] | None = None) -> Response:
+    """A model as the JSON FastAPI would send for it, without validating it again on the way
+    out (an endpoint returning a `Response` skips its `response_model`; the model was just built)."""
+    return Response(model.model_dump_json(), media_type="application/json", headers=headers)
 
 
 def client_address(request: Request) -> str:

@@ -10,7 +10,7 @@ from openxiv.config import Settings
 from openxiv.publishing.service import Site
 
 
-def get_site(request: Request) -> Site:
+async def get_site(request: Request) -> Site:
     settings: Settings = request.app.state.settings
     return Site.from_settings(settings)
 

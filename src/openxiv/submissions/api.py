@@ -6,13 +6,14 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from openxiv.accounts.deps import OptionalPrincipal, RequiredPrincipal
 from openxiv.errors import InvalidInput, PayloadTooLarge
 from openxiv.http.caching import LISTINGS, declare_public
-from openxiv.http.deps import IdInQuery, ReadSession, WriteSession
+from openxiv.http.deps import DatabaseDep, IdInQuery, ReadSession, WriteSession, json_response
 from openxiv.http.problems import PROBLEM_RESPONSES
 from openxiv.publishing.deps import SiteDep
 from openxiv.publishing.presenters import api_link_header
@@ -83,11 +84,10 @@ def create_submission(
 
 
 @router.get("/submissions", response_model=Page[SubmissionSummary])
-def list_submissions(
+async def list_submissions(
     request: Request,
-    response: Response,
     principal: OptionalPrincipal,
-    session: ReadSession,
+    database: DatabaseDep,
     kind: Literal["proposal", "paper"] | None = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
     author: Annotated[str | None, Query(max_length=300, description="part of an author's name")] = None,
@@ -97,7 +97,7 @@ def list_submissions(
     created_to: datetime | None = None,
     cursor: Annotated[str | None, Query(max_length=200)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 25,
-) -> Page[SubmissionSummary]:
+) -> Response:
     """Newest first, with cursor paging (`next_cursor`)."""
     if status_ is not None and status_ not in {s.value for s in Status}:
         raise InvalidInput(f"unknown status {status_!r}", field="status")
@@ -110,29 +110,47 @@ def list_submissions(
         created_from=created_from,
         created_to=created_to,
     )
-    rows, next_cursor = service.list_submissions(
-        session, filters, cursor=cursor, limit=limit, viewer=principal
-    )
+
+    def read() -> Page[SubmissionSummary]:  # one trip to the thread pool (see get_submission)
+        with database.reading() as session:
+            rows, next_cursor = service.list_submissions(
+                session, filters, cursor=cursor, limit=limit, viewer=principal
+            )
+            return Page[SubmissionSummary](
+                items=[presenters.summary_out(s) for s in rows], next_cursor=next_cursor
+            )
+
+    response = json_response(await run_in_threadpool(read))
     if principal is None:
         declare_public(request, response.headers, group=LISTINGS)
-    return Page[SubmissionSummary](items=[presenters.summary_out(s) for s in rows], next_cursor=next_cursor)
+    return response
 
 
 @router.get("/submissions/{identifier}", response_model=SubmissionOut)
-def get_submission(
+async def get_submission(
     request: Request,
-    found: RequestedVersion,
+    identifier: IdentifierInPath,
     principal: OptionalPrincipal,
-    session: ReadSession,
-    response: Response,
+    database: DatabaseDep,
     site: SiteDep,
-) -> SubmissionOut:
+) -> Response:
     """`YYMM.NNNNN` gives the latest version; `YYMM.NNNNNvN` a given one. The `Link` header
     signposts how to cite it (docs/publishing.md)."""
-    response.headers["Link"] = api_link_header(session, found, site)
-    if principal is None and service.is_settled_in_public(found.submission):
-        declare_public(request, response.headers, group=str(found.submission.id))
-    return presenters.submission_out(session, found.submission, found.version, principal)
+
+    # The most frequent request there is: everything blocking happens in one trip to the thread
+    # pool (a sync dependency or endpoint would each take one of their own).
+    def read() -> tuple[SubmissionOut, str, int | None]:
+        with database.reading() as session:
+            found = service.find_version(session, identifier, principal)
+            out = presenters.submission_out(session, found.submission, found.version, principal)
+            public = principal is None and service.is_settled_in_public(found.submission)
+            return out, api_link_header(session, found, site), found.submission.id if public else None
+
+    out, link, public_group = await run_in_threadpool(read)
+    response = json_response(out, headers={"Link": link})
+    if public_group is not None:
+        declare_public(request, response.headers, group=str(public_group))
+    return response
 
 
 @router.get("/submissions/{identifier}/versions", response_model=list[VersionOut])

@@ -29,7 +29,7 @@ def requested_version(
 RequestedVersion = Annotated[service.FoundVersion, Depends(requested_version)]
 
 
-def get_blobs(request: Request) -> BlobStore:
+async def get_blobs(request: Request) -> BlobStore:
     blobs: BlobStore = request.app.state.blobs
     return blobs
 
@@ -39,7 +39,7 @@ def get_queue(request: Request) -> PipelineQueue:
     return queue
 
 
-def get_upload_settings(request: Request) -> UploadSettings:
+async def get_upload_settings(request: Request) -> UploadSettings:
     settings: Settings = request.app.state.settings
     return settings.uploads
 
