@@ -645,6 +645,10 @@ MATRIX: dict[tuple[str, str], list[Case]] = {
         Case(expect(303, 403, 200, 200, 200, 403, 403, 403, 403), at("/abs/{public}/revise"))
     ],
     ("GET", "/submit"): [Case(expect(303, 403, 200, 200, 200, 200, 200, 403, 200), at("/submit"))],
+    # The wizard's live preview (fetched by its script): a fragment, so no redirect to sign in.
+    ("POST", "/submit/preview"): [
+        Case(expect(401, *[403] * 8), at("/submit/preview", data={"source_text": "# t", "csrf": "forged"}))
+    ],
     ("GET", "/account/webhooks/{webhook_id}"): [
         Case(
             expect(303, 200, 403, 200, 404, 404, 404, 404, 404),

@@ -104,6 +104,10 @@ def test_author_submits_reads_reviews_revises_and_a_moderator_releases(
     page.fill(
         "textarea[name=source_text]", "# Warm-up\n\nWe fit $y = a x^2$.\n\n## Results\n" + PARAGRAPH * 3
     )
+    # The live preview (the app's own script, rendered by the server) appears without a click.
+    page.wait_for_selector("section.preview:not([hidden]) h1:has-text('Warm-up')", timeout=15_000)
+    live = page.inner_text("section.preview")
+    assert "We fit" in live and "y = a x^2" in live
     page.click("button[value=preview]")
     assert "We fit" in page.inner_text("section.preview")
     page.screenshot(path=str(artifacts / "wizard-preview.png"), full_page=True)

@@ -47,13 +47,22 @@ from openxiv.storage.port import BlobStore
 from openxiv.submissions import moderation, presenters, repository, service
 from openxiv.submissions.deps import BlobsDep, QueueDep, UploadSettingsDep
 from openxiv.submissions.ports import PipelineQueue
-from openxiv.submissions.schemas import HeldVersionOut, InlineSource, SubmissionCreate, VersionCreate
+from openxiv.submissions.schemas import (
+    MAX_SOURCE_CHARS,
+    HeldVersionOut,
+    InlineSource,
+    SubmissionCreate,
+    VersionCreate,
+)
 from openxiv.submissions.textdiff import line_diff
 
 router = APIRouter(include_in_schema=False)
 
 LICENCES = ("CC-BY-4.0", "CC-BY-SA-4.0", "CC0-1.0", "CC-BY-NC-4.0")
 AUTHOR_ROWS = 5
+# A form field may carry the longest source the API accepts, at up to 4 bytes a character in
+# UTF-8 (Starlette's default stops a field at 1 MiB, far below the API's limit).
+FORM_FIELD_BYTES = 4 * MAX_SOURCE_CHARS
 # Discussion threads (each with all its replies) per page of an item; further pages follow a link.
 THREADS_PER_PAGE = 30
 PROPOSAL_FIELDS = (
@@ -345,7 +354,7 @@ async def submit(
 ) -> Response:
     if principal is None:
         return RedirectResponse("/login", status_code=303)
-    form = await request.form()
+    form = await request.form(max_part_size=FORM_FIELD_BYTES)
     try:
         check_csrf(request, _form_value(form, "csrf"))
         authz.authorize_submit(principal)
@@ -374,7 +383,7 @@ async def live_preview(request: Request, principal: OptionalPrincipal) -> HTMLRe
     """The wizard's live preview (fetched by /static/preview.js as the author types): the
     Markdown rendered as the preview step renders it, as an HTML fragment. The same sign-in,
     CSRF token and size limit as the form; without JavaScript the Preview button does this."""
-    form = await request.form()
+    form = await request.form(max_part_size=FORM_FIELD_BYTES)
     try:
         if principal is None:
             raise Unauthenticated("sign in to preview a submission")
@@ -464,7 +473,7 @@ async def revise(
 ) -> Response:
     if principal is None:
         return RedirectResponse("/login", status_code=303)
-    form = await request.form()
+    form = await request.form(max_part_size=FORM_FIELD_BYTES)
     return await run_in_threadpool(
         _revise, request, identifier, principal, database, queue, uploads, blobs, form
     )

@@ -52,9 +52,13 @@ class ProposalBody(Strict):
     timeline_and_resources: str = Field("", max_length=20_000)
 
 
+# The longest inline source (Markdown or LaTeX) a submission may carry, in characters.
+MAX_SOURCE_CHARS = 5_000_000
+
+
 class InlineSource(Strict):
     format: SourceFormat
-    text: str = Field(max_length=5_000_000)
+    text: str = Field(max_length=MAX_SOURCE_CHARS)
 
 
 class IPAttribution(Strict):
