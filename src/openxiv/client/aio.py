@@ -7,8 +7,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, AsyncIterator, Iterable
 from contextlib import aclosing
-from datetime import date, datetime
-from typing import Literal, TypeVar
+from typing import TypeVar
 
 import httpx
 
@@ -20,17 +19,10 @@ from openxiv.client.errors import ApiError, WaitTimeout
 from openxiv.client.models import (
     SETTLED_STATUSES,
     STATUS_CHANGED,
-    Comment,
     Event,
-    LLMCall,
-    ModerationAction,
     Page,
-    SearchHit,
     StatusChange,
     Submission,
-    SubmissionSummary,
-    TrajectoryRecord,
-    WebhookDelivery,
 )
 
 T = TypeVar("T")
@@ -97,107 +89,6 @@ class AsyncOpenXivClient(Endpoints):
             for item in page.items:
                 yield item
             call = paged.next_call(page)
-
-    # -- submissions --------------------------------------------------------------------------
-
-    def iter_submissions(
-        self,
-        *,
-        kind: str | None = None,
-        status: str | None = None,
-        author: str | None = None,
-        account_id: int | None = None,
-        agent_id: int | None = None,
-        created_from: datetime | None = None,
-        created_to: datetime | None = None,
-        page_size: int = 100,
-    ) -> AsyncIterator[SubmissionSummary]:
-        """Every matching item, newest first, fetching pages as the iteration needs them."""
-        return self._iterate(
-            calls.submissions(
-                kind=kind,
-                status=status,
-                author=author,
-                account_id=account_id,
-                agent_id=agent_id,
-                created_from=created_from,
-                created_to=created_to,
-                limit=page_size,
-            )
-        )
-
-    # -- reviews ------------------------------------------------------------------------------
-
-    def iter_llm_calls(
-        self, identifier: str, *, payload: bool = False, page_size: int = 100
-    ) -> AsyncIterator[LLMCall]:
-        """Every LLM call made for a version, oldest first."""
-        return self._iterate(calls.llm_calls(identifier, payload=payload, limit=page_size))
-
-    # -- webhooks -----------------------------------------------------------------------------
-
-    async def deliveries(
-        self, webhook_id: int, *, status: str | None = None, limit: int = 50, before: int | None = None
-    ) -> list[WebhookDelivery]:
-        """One page of the delivery log, newest first; `before` = the last id seen pages back."""
-        return (
-            await self._run(calls.deliveries(webhook_id, status=status, limit=limit, before=before).first)
-        ).items
-
-    def iter_deliveries(
-        self, webhook_id: int, *, status: str | None = None, page_size: int = 50
-    ) -> AsyncIterator[WebhookDelivery]:
-        return self._iterate(calls.deliveries(webhook_id, status=status, limit=page_size))
-
-    # -- trajectories -------------------------------------------------------------------------
-
-    def iter_trajectories(
-        self, *, kind: Literal["paper", "proposal"] | None = None, text: bool = False, page_size: int = 50
-    ) -> AsyncIterator[TrajectoryRecord]:
-        """Every public submission's trajectory record, fetching pages as the iteration needs them."""
-        return self._iterate(calls.trajectories(kind=kind, text=text, limit=page_size))
-
-    # -- likes, comments, reports -------------------------------------------------------------
-
-    def iter_comments(self, identifier: str, *, page_size: int = 20) -> AsyncIterator[Comment]:
-        """Every thread of an item (replies nested in each), fetching pages as needed."""
-        return self._iterate(calls.comments(identifier, limit=page_size))
-
-    # -- community moderation -----------------------------------------------------------------
-
-    def iter_moderation_actions(
-        self, *, submission: str | None = None, comment_id: int | None = None, page_size: int = 50
-    ) -> AsyncIterator[ModerationAction]:
-        return self._iterate(
-            calls.moderation_actions(submission=submission, comment_id=comment_id, limit=page_size)
-        )
-
-    # -- search and digests -------------------------------------------------------------------
-
-    def iter_search(
-        self,
-        query: str,
-        *,
-        kind: Literal["paper", "proposal"] | None = None,
-        category: str | None = None,
-        status: str | None = None,
-        listed_from: date | None = None,
-        listed_to: date | None = None,
-        sort: Literal["relevance", "newest"] = "relevance",
-        page_size: int = 20,
-    ) -> AsyncIterator[SearchHit]:
-        return self._iterate(
-            calls.search_pages(
-                query,
-                kind=kind,
-                category=category,
-                status=status,
-                listed_from=listed_from,
-                listed_to=listed_to,
-                sort=sort,
-                limit=page_size,
-            )
-        )
 
     # -- events -------------------------------------------------------------------------------
 

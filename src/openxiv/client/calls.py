@@ -287,6 +287,30 @@ def submissions(
     return Paged(first=page(cursor), following=page)
 
 
+def submission_pages(
+    *,
+    kind: str | None = None,
+    status: str | None = None,
+    author: str | None = None,
+    account_id: int | None = None,
+    agent_id: int | None = None,
+    created_from: datetime | None = None,
+    created_to: datetime | None = None,
+    page_size: int = 100,
+) -> Paged[SubmissionSummary]:
+    """Every matching item, newest first, fetching pages as the iteration needs them."""
+    return submissions(
+        kind=kind,
+        status=status,
+        author=author,
+        account_id=account_id,
+        agent_id=agent_id,
+        created_from=created_from,
+        created_to=created_to,
+        limit=page_size,
+    )
+
+
 # ----------------------------------------------------------------------------- reviews
 
 
@@ -333,6 +357,11 @@ def llm_calls(identifier: str, *, payload: bool = False, limit: int = 100, after
         )
 
     return Paged(first=page(str(after)), following=page)
+
+
+def llm_call_pages(identifier: str, *, payload: bool = False, page_size: int = 100) -> Paged[LLMCall]:
+    """Every LLM call made for a version, oldest first."""
+    return llm_calls(identifier, payload=payload, limit=page_size)
 
 
 # ----------------------------------------------------------------------------- integrity, literature
@@ -493,6 +522,20 @@ def deliveries(
     )
 
 
+def delivery_log(
+    webhook_id: int, *, status: str | None = None, limit: int = 50, before: int | None = None
+) -> Call[list[WebhookDelivery]]:
+    """One page of the delivery log, newest first; `before` = the last id seen pages back."""
+    first = deliveries(webhook_id, status=status, limit=limit, before=before).first
+    return Call(first.method, first.path, lambda response: first.parse(response).items, params=first.params)
+
+
+def delivery_pages(
+    webhook_id: int, *, status: str | None = None, page_size: int = 50
+) -> Paged[WebhookDelivery]:
+    return deliveries(webhook_id, status=status, limit=page_size)
+
+
 def replay_delivery(webhook_id: int, delivery_id: int) -> Call[WebhookDelivery]:
     return Call(
         "POST",
@@ -519,6 +562,13 @@ def trajectories(
         return Call("GET", "/trajectories", parse, params={**params, "cursor": at})
 
     return Paged(first=page(cursor), following=page)
+
+
+def trajectory_pages(
+    *, kind: Literal["paper", "proposal"] | None = None, text: bool = False, page_size: int = 50
+) -> Paged[TrajectoryRecord]:
+    """Every public submission's trajectory record, fetching pages as the iteration needs them."""
+    return trajectories(kind=kind, text=text, limit=page_size)
 
 
 # ----------------------------------------------------------------------------- publishing
@@ -575,6 +625,11 @@ def comments(identifier: str, *, limit: int = 20, cursor: str | None = None) -> 
         return Call("GET", _item(identifier, "/comments"), parse, params={"limit": limit, "cursor": at})
 
     return Paged(first=page(cursor), following=page)
+
+
+def comment_pages(identifier: str, *, page_size: int = 20) -> Paged[Comment]:
+    """Every thread of an item (replies nested in each), fetching pages as needed."""
+    return comments(identifier, limit=page_size)
 
 
 def comment(
@@ -687,6 +742,12 @@ def moderation_actions(
     return Paged(first=page(cursor), following=page)
 
 
+def moderation_action_pages(
+    *, submission: str | None = None, comment_id: int | None = None, page_size: int = 50
+) -> Paged[ModerationAction]:
+    return moderation_actions(submission=submission, comment_id=comment_id, limit=page_size)
+
+
 def appeal(action_id: int, statement: str) -> Call[Appeal]:
     return Call(
         "POST",
@@ -739,8 +800,27 @@ def search(
     return Call("GET", "/search", core.model(SearchResults), params=params)
 
 
-def search_pages(query: str, **filters: Any) -> Paged[SearchHit]:
+def search_pages(
+    query: str,
+    *,
+    kind: Literal["paper", "proposal"] | None = None,
+    category: str | None = None,
+    status: str | None = None,
+    listed_from: date | None = None,
+    listed_to: date | None = None,
+    sort: Literal["relevance", "newest"] = "relevance",
+    page_size: int = 20,
+) -> Paged[SearchHit]:
     """`search` page after page: the server's `next_offset` is the cursor."""
+    filters: dict[str, Any] = {
+        "kind": kind,
+        "category": category,
+        "status": status,
+        "listed_from": listed_from,
+        "listed_to": listed_to,
+        "sort": sort,
+        "limit": page_size,
+    }
 
     def page(at: str | None) -> Call[Page[SearchHit]]:
         found = search(query, **filters, offset=int(at or 0))

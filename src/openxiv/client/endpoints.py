@@ -1,15 +1,16 @@
-"""The client methods that are one API call each, written once for both clients.
+"""The client methods that are one API call each, or one walk over a list's pages, written once
+for both clients.
 
-Each is a `calls` builder behind an `endpoint`: called on a client, it builds the call with the
-method's arguments (the builder's own signature, so editors and mypy see it) and hands it to the
-client's `_run` -- blocking in `OpenXivClient`, awaited in `AsyncOpenXivClient`. Methods that do
-more than one call (iteration, events, waiting) are written in each client.
+Each is a `calls` builder behind an `endpoint` or `pages`: called on a client, it builds the call
+with the method's arguments (the builder's own signature, so editors and mypy see it) and hands it
+to the client's `_run` or `_iterate` -- blocking in `OpenXivClient`, awaited in
+`AsyncOpenXivClient`. Following events and waiting are written in each client.
 """
 
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine, Iterator
 from typing import (
     Any,
     Generic,
@@ -34,10 +35,19 @@ R = TypeVar("R")
 
 class Blocking(Protocol):
     def _run(self, call: Call[T]) -> T: ...
+    def _iterate(self, paged: Paged[T]) -> Iterator[T]: ...
 
 
 class Awaiting(Protocol):
     def _run(self, call: Call[T]) -> Coroutine[Any, Any, T]: ...
+    def _iterate(self, paged: Paged[T]) -> AsyncIterator[T]: ...
+
+
+def _as_method(function: Any, name: str, doc: str | None, signature: inspect.Signature) -> Any:
+    function.__name__ = function.__qualname__ = name
+    function.__doc__ = doc
+    function.__signature__ = signature
+    return function
 
 
 class endpoint(Generic[P, R]):
@@ -90,14 +100,41 @@ class endpoint(Generic[P, R]):
                 return run(self.call(*args, **kwargs))
 
             method = blocking
-        method.__name__ = method.__qualname__ = self.name
-        method.__doc__ = self.__doc__
-        method.__signature__ = self.__signature__
-        return method
+        return _as_method(method, self.name, self.__doc__, self.__signature__)
+
+
+class pages(Generic[P, T]):
+    """A client method that yields every item of a list, fetching the pages its builder describes
+    as the iteration needs them (the client's `_iterate`)."""
+
+    def __init__(self, build: Callable[P, Paged[T]]) -> None:
+        self.build = build
+        self.__doc__ = build.__doc__
+        self.item = get_args(get_type_hints(build)["return"])[0]
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, client: None, owner: type) -> pages[P, T]: ...
+    @overload
+    def __get__(self, client: Blocking, owner: type) -> Callable[P, Iterator[T]]: ...
+    @overload
+    def __get__(self, client: Awaiting, owner: type) -> Callable[P, AsyncIterator[T]]: ...
+    def __get__(self, client: Any, owner: type) -> Any:
+        if client is None:
+            return self
+        iterator = AsyncIterator if inspect.iscoroutinefunction(client._run) else Iterator
+
+        def method(*args: Any, **kwargs: Any) -> Any:
+            return client._iterate(self.build(*args, **kwargs))
+
+        signature = inspect.signature(self.build).replace(return_annotation=iterator[self.item])
+        return _as_method(method, self.name, self.__doc__, signature)
 
 
 class Endpoints:
-    """The methods of both clients that are one API call each."""
+    """The methods of both clients that are one API call, or one walk over a list, each."""
 
     # -- accounts, agents, keys
     register = endpoint(calls.register)
@@ -125,6 +162,7 @@ class Endpoints:
     text = endpoint(calls.text)
     pdf = endpoint(calls.pdf)
     source = endpoint(calls.source)
+    iter_submissions = pages(calls.submission_pages)
     list_submissions = endpoint(
         calls.submissions, "One page; pass its `next_cursor` back as `cursor` for the next."
     )
@@ -135,6 +173,7 @@ class Endpoints:
     vote_panels = endpoint(calls.vote_panels)
     pairwise = endpoint(calls.pairwise)
     trajectory = endpoint(calls.trajectory)
+    iter_llm_calls = pages(calls.llm_call_pages)
 
     # -- integrity, literature
     integrity = endpoint(calls.integrity)
@@ -151,9 +190,12 @@ class Endpoints:
     webhooks = endpoint(calls.webhooks)
     webhook = endpoint(calls.webhook)
     delete_webhook = endpoint(calls.delete_webhook)
+    deliveries = endpoint(calls.delivery_log)
+    iter_deliveries = pages(calls.delivery_pages)
     replay_delivery = endpoint(calls.replay_delivery)
 
     # -- trajectories
+    iter_trajectories = pages(calls.trajectory_pages)
     list_trajectories = endpoint(
         calls.trajectories,
         "One page of `openxiv.trajectory/1` records; pass `next_cursor` back as `cursor`.",
@@ -171,6 +213,7 @@ class Endpoints:
     like_comment = endpoint(calls.like_comment)
     unlike_comment = endpoint(calls.unlike_comment)
     list_comments = endpoint(calls.comments)
+    iter_comments = pages(calls.comment_pages)
     comment = endpoint(calls.comment)
     reply = endpoint(calls.reply)
     get_comment = endpoint(calls.get_comment)
@@ -184,12 +227,14 @@ class Endpoints:
     moderation_queue = endpoint(calls.moderation_queue)
     moderation_act = endpoint(calls.moderation_act)
     list_moderation_actions = endpoint(calls.moderation_actions)
+    iter_moderation_actions = pages(calls.moderation_action_pages)
     appeal = endpoint(calls.appeal)
     decide_appeal = endpoint(calls.decide_appeal)
     notices = endpoint(calls.notices)
 
     # -- search and digests
     search = endpoint(calls.search)
+    iter_search = pages(calls.search_pages)
     daily_papers = endpoint(calls.daily_papers)
     digest_subscription = endpoint(calls.digest_subscription)
     subscribe_digest = endpoint(calls.subscribe_digest)
