@@ -10,22 +10,41 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
+# A line of the paths file is a path, or a path, a tab and an entity tag sent as If-None-Match.
+# Requests are formatted once in init(); response() counts 304s, which wrk itself counts as successes.
 WRK_SCRIPT = r"""
-local paths = {}
+local threads = {}
+setup = function(thread)
+  threads[#threads + 1] = thread
+end
 init = function(args)
-  for line in io.lines(args[1]) do paths[#paths + 1] = line end
+  prepared = {}
+  for line in io.lines(args[1]) do
+    local path, etag = line:match("^([^\t]+)\t(.+)$")
+    if path then
+      prepared[#prepared + 1] = wrk.format("GET", path, {["If-None-Match"] = etag})
+    elseif #line > 0 then
+      prepared[#prepared + 1] = wrk.format("GET", line)
+    end
+  end
+  not_modified = 0
   math.randomseed(os.time())
 end
 request = function()
-  return wrk.format("GET", paths[math.random(#paths)])
+  return prepared[math.random(#prepared)]
+end
+response = function(status, headers, body)
+  if status == 304 then not_modified = not_modified + 1 end
 end
 done = function(summary, latency, requests)
+  local unchanged = 0
+  for _, thread in ipairs(threads) do unchanged = unchanged + thread:get("not_modified") end
   io.write(string.format(
     '\n{"requests": %d, "duration_us": %d, "connect": %d, "read": %d, "write": %d, "status": %d, ' ..
-    '"timeout": %d, "p50_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %f}\n',
+    '"timeout": %d, "p50_us": %d, "p99_us": %d, "max_us": %d, "mean_us": %f, "not_modified": %d}\n',
     summary.requests, summary.duration, summary.errors.connect, summary.errors.read, summary.errors.write,
     summary.errors.status, summary.errors.timeout, latency:percentile(50), latency:percentile(99),
-    latency.max, latency.mean))
+    latency.max, latency.mean, unchanged))
 end
 """
 
@@ -42,10 +61,13 @@ class Throughput:
     max_ms: float
     driver: str
     server_cpu_ms: float = float("nan")  # server CPU time per request, all workers together
+    not_modified: int = 0  # 304 answers (conditional requests)
+    failed_responses: int = 0  # 4xx/5xx answers; `requests` counts answers, so socket errors are not in it
 
     @property
     def rps(self) -> float:
-        return (self.requests - self.errors) / self.seconds if self.seconds else 0.0
+        """Answers that are not 4xx/5xx, per second."""
+        return (self.requests - self.failed_responses) / self.seconds if self.seconds else 0.0
 
 
 # "auto" (wrk when on PATH), "wrk" or "httpx"; chosen on the command line.
@@ -116,4 +138,6 @@ def run(
         p99_ms=data["p99_us"] / 1000,
         max_ms=data["max_us"] / 1000,
         driver=driver_name(),
+        not_modified=int(data.get("not_modified", 0)),
+        failed_responses=int(data["status"]),
     )

@@ -48,19 +48,18 @@ class Server:
 
 def start(env: dict[str, str], workdir: Path, *, workers: int = 1, name: str = "server") -> Server:
     """`openxiv serve --workers N` (the production command), ready once every worker has started."""
+    command = [sys.executable, "-m", "openxiv.cli", "serve", "--workers", str(workers), "--no-upgrade"]
+    return start_command(command, env, workdir, workers=workers, name=name)
+
+
+def start_command(
+    command: list[str], env: dict[str, str], workdir: Path, *, workers: int = 1, name: str = "server"
+) -> Server:
+    """Any uvicorn-based server taking `--port` (appended here): ready once every worker has
+    started and it answers the listing."""
     port = free_port()
     log = workdir / f"{name}-{port}.log"
-    command = [
-        sys.executable,
-        "-m",
-        "openxiv.cli",
-        "serve",
-        "--port",
-        str(port),
-        "--workers",
-        str(workers),
-        "--no-upgrade",
-    ]
+    command = [*command, "--port", str(port)]
     with log.open("wb") as out:
         process = subprocess.Popen(
             command, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=workdir, start_new_session=True
@@ -84,11 +83,11 @@ def start(env: dict[str, str], workdir: Path, *, workers: int = 1, name: str = "
     raise RuntimeError(f"server did not start within 120 s:\n{log.read_text(errors='replace')[-3000:]}")
 
 
-def stop(server: Server) -> None:
+def stop(server: Server, *, grace_s: float = 30) -> None:
     if server.process.poll() is None:
         server.process.send_signal(signal.SIGTERM)
         try:
-            server.process.wait(timeout=30)
+            server.process.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             # Only this server's own process group (it was started in a new session).
             os.killpg(server.process.pid, signal.SIGKILL)
