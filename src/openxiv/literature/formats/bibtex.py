@@ -53,41 +53,35 @@ def latex_to_text(value: str) -> str:
     return text.replace("{", "").replace("}", "")
 
 
-def _read_braced(text: str, pos: int) -> tuple[str, int]:
-    depth, start = 0, pos
+def _characters(text: str, pos: int) -> Iterator[tuple[int, str, int]]:
+    """Each character from `pos` on, with its position and the brace depth once it is read;
+    a backslash and the character it escapes are passed over."""
+    depth = 0
     while pos < len(text):
         char = text[pos]
         if char == "\\":
             pos += 2
             continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return text[start + 1 : pos], pos + 1
-        elif char == "@" and text[pos - 1] == "\n":
-            raise _BibError("unbalanced braces (a new entry starts inside a value)")
+        depth += {"{": 1, "}": -1}.get(char, 0)
+        yield pos, char, depth
         pos += 1
+
+
+def _read_braced(text: str, pos: int) -> tuple[str, int]:
+    for at, char, depth in _characters(text, pos):
+        if char == "}" and depth == 0:
+            return text[pos + 1 : at], at + 1
+        if char == "@" and text[at - 1] == "\n":
+            raise _BibError("unbalanced braces (a new entry starts inside a value)")
     raise _BibError("unbalanced braces (value never closes)")
 
 
 def _read_quoted(text: str, pos: int) -> tuple[str, int]:
-    depth, cursor = 0, pos + 1
-    while cursor < len(text):
-        char = text[cursor]
-        if char == "\\":
-            cursor += 2
-            continue
-        if char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-        elif char == '"' and depth == 0:
-            return text[pos + 1 : cursor], cursor + 1
-        elif char == "\n" and cursor + 1 < len(text) and text[cursor + 1] == "@":
+    for at, char, depth in _characters(text, pos + 1):
+        if char == '"' and depth == 0:
+            return text[pos + 1 : at], at + 1
+        if char == "\n" and at + 1 < len(text) and text[at + 1] == "@":
             break
-        cursor += 1
     raise _BibError("unterminated quoted value")
 
 
