@@ -4,33 +4,16 @@ grounding, not a search at request time)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from typing import Any
-
-from sqlalchemy import event
 
 from openxiv.community import service as community
 from openxiv.db import transaction
 from openxiv.literature.service import load_starter_corpus
 from openxiv.review import service as review_service
 from openxiv.submissions import service as submissions
-from tests.core.helpers import PARAGRAPH, auth, paper_body, register, version_body
+from tests.core.helpers import PARAGRAPH, auth, paper_body, recorded_statements, register, version_body
 from tests.web.conftest import sign_in
-
-
-@contextmanager
-def _statements(runtime: Any) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        seen.append(statement)
-
-    event.listen(runtime.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(runtime.engine, "before_cursor_execute", record)
 
 
 def _item(client: Any, token: str, *, versions: int, threads: int) -> str:
@@ -67,7 +50,8 @@ def test_the_item_page_costs_the_same_statements_for_one_version_or_many(client:
 
     def page(identifier: str) -> tuple[str, int]:
         client.get(f"/abs/{identifier}")  # templates compiled, per-process caches filled
-        with _statements(runtime) as seen:
+        client.app.state.response_cache.clear()  # rendered, not served from the public cache
+        with recorded_statements(runtime.engine) as seen:
             response = client.get(f"/abs/{identifier}")
         assert response.status_code == 200, response.text
         return response.text, len(seen)
@@ -75,7 +59,9 @@ def test_the_item_page_costs_the_same_statements_for_one_version_or_many(client:
     small_html, small_count = page(small)
     large_html, large_count = page(large)
     assert "Thread 0" in small_html and "Thread 5" in large_html and '<th scope="row">v3</th>' in large_html
-    assert large_count == small_count, "more versions or comments must not cost more queries (N+1)"
+    assert small_count > 0 and large_count == small_count, (
+        "more versions or comments must not cost more (N+1)"
+    )
     sign_in(client, "ada@example.org")  # a signed-in viewer also asks what they liked
     assert page(small)[1] == page(large)[1]
 
@@ -87,7 +73,7 @@ def test_the_trajectory_and_a_page_of_threads_are_one_statement_each(client: Any
     def counted(read: Callable[[Any], Any]) -> tuple[Any, int]:
         with runtime.read_sessions() as session:
             submission = submissions.get_submission(session, identifier, None)
-            with _statements(runtime) as seen:
+            with recorded_statements(runtime.engine) as seen:
                 result = read((session, submission))
         return result, len(seen)
 
