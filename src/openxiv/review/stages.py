@@ -37,6 +37,8 @@ from openxiv.submissions.ports import StageContext, StageOutcome
 from openxiv.submissions.stages import screening_action
 
 LLMFactory = Callable[[Settings, CallRecorder], LLMClient]
+# How a review, comparison or vote can fail: it is stored as failed with the reason.
+_ENGINE_FAILURES = (ReviewFailedError, LLMError, ReviewInputError)
 
 
 def default_llm_factory(settings: Settings, recorder: CallRecorder) -> LLMClient:
@@ -168,9 +170,8 @@ class ReviewStage(_EngineStage):
             context = self._context(ctx)
             try:
                 result = engine.meta(document, revision=_revision(session, version), context=context)
-            except (ReviewFailedError, LLMError, ReviewInputError) as error:
+            except _ENGINE_FAILURES as error:
                 reason = f"meta review failed: {error}"
-                partial = error.partial if isinstance(error, ReviewFailedError) else None
                 with transaction(ctx.session_factory) as write:
                     failed = service.store_review(
                         write,
@@ -178,7 +179,7 @@ class ReviewStage(_EngineStage):
                         mode="meta",
                         provenance=provenance,
                         run_id=context.run_id or "",
-                        result=partial,  # type: ignore[arg-type]
+                        result=_partial(error),
                         failure=reason,
                     )
                     buffer.store(write, failed.id)
@@ -206,7 +207,7 @@ class ReviewStage(_EngineStage):
                 try:
                     old = version_document(session, ctx.blobs, kind, previous)
                     pairwise = engine.pairwise(old, document, context=context)
-                except (ReviewFailedError, LLMError, ReviewInputError) as error:
+                except _ENGINE_FAILURES as error:
                     reason = f"old-vs-new comparison failed: {error}"
                     with transaction(ctx.session_factory) as write:
                         failed_verdict = service.store_pairwise(
@@ -264,11 +265,12 @@ class VoteStage(_EngineStage):
             }
             try:
                 result = engine.vote(document, revision=_revision(session, version), context=context)
-            except (ReviewFailedError, LLMError, ReviewInputError) as error:
+            except _ENGINE_FAILURES as error:
                 reason = f"panel vote failed: {error}"
-                partial = error.partial if isinstance(error, ReviewFailedError) else None
                 with transaction(ctx.session_factory) as write:
-                    failed = service.store_panel(write, version, result=partial, failure=reason, **common)  # type: ignore[arg-type]
+                    failed = service.store_panel(
+                        write, version, result=_partial(error), failure=reason, **common
+                    )
                     buffer.store(write)
                 return _failed(error, reason, {"panel_id": failed.id})
             verdict = service.panel_tally(result).verdict(settings.decision_source)
@@ -284,6 +286,11 @@ class VoteStage(_EngineStage):
             next_status=decision.status,
             detail={"panel_id": panel.id, "decision": decision.verdict, "accept_count": panel.accept_count},
         )
+
+
+def _partial(error: Exception) -> Any:
+    """What a run had produced when it failed, stored with the failure (None if nothing)."""
+    return error.partial if isinstance(error, ReviewFailedError) else None
 
 
 def _failed(error: Exception, reason: str, detail: dict[str, Any]) -> StageOutcome:
