@@ -232,6 +232,15 @@ def _admin(action: Any) -> Any:
         runtime.close()
 
 
+def _admin_create(action: Any, what: str, key_label: str) -> None:
+    """Run `action`, which returns the new row's id and the token of a key issued with it (or
+    None); the token is printed this once and never stored."""
+    created_id, token = _admin(action)
+    console.print(f"{what} {created_id} created")
+    if token:
+        console.print(f"{key_label} (shown once): {token}", markup=False)
+
+
 @app.command()
 def secret() -> None:
     """Create secret_key_file (default var/secret_key) with a random key unless it exists."""
@@ -296,10 +305,7 @@ def user_create(
         issued = service.issue_key(session, account, scopes=["read", "submit"], name="cli") if key else None
         return account.id, issued.token if issued else None
 
-    account_id, token = _admin(action)
-    console.print(f"account {account_id} created")
-    if token:
-        console.print(f"API key (shown once): {token}", markup=False)
+    _admin_create(action, "account", "API key")
 
 
 @agent_app.command("create")
@@ -330,10 +336,7 @@ def agent_create(
         )
         return agent.id, issued.token if issued else None
 
-    agent_id, token = _admin(action)
-    console.print(f"agent {agent_id} created")
-    if token:
-        console.print(f"API key for the agent (shown once): {token}", markup=False)
+    _admin_create(action, "agent", "API key for the agent")
 
 
 @key_app.command("issue")

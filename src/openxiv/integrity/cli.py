@@ -152,6 +152,11 @@ def _print_report(name: str, report: IntegrityReport) -> None:
     console.print(f"timings (ms): {report.timings}")
 
 
+def _percent_with_ci(rate: dict[str, Any]) -> str:
+    low, high = rate["ci95"]
+    return f"{rate['value'] * 100:.1f}% [{low * 100:.1f}, {high * 100:.1f}]"
+
+
 def _print_results(results: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
@@ -159,9 +164,7 @@ def _print_results(results: dict[str, Any]) -> None:
     console = Console()
 
     def pct(r: dict[str, Any]) -> str:
-        if r["value"] is None:
-            return "-"
-        return f"{r['value'] * 100:.1f}% [{r['ci95'][0] * 100:.1f}, {r['ci95'][1] * 100:.1f}] (n={r['n']})"
+        return "-" if r["value"] is None else f"{_percent_with_ci(r)} (n={r['n']})"
 
     console.print(
         f"documents {results['documents']}: {results['attacks']} attacks, {results['clean']} clean, {results['hard_negatives']} hard negatives"
@@ -219,9 +222,7 @@ def _print_real_results(results: dict[str, Any]) -> None:
     console.print(table)
 
     def pct(r: dict[str, Any]) -> str:
-        if r["value"] is None:
-            return "-"
-        return f"{r['k']}/{r['n']} = {r['value'] * 100:.1f}% [{r['ci95'][0] * 100:.1f}, {r['ci95'][1] * 100:.1f}]"
+        return "-" if r["value"] is None else f"{r['k']}/{r['n']} = {_percent_with_ci(r)}"
 
     console.print(
         f"documents {results['documents']}: {results['clean']} clean ({results['hard_negatives']} hard negatives), "
