@@ -413,7 +413,7 @@ def run_backend(backend: str, items: int, bm25: bool) -> dict[str, Any]:
     upgrade(url)
     engine = make_engine(url, pool_size=4)
     rng = random.Random(20261203)
-    print(f"{backend}: seeding {items} items", file=sys.stderr)
+    print(f"{backend}: seeding {items} items into {url}", file=sys.stderr)
     seeded = seed(engine, items, rng)
     print(f"{backend}: measuring", file=sys.stderr)
     measured = measure(make_session_factory(engine, write=False), items, random.Random(7), bm25)

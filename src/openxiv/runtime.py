@@ -36,6 +36,11 @@ SUBSCRIPTIONS: Mapping[str, Sequence[str]] = {
         discovery_jobs.REFRESH_DISCOVERY_ENTRY,
         publishing_jobs.MINT_DOIS,
     ),
+    # Trending counts completed reviews, which the read model keeps.
+    event_types.REVIEW_COMPLETED: (discovery_jobs.REFRESH_DISCOVERY_ENTRY,),
+    event_types.EXTERNAL_REVIEW_ADDED: (discovery_jobs.REFRESH_DISCOVERY_ENTRY,),
+    # A harvested record gains its DOI: its datestamp moves.
+    event_types.DOI_REGISTERED: (discovery_jobs.REFRESH_DISCOVERY_ENTRY,),
     ANY_EVENT: (webhook_jobs.FAN_OUT,),
 }
 

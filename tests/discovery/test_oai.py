@@ -12,9 +12,14 @@ import httpx
 import pytest
 from sickle import Sickle
 from sickle import oaiexceptions as oai_errors
+from sqlalchemy import select, update
 
 from openxiv.config import Settings
+from openxiv.db import transaction
 from openxiv.discovery.settings import DiscoverySettings
+from openxiv.models import Submission
+from openxiv.models.discovery import DiscoveryEntry
+from openxiv.models.publishing import Doi
 from openxiv.submissions.lifecycle import Status
 from tests.discovery.support import author_token, move, post_item, publish, served
 
@@ -89,6 +94,45 @@ def test_full_harvest_with_resumption_deleted_records_and_formats(harvest: Any) 
     assert len(headers) == 5
     record = sickle.GetRecord(identifier=live.header.identifier, metadataPrefix="oai_dc")
     assert record.metadata["title"] == live.metadata["title"]
+
+
+def test_records_carry_the_registered_doi(harvest: Any, runtime: Any) -> None:
+    url, ids = harvest
+    doi = f"10.5072/openxiv.{ids['b']}v1"  # the local registrar's, registered when published
+    with transaction(runtime.write_sessions) as session:
+        registered = session.scalars(
+            select(Doi)
+            .join(Submission, Submission.id == Doi.submission_id)
+            .where(Submission.identifier == ids["b"])
+        ).all()
+        assert {d.doi: d.state for d in registered} == {doi: "registered", doi[:-2]: "registered"}
+        entry = session.scalar(select(DiscoveryEntry).where(DiscoveryEntry.identifier == ids["b"]))
+        assert entry is not None
+        # The record changed when its DOI appeared: incremental harvests (from=) fetch it again.
+        assert entry.datestamp == max(d.registered_at for d in registered if d.registered_at)
+        # A DOI the registrar has not taken yet is not cited.
+        session.execute(
+            update(Doi)
+            .where(
+                Doi.submission_id
+                == select(Submission.id).where(Submission.identifier == ids["e"]).scalar_subquery()
+            )
+            .values(state="pending")
+        )
+    sickle = Sickle(f"{url}/oai")
+    identifier = f"oai:127.0.0.1:{ids['b']}"
+    dc = sickle.GetRecord(identifier=identifier, metadataPrefix="oai_dc").metadata
+    assert f"doi:{doi}" in dc["identifier"] and f"https://doi.org/{doi}" in dc["identifier"]
+    datacite = sickle.GetRecord(identifier=identifier, metadataPrefix="oai_datacite").xml
+    named = datacite.find(f".//{DATACITE}resource/{DATACITE}identifier")
+    assert named is not None and (named.text, named.get("identifierType")) == (doi, "DOI")
+    # Whole pages carry them too, and only for the items whose DOI is registered.
+    listed = {r.header.identifier.rsplit(":", 1)[1]: r for r in sickle.ListRecords(metadataPrefix="oai_dc")}
+    assert f"doi:{doi}" in listed[ids["b"]].metadata["identifier"]
+    assert not [i for i in listed[ids["e"]].metadata["identifier"] if "doi" in i]
+    pending = sickle.GetRecord(identifier=f"oai:127.0.0.1:{ids['e']}", metadataPrefix="oai_datacite").xml
+    landing = pending.find(f".//{DATACITE}resource/{DATACITE}identifier")
+    assert landing is not None and landing.get("identifierType") == "URL"
 
 
 def test_resumption_tokens_carry_size_and_cursor(harvest: Any) -> None:

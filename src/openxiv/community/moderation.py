@@ -24,6 +24,8 @@ from openxiv.community import limits, service
 from openxiv.community.settings import CommunitySettings
 from openxiv.community.targets import comment_target, submission_target
 from openxiv.errors import Conflict, InvalidInput, NotFound
+from openxiv.events import service as events
+from openxiv.events import types as event_types
 from openxiv.models import Submission
 from openxiv.models.base import utcnow
 from openxiv.models.community import Appeal, Comment, Hide, ModerationAction, Report
@@ -128,6 +130,21 @@ def _log(
     session.add(entry)
     session.flush()
     return entry
+
+
+def _announce(session: Session, event_type: str, target: Target, **payload: object) -> None:
+    """An event for the stream and webhooks, without the reason: events reach everyone who may
+    see the item, the reason only its author and moderators."""
+    version = target.comment.version_number if target.comment is not None else None
+    events.record(
+        session,
+        event_type,
+        target.submission,
+        version or target.submission.latest_version,
+        target=target.key,
+        comment_id=target.comment.id if target.comment is not None else None,
+        **payload,
+    )
 
 
 def _reason(reason: str, field_name: str = "reason") -> str:
@@ -296,6 +313,7 @@ def act(
         )
         _close_reports(session, principal, target, "actioned", text)
         _count_comment(session, target, -1)
+        _announce(session, event_types.MODERATION_HIDDEN, target, action_id=entry.id)
         return entry
     if action == "restore":
         if hide is None:
@@ -327,6 +345,14 @@ def _restore(
     )
     session.delete(hide)
     _count_comment(session, target, +1)
+    _announce(
+        session,
+        event_types.MODERATION_RESTORED,
+        target,
+        action_id=entry.id,
+        hide_action_id=hide.action_id,
+        appeal_id=appeal.id if appeal else None,
+    )
     if appeal is None:  # restored directly: an open appeal against the hide has got what it asked
         pending = session.scalars(
             select(Appeal).where(Appeal.action_id == hide.action_id, Appeal.status == "open")
@@ -427,6 +453,14 @@ def decide_appeal(
         _log(session, principal, "appeal_denied", target, text, appeal_id=found.id)
     else:
         raise InvalidInput(f"decision must be grant or deny, not {decision!r}", field="decision")
+    _announce(
+        session,
+        event_types.APPEAL_DECIDED,
+        target,
+        appeal_id=found.id,
+        decision=found.status,
+        hide_action_id=action.id,
+    )
     return found
 
 

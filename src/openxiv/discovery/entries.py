@@ -13,9 +13,13 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from openxiv.community import service as community
 from openxiv.discovery.repository import as_utc
 from openxiv.models import Account, Submission, Transition
 from openxiv.models.discovery import DiscoveryCategory, DiscoveryEntry
+from openxiv.models.publishing import Doi
+from openxiv.models.review import Review
+from openxiv.publishing.service import REGISTERED
 from openxiv.submissions import repository as submissions
 from openxiv.submissions.lifecycle import PUBLISHED, Status
 from openxiv.submissions.version_meta import VersionMeta
@@ -47,6 +51,7 @@ def refresh_entry(session: Session, submission_id: int, *, body_chars: int) -> D
     first_listed, first_published, last_change = _milestones(session, submission.id)
     meta = VersionMeta.from_column(version.meta)
     owner = session.get(Account, submission.owner_id)
+    counts = community.engagement_counts(session, [submission.id])[submission.id]
     values: dict[str, Any] = {
         "identifier": submission.identifier,
         "kind": submission.kind,
@@ -68,7 +73,15 @@ def refresh_entry(session: Session, submission_id: int, *, body_chars: int) -> D
         "created_at": submission.created_at,
         "listed_at": first_listed,
         "published_at": first_published,
-        "datestamp": last_change or submission.updated_at,
+        "datestamp": max(
+            moment
+            for moment in (last_change or submission.updated_at, _doi_registered(session, submission.id))
+            if moment is not None
+        ),
+        "completed_reviews": completed_reviews(session, submission.id),
+        # Triggers keep these in step from here on; a new row starts from the current counts.
+        "likes": counts.likes,
+        "comments": counts.comments,
     }
     if entry is None:
         entry = DiscoveryEntry(submission_id=submission.id, **values)
@@ -80,6 +93,30 @@ def refresh_entry(session: Session, submission_id: int, *, body_chars: int) -> D
     session.flush()
     _replace_categories(session, submission.id, values["categories"])
     return entry
+
+
+def completed_reviews(session: Session, submission_id: int) -> int:
+    """Completed reviews of any version, the AI's and outside reviewers' (trending counts them)."""
+    return int(
+        session.scalar(
+            select(func.count())
+            .select_from(Review)
+            .where(Review.submission_id == submission_id, Review.status == "completed")
+        )
+        or 0
+    )
+
+
+def _doi_registered(session: Session, submission_id: int) -> datetime | None:
+    """When the item's last DOI was registered: its harvested record gains the DOI then, so the
+    record's datestamp moves and incremental harvests fetch it again."""
+    return as_utc(
+        session.scalar(
+            select(func.max(Doi.registered_at)).where(
+                Doi.submission_id == submission_id, Doi.state == REGISTERED
+            )
+        )
+    )
 
 
 def _milestones(

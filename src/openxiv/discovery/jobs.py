@@ -19,8 +19,8 @@ REFRESH_DISCOVERY_ENTRY = "refresh_discovery_entry"
 def refresh_discovery_entry(
     write_sessions: sessionmaker[Session], payload: dict[str, Any], *, body_chars: int
 ) -> bool:
-    """A status change (a new version starts one too) rebuilds the item's row. Returns whether the
-    item has a row now."""
+    """A status change (a new version starts one too) or a completed review rebuilds the item's
+    row. Returns whether the item has a row now."""
     with transaction(write_sessions) as session:
         event = events.get(session, int(payload["event_id"]))
         if event is None or event.submission_id is None:

@@ -29,6 +29,7 @@ from openxiv.discovery.repository import HarvestFilter
 from openxiv.discovery.xmltext import clean, utc_z
 from openxiv.models import Submission, SubmissionVersion
 from openxiv.models.discovery import DiscoveryEntry
+from openxiv.publishing import service as publishing
 from openxiv.publishing.metadata import citation_record
 from openxiv.submissions.lifecycle import PUBLISHED, Status
 
@@ -411,6 +412,7 @@ def _write_records(
     hidden = repository.hidden_ids(session, [e.submission_id for e in entries])
     shown = [e for e in entries if e.status != Status.WITHDRAWN and e.submission_id not in hidden]
     versions = _versions(session, shown) if with_metadata else {}
+    dois = publishing.registered_dois(session, list(versions)) if with_metadata else {}
     for entry in entries:
         deleted = entry.status == Status.WITHDRAWN or entry.submission_id in hidden
         container = _add(parent, "record") if with_metadata else parent
@@ -426,7 +428,11 @@ def _write_records(
             version = versions.get(entry.submission_id)
             if version is not None:
                 record = citation_record(
-                    version.submission, version, base_url=repo.base_url, publisher=repo.name
+                    version.submission,
+                    version,
+                    base_url=repo.base_url,
+                    publisher=repo.name,
+                    dois=dois.get(entry.submission_id),
                 )
                 fmt.write(record, _add(container, "metadata"))
 

@@ -65,7 +65,9 @@ def write_oai_dc(record: CitationRecord, parent: ET.Element) -> None:
     dc("type", "Text")
     dc("type", record.resource_type)
     dc("identifier", record.landing_url)
-    if record.doi_url:
+    if record.doi and record.doi_url:
+        # Both spellings: harvesters match `doi:` (arXiv's and OpenAIRE's form), readers follow the URL.
+        dc("identifier", f"doi:{record.doi}")
         dc("identifier", record.doi_url)
     if record.pdf_url:
         dc("format", "application/pdf")

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse
 from openxiv.accounts.deps import OptionalPrincipal
 from openxiv.config import Settings
 from openxiv.discovery import repository, service, trending
-from openxiv.discovery.engagement import NONE, Engagement, count_engagement
+from openxiv.discovery.engagement import Engagement, engagement_of
 from openxiv.discovery.entries import LISTED, SEARCHABLE
 from openxiv.discovery.repository import EntryFilter
 from openxiv.errors import DomainError
@@ -46,13 +46,12 @@ class Card:
 
 def _cards(session: Any, entries: list[DiscoveryEntry]) -> list[Card]:
     ids = [e.submission_id for e in entries]
-    counts = count_engagement(session, ids)
     reviews = review_summaries(session, ids)
     models = agent_models(session, ids)
     return [
         Card(
             e,
-            counts.get(e.submission_id, NONE),
+            engagement_of(e),
             reviews.get(e.submission_id, NO_REVIEW),
             models.get(e.submission_id, []),
         )

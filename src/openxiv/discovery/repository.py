@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import math
+import sqlite3
 from collections.abc import Collection, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Float, Select, and_, cast, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from openxiv.models.community import Hide
@@ -93,10 +96,50 @@ def newest_change(session: Session, filters: EntryFilter) -> datetime | None:
     return as_utc(value)
 
 
-def published_between(session: Session, filters: EntryFilter) -> list[tuple[int, datetime]]:
-    """(id, published_at) of every match: the candidates a trending page scores."""
-    rows = session.execute(select(E.submission_id, E.published_at).where(*where(filters)))
-    return [(row[0], as_utc(row[1])) for row in rows if row[1] is not None]  # type: ignore[misc]
+def top_scored(
+    session: Session, filters: EntryFilter, score: ColumnElement[float], *, limit: int, offset: int
+) -> list[tuple[int, float]]:
+    """(id, score) of one page of the matches, highest score first (ties: newer publication
+    first), `score` being an expression over the entry's columns."""
+    if session.get_bind().dialect.name == "sqlite":
+        _ensure_sqlite_power(session)
+    rows = session.execute(
+        select(E.submission_id, score.label("score"))
+        .where(*where(filters), E.published_at.is_not(None))
+        .order_by(score.desc(), E.published_at.desc(), E.submission_id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    return [(int(row[0]), float(row[1])) for row in rows]
+
+
+def epoch_seconds(column: ColumnElement[datetime] | Any, dialect: str) -> ColumnElement[float]:
+    """Seconds since 1970 of a UTC timestamp column (SQLite keeps them as text)."""
+    if dialect == "sqlite":
+        return (func.julianday(column) - 2440587.5) * 86400.0
+    # extract() answers numeric on PostgreSQL 14+, which would carry numeric arithmetic into the
+    # score; double precision is what Python computes with.
+    return cast(func.extract("epoch", column), Float)
+
+
+def _sqlite_has_math() -> bool:
+    with closing(sqlite3.connect(":memory:")) as probe:
+        try:
+            probe.execute("SELECT power(2, 0.5)")
+        except sqlite3.OperationalError:
+            return False
+    return True
+
+
+_SQLITE_MATH = _sqlite_has_math()
+
+
+def _ensure_sqlite_power(session: Session) -> None:
+    # SQLite has power() only when built with its math functions (most builds since 3.35 are);
+    # elsewhere the connection gets Python's.
+    if not _SQLITE_MATH:
+        raw: Any = session.connection().connection.driver_connection
+        raw.create_function("power", 2, math.pow, deterministic=True)
 
 
 def by_ids(session: Session, ids: Sequence[int]) -> dict[int, DiscoveryEntry]:

@@ -162,12 +162,20 @@ class PostgresTsvectorIndex:
             )
             order: tuple[ColumnElement[Any], ...] = (ids.desc(),)
         else:
-            floor = _window_floor(session, select(ids).select_from(source).where(*conditions), ids, window)
-            if floor is not None:
-                conditions.append(ids >= floor)
+            # One statement: the window's newest matches, then only those ranked. Each match test
+            # and each rank reads the item's vector, so the matches are found once, not once for
+            # a window bound and again for the ranking (EXPLAIN ANALYZE: a third of the time went
+            # to that second pass for common words).
+            newest = (
+                select(ids.label("id"))
+                .select_from(source)
+                .where(*conditions)
+                .order_by(ids.desc())
+                .limit(window)
+            ).subquery()
             rank = func.ts_rank(E.search_vector, query)
-            statement = select(E.submission_id, rank).select_from(source).where(*conditions)
-            order = (rank.desc(), ids.desc())
+            statement = select(E.submission_id, rank).join(newest, newest.c.id == E.submission_id)
+            order = (rank.desc(), E.submission_id.desc())
         rows = session.execute(statement.order_by(*order).limit(limit).offset(offset))
         return [(int(row[0]), float(row[1])) for row in rows]
 

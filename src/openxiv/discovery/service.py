@@ -11,7 +11,7 @@ from urllib.parse import urlparse
 from sqlalchemy.orm import Session
 
 from openxiv.discovery import hf, oai, repository, search, trending
-from openxiv.discovery.engagement import NONE, EngagementCounter, count_engagement
+from openxiv.discovery.engagement import engagement_of
 from openxiv.discovery.entries import SEARCHABLE
 from openxiv.discovery.feeds import Feed, FeedFormat, build_feed, feed_spec
 from openxiv.discovery.repository import EntryFilter
@@ -100,7 +100,6 @@ def daily_papers(
     page: int,
     limit: int,
     submitter: str | None,
-    counter: EngagementCounter = count_engagement,
 ) -> list[dict[str, Any]]:
     if sort not in ("trending", "publishedAt"):
         raise InvalidInput("sort is trending or publishedAt", field="sort")
@@ -120,33 +119,23 @@ def daily_papers(
         page=page,
         limit=limit,
         submitter_id=submitter_id,
-        counter=counter,
     )
     return [hf.daily_paper(r.entry, r.engagement, base_url=site.base_url, score=r.score) for r in rows]
 
 
-def paper(
-    session: Session, site: Site, identifier: str, counter: EngagementCounter = count_engagement
-) -> dict[str, Any]:
+def paper(session: Session, site: Site, identifier: str) -> dict[str, Any]:
     entry = repository.by_identifier(session, identifier.split("v")[0] if "v" in identifier else identifier)
     hidden = entry is not None and bool(repository.hidden_ids(session, [entry.submission_id]))
     if entry is None or hidden or entry.status not in {s.value for s in SEARCHABLE}:
         raise NotFound(f"no paper {identifier}")
-    counts = counter(session, [entry.submission_id])
-    return hf.paper(entry, counts.get(entry.submission_id, NONE), base_url=site.base_url)
+    return hf.paper(entry, engagement_of(entry), base_url=site.base_url)
 
 
-def papers_search(
-    session: Session, site: Site, query: str, limit: int, counter: EngagementCounter = count_engagement
-) -> list[dict[str, Any]]:
+def papers_search(session: Session, site: Site, query: str, limit: int) -> list[dict[str, Any]]:
     found = search.search(
         session,
         query,
         EntryFilter(statuses=sorted(s.value for s in SEARCHABLE)),
         limit=min(max(limit, 1), 100),
     )
-    counts = counter(session, [hit.entry.submission_id for hit in found.hits])
-    return [
-        hf.daily_paper(hit.entry, counts.get(hit.entry.submission_id, NONE), base_url=site.base_url)
-        for hit in found.hits
-    ]
+    return [hf.daily_paper(hit.entry, engagement_of(hit.entry), base_url=site.base_url) for hit in found.hits]

@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
+from sqlalchemy import ColumnElement, Float, case, func, type_coerce
 from sqlalchemy.orm import Session
 
 from openxiv.discovery import repository
-from openxiv.discovery.engagement import NONE, Engagement, EngagementCounter, count_engagement
+from openxiv.discovery.engagement import Engagement, engagement_of
 from openxiv.discovery.repository import EntryFilter
 from openxiv.discovery.settings import TrendingSettings
 from openxiv.errors import InvalidInput
@@ -98,7 +99,6 @@ def daily_papers(
     category: str | None = None,
     submitter_id: int | None = None,
     now: datetime | None = None,
-    counter: EngagementCounter = count_engagement,
 ) -> list[RankedEntry]:
     """Published items in the window, newest or trending first. Without a window: the newest
     (publishedAt) or the items of the last 7 days (trending)."""
@@ -119,30 +119,38 @@ def daily_papers(
     )
     if sort == "publishedAt":
         entries = repository.newest(session, filters, by="published_at", limit=limit, offset=page * limit)
-        counts = counter(session, [e.submission_id for e in entries])
         return [
             RankedEntry(
-                e,
-                counts.get(e.submission_id, NONE),
-                _age_score(e.published_at or now, counts.get(e.submission_id, NONE), now, constants),
+                e, engagement_of(e), _age_score(e.published_at or now, engagement_of(e), now, constants)
             )
             for e in entries
         ]
-    # Trending ranks every candidate in the window (scores change with time, so they cannot be an
-    # index); the window bounds the work: a day or a week holds hundreds to a few thousand items.
-    candidates = repository.published_between(session, filters)
-    counts = counter(session, [i for i, _ in candidates])
-    scored = sorted(
-        (
-            (_age_score(published, counts.get(i, NONE), now, constants), published, i)
-            for i, published in candidates
-        ),
-        key=lambda row: (row[0], row[1], row[2]),
-        reverse=True,
+    # Scores change with time, so no index holds them in order: the database scores every item of
+    # the window from the published index, which carries the counts, and returns one page. A
+    # month is about 7,000 items at 100,000.
+    chosen = repository.top_scored(
+        session,
+        filters,
+        score_column(session.get_bind().dialect.name, now, constants),
+        limit=limit,
+        offset=page * limit,
     )
-    chosen = scored[page * limit : (page + 1) * limit]
-    found = repository.by_ids(session, [i for _, _, i in chosen])
-    return [RankedEntry(found[i], counts.get(i, NONE), score) for score, _, i in chosen if i in found]
+    found = repository.by_ids(session, [i for i, _ in chosen])
+    return [RankedEntry(found[i], engagement_of(found[i]), score) for i, score in chosen if i in found]
+
+
+def score_column(dialect: str, now: datetime, constants: TrendingSettings) -> ColumnElement[float]:
+    """`trending_score` in SQL over an entry's counts; the tests hold the two to the same numbers."""
+    points = (
+        1.0
+        + DiscoveryEntry.likes
+        + constants.comment_weight * DiscoveryEntry.comments
+        + constants.review_weight * DiscoveryEntry.completed_reviews
+    )
+    age_hours = (now.timestamp() - repository.epoch_seconds(DiscoveryEntry.published_at, dialect)) / 3600.0
+    not_negative = case((age_hours > 0, age_hours), else_=0.0)
+    decay = func.power(not_negative + constants.age_offset_hours, constants.gravity, type_=Float)
+    return type_coerce(points / decay, Float)
 
 
 def _age_score(

@@ -14,6 +14,14 @@ STAGE_FAILED: Final = "stage.failed"
 EXTERNAL_REVIEW_ADDED: Final = "review.external_added"
 # A comment or a reply was posted on an item (payload: comment_id, parent_id, agent_id).
 COMMENT_POSTED: Final = "comment.posted"
+# A DOI was registered and resolves (payload: doi, concept: whether it names the item as a whole).
+DOI_REGISTERED: Final = "doi.registered"
+# Moderators hid or restored an item or a comment (payload: action_id, target, comment_id; the
+# reason is the author's and the moderators' to read, through /moderation/notices and the log).
+MODERATION_HIDDEN: Final = "moderation.hidden"
+MODERATION_RESTORED: Final = "moderation.restored"
+# A moderator granted (the target is restored too) or denied an author's appeal against a hide.
+APPEAL_DECIDED: Final = "moderation.appeal_decided"
 
 # A finished pipeline stage, as the event it announces (stages not listed announce nothing).
 STAGE_EVENTS: Final[dict[tuple[str, str], str]] = {
@@ -35,4 +43,8 @@ ALL: Final = (
     STAGE_FAILED,
     EXTERNAL_REVIEW_ADDED,
     COMMENT_POSTED,
+    DOI_REGISTERED,
+    MODERATION_HIDDEN,
+    MODERATION_RESTORED,
+    APPEAL_DECIDED,
 )

@@ -11,6 +11,7 @@ from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import Mapped, mapped_column
 
 from openxiv.models.base import Base, JSONType, utcnow
+from openxiv.models.community import Engagement
 
 # PostgreSQL keeps the weighted search document in this column (GIN-indexed); SQLite leaves it
 # empty and searches the `discovery_fts` FTS5 table that triggers keep in step with the rows.
@@ -21,10 +22,19 @@ class DiscoveryEntry(Base):
     __tablename__ = "discovery_entries"
     __table_args__ = (
         # Newest-first pages walk these backwards and stop after a page (most rows qualify); a
-        # day's or week's trending candidates are a range of the second. Status and kind ride
-        # along so that neither reads the wide rows to filter.
+        # window's trending candidates are a range of the second. Status, kind and trending's
+        # counts ride along so that neither reads the wide rows to filter or to score.
         Index("ix_discovery_entries_listed", "listed_at", "submission_id", "status", "kind"),
-        Index("ix_discovery_entries_published", "published_at", "submission_id", "status", "kind"),
+        Index(
+            "ix_discovery_entries_published",
+            "published_at",
+            "submission_id",
+            "status",
+            "kind",
+            "completed_reviews",
+            "likes",
+            "comments",
+        ),
         Index("ix_discovery_entries_datestamp", "datestamp", "submission_id"),
         Index("ix_discovery_entries_search_vector", "search_vector", postgresql_using="gin"),
         # What a search filters and sorts its matches on, without reading the wide rows (title,
@@ -55,6 +65,13 @@ class DiscoveryEntry(Base):
     listed_at: Mapped[datetime | None]  # first time it passed screening
     published_at: Mapped[datetime | None]  # first time it became provisionally accepted
     datestamp: Mapped[datetime] = mapped_column(default=utcnow)  # last change of what is shown
+    # Trending's inputs, so that scoring a window reads one index range and nothing else:
+    # completed reviews of any version (counted by `refresh_entry`), and likes and visible
+    # comments, copies of the community's running counts (`engagement`) that triggers keep in
+    # the transaction of each change (ENGAGEMENT_DDL below).
+    completed_reviews: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    likes: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    comments: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     search_vector: Mapped[str | None] = mapped_column(SearchVectorType, deferred=True)
 
 
@@ -137,6 +154,44 @@ POSTGRES_SEARCH_DROP = (
 )
 
 
+# The community's running counts copied onto the entry as they change (an item without an entry
+# yet gets them when `refresh_entry` creates it). Only the count columns are written, so neither
+# full-text trigger fires.
+_COPY_COUNTS = (
+    "UPDATE discovery_entries SET likes = new.human_likes + new.agent_likes, comments = new.comments"
+    " WHERE submission_id = new.submission_id"
+)
+SQLITE_ENGAGEMENT_DDL = (
+    f"CREATE TRIGGER discovery_engagement_insert AFTER INSERT ON engagement BEGIN {_COPY_COUNTS}; END",
+    f"CREATE TRIGGER discovery_engagement_update AFTER UPDATE ON engagement BEGIN {_COPY_COUNTS}; END",
+)
+POSTGRES_ENGAGEMENT_DDL = (
+    f"""CREATE OR REPLACE FUNCTION discovery_engagement_counts() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  {_COPY_COUNTS.replace("new.", "NEW.")};
+  RETURN NULL;
+END $$""",
+    "CREATE TRIGGER discovery_engagement_counts AFTER INSERT OR UPDATE ON engagement"
+    " FOR EACH ROW EXECUTE FUNCTION discovery_engagement_counts()",
+)
+SQLITE_ENGAGEMENT_DROP = (
+    "DROP TRIGGER IF EXISTS discovery_engagement_insert",
+    "DROP TRIGGER IF EXISTS discovery_engagement_update",
+)
+POSTGRES_ENGAGEMENT_DROP = (
+    "DROP TRIGGER IF EXISTS discovery_engagement_counts ON engagement",
+    "DROP FUNCTION IF EXISTS discovery_engagement_counts()",
+)
+
+
+def engagement_ddl(dialect: str) -> tuple[str, ...]:
+    return {"sqlite": SQLITE_ENGAGEMENT_DDL, "postgresql": POSTGRES_ENGAGEMENT_DDL}.get(dialect, ())
+
+
+def engagement_drop(dialect: str) -> tuple[str, ...]:
+    return {"sqlite": SQLITE_ENGAGEMENT_DROP, "postgresql": POSTGRES_ENGAGEMENT_DROP}.get(dialect, ())
+
+
 def search_ddl(dialect: str) -> tuple[str, ...]:
     return {"sqlite": SQLITE_SEARCH_DDL, "postgresql": POSTGRES_SEARCH_DDL}.get(dialect, ())
 
@@ -154,4 +209,16 @@ def _create_search_index(_table: Any, connection: Connection, **_: Any) -> None:
 @event.listens_for(DiscoveryEntry.__table__, "before_drop")
 def _drop_search_index(_table: Any, connection: Connection, **_: Any) -> None:
     for statement in search_drop(connection.dialect.name):
+        connection.exec_driver_sql(statement)
+
+
+@event.listens_for(Engagement.__table__, "after_create")
+def _create_engagement_copy(_table: Any, connection: Connection, **_: Any) -> None:
+    for statement in engagement_ddl(connection.dialect.name):
+        connection.exec_driver_sql(statement)
+
+
+@event.listens_for(Engagement.__table__, "before_drop")
+def _drop_engagement_copy(_table: Any, connection: Connection, **_: Any) -> None:
+    for statement in engagement_drop(connection.dialect.name):
         connection.exec_driver_sql(statement)

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 from openxiv.accounts import authz
 from openxiv.accounts.authz import Principal
 from openxiv.config import Settings
+from openxiv.events import service as events
+from openxiv.events import types as event_types
 from openxiv.models import Submission, SubmissionVersion
 from openxiv.models.base import utcnow
 from openxiv.models.publishing import Doi
@@ -78,6 +80,22 @@ def item_dois(session: Session, submission_id: int) -> ItemDois:
     concept = next((_view(row) for row in rows if row.version_number is None), None)
     versions = {row.version_number: _view(row) for row in rows if row.version_number is not None}
     return ItemDois(concept=concept, versions=versions)
+
+
+def registered_dois(session: Session, submission_ids: Sequence[int]) -> dict[int, dict[int | None, str]]:
+    """`ItemDois.registered()` of many items in one query (a harvest page, a feed); items without
+    a registered DOI are absent."""
+    found: dict[int, dict[int | None, str]] = {}
+    if not submission_ids:
+        return found
+    rows = session.execute(
+        select(Doi.submission_id, Doi.version_number, Doi.doi).where(
+            Doi.submission_id.in_(list(submission_ids)), Doi.state == REGISTERED
+        )
+    )
+    for submission_id, version_number, doi in rows:
+        found.setdefault(submission_id, {})[version_number] = doi
+    return found
 
 
 def citation_for(session: Session, found: FoundVersion, site: Site) -> CitationRecord:
@@ -191,6 +209,7 @@ def record_registered(session: Session, request: RegistrationRequest, registrar_
     if row is None:
         return
     now = utcnow()
+    first_time = row.registered_at is None
     row.state = REGISTERED
     row.registrar = registrar_name
     row.attempts += 1
@@ -200,6 +219,17 @@ def record_registered(session: Session, request: RegistrationRequest, registrar_
     if row.updated_at == request.seen_updated_at:
         row.stale = False
     row.updated_at = now
+    if first_time:
+        # The DOI now resolves and is cited: harvested records and exports change with it.
+        submission = session.get(Submission, row.submission_id)
+        events.record(
+            session,
+            event_types.DOI_REGISTERED,
+            submission,
+            row.version_number,
+            doi=row.doi,
+            concept=row.version_number is None,
+        )
 
 
 def record_failure(
