@@ -552,8 +552,10 @@ def profile(env: dict[str, str], workdir: Path, sets: RequestSets, seconds: floa
 
 
 def _top_frames(collapsed: str, top: int = 10) -> dict[str, Any]:
+    """Own time per frame and per package, and inclusive time of our own (openxiv) frames."""
     own: Counter[str] = Counter()
-    inclusive: Counter[str] = Counter()
+    packages: Counter[str] = Counter()
+    ours: Counter[str] = Counter()
     total = 0
     for line in collapsed.splitlines():
         stack, _, count = line.rpartition(" ")
@@ -563,31 +565,22 @@ def _top_frames(collapsed: str, top: int = 10) -> dict[str, Any]:
         frames = [_short(f) for f in stack.split(";")]
         total += samples
         own[frames[-1]] += samples
-        for frame in set(frames):
-            inclusive[frame] += samples
+        packages[_package(frames[-1])] += samples
+        # The middleware chain wraps every request; below it, the frames that say where the time goes.
+        for frame in {f for f in frames if "(openxiv/" in f and "(openxiv/cli.py" not in f}:
+            ours[frame] += samples
 
     def share(counter: Counter[str]) -> list[tuple[str, float]]:
         return [(frame, 100 * n / total) for frame, n in counter.most_common(top)] if total else []
 
-    # Frames that every sample of a thread passes through (its bootstrap, the event loop's run,
-    # the server's start-up) say nothing about where a request spends its time.
-    telling = Counter({f: n for f, n in inclusive.items() if not any(g in f for g in _CARRIER_FILES)})
-    return {"samples": total, "self": share(own), "inclusive": share(telling)}
+    return {"samples": total, "self": share(own), "packages": share(packages), "ours": share(ours)}
 
 
-_CARRIER_FILES = (
-    "(threading.py",
-    "(<frozen runpy>",
-    "(asyncio/runners.py",
-    "(asyncio/base_events.py",
-    "(uvicorn/main.py",
-    "(uvicorn/server.py",
-    "(openxiv/cli.py",
-    "(typer/",
-    "(click/",
-    "(anyio/_backends/_asyncio.py",
-    "(queue.py",
-)
+def _package(frame: str) -> str:
+    """`name (sqlalchemy/orm/session.py:12)` -> `sqlalchemy`; `name (threading.py:3)` -> `threading`."""
+    where = frame.partition(" (")[2].rstrip(")")
+    first = where.split("/", 1)[0]
+    return first.split(".py", 1)[0].split(":", 1)[0] or "?"
 
 
 def _short(frame: str) -> str:
@@ -762,9 +755,18 @@ def report(results: list[BackendResult], args: argparse.Namespace, total_s: floa
             if "error" in r.profile:
                 lines.append(f"profile: {r.profile['error']}")
             else:
-                lines.append(f"{r.profile['samples']:,} samples over {r.profile['requests']:,} requests.")
-                for title, key in (("own time", "self"), ("inclusive", "inclusive")):
-                    lines += ["", f"| top frames, {title} | % of samples |", "|---|---|"]
+                lines.append(
+                    f"{r.profile['samples']:,} samples of the thread holding the GIL (py-spy --gil, 250 Hz)"
+                    f" over {r.profile['requests']:,} requests; C code that releases the GIL (the database's"
+                    " own work, waiting for it) is not sampled."
+                )
+                titles = (
+                    ("top frames, own time", "self"),
+                    ("own time by package", "packages"),
+                    ("our frames, inclusive (middleware chain included)", "ours"),
+                )
+                for title, key in titles:
+                    lines += ["", f"| {title} | % of samples |", "|---|---|"]
                     lines += [f"| `{frame}` | {pct:.1f} |" for frame, pct in r.profile[key]]
     return "\n".join(lines) + "\n"
 
