@@ -13,15 +13,12 @@ from openxiv.literature.schemas import SearchHit
 from openxiv.mcp.registry import ToolInput, ToolOutput
 from openxiv.review.schemas import PairwiseOut, ReviewOut, TrajectoryPoint, VotePanelOut
 from openxiv.submissions.schemas import (
-    AuthorIn,
     InlineSource,
-    IPAttribution,
-    Licence,
-    Links,
     ProposalBody,
     StageRunOut,
     SubmissionOut,
     SubmissionSummary,
+    VersionContent,
     VersionOut,
 )
 
@@ -108,21 +105,10 @@ class CitationIn(ToolInput):
     )
 
 
-class ContentIn(ToolInput):
-    """What every version carries, as in POST /api/v1/submissions."""
+class ContentIn(ToolInput, VersionContent):
+    """What every version carries, as in POST /api/v1/submissions (the same fields and limits),
+    with a PDF that may come inline."""
 
-    title: str = Field(max_length=100_000)
-    abstract: str = Field(default="", max_length=100_000)
-    authors: list[AuthorIn] = Field(min_length=1, max_length=200)
-    corresponding_author: int = Field(
-        0, ge=0, le=199, description="index into authors of the corresponding human"
-    )
-    keywords: list[str] = Field(default_factory=list, max_length=30)
-    categories: list[str] = Field(default_factory=list, max_length=10)
-    licence: Licence = "CC-BY-4.0"
-    ai_involvement: str = Field(max_length=5000, description="what AI systems did in this work")
-    ip_attribution: IPAttribution
-    links: Links = Field(default_factory=Links)
     proposal: ProposalBody | None = Field(default=None, description="the structured fields of a proposal")
     source: InlineSource | None = Field(
         default=None, description="a paper's Markdown or LaTeX source, inline"
