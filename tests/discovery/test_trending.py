@@ -4,7 +4,9 @@ model's count of completed reviews, which follows each completed review; on both
 
 from __future__ import annotations
 
+import math
 from datetime import UTC, datetime, timedelta
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -210,3 +212,32 @@ def test_the_rows_counts_follow_likes_and_comments(client: Any, runtime: Any, ra
     )
     assert hidden.status_code == 201, hidden.text
     assert counts("fresh") == (0, 0)
+
+
+@pytest.mark.parametrize("db_backend", ["sqlite"])
+def test_sqlite_built_without_math_functions_gets_pythons_power(
+    runtime: Any, ranked_items: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from openxiv.discovery import repository as discovery_repository
+
+    _, now = ranked_items
+    with runtime.read_sessions() as session:
+        built_in = trending.daily_papers(
+            session, TrendingSettings(), span=_last_week(now), sort="trending", now=now
+        )
+    calls: list[tuple[float, float]] = []
+
+    def counted_pow(base: float, exponent: float) -> float:
+        calls.append((base, exponent))
+        return math.pow(base, exponent)
+
+    monkeypatch.setattr(discovery_repository, "_SQLITE_MATH", False)
+    monkeypatch.setattr(discovery_repository, "math", SimpleNamespace(pow=counted_pow))
+    with runtime.read_sessions() as session:
+        fallback = trending.daily_papers(
+            session, TrendingSettings(), span=_last_week(now), sort="trending", now=now
+        )
+    assert [(r.entry.identifier, pytest.approx(r.score)) for r in fallback] == [
+        (r.entry.identifier, r.score) for r in built_in
+    ]
+    assert len(calls) >= len(built_in) == 4  # the query called Python's power once per candidate
