@@ -20,8 +20,9 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TypeVar
+from typing import Any, TypeVar
 
+from pydantic import BaseModel
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -62,6 +63,7 @@ EXPORTED_STATUSES = frozenset(
 _REVIEWED = Status.UNDER_REVIEW.value
 MAX_PAGE = 200
 R = TypeVar("R")
+RecordT = TypeVar("RecordT", bound=BaseModel)
 
 
 @dataclass
@@ -254,102 +256,48 @@ def _version(
         reviews=[_review(r) for r in data.reviews.get(version.id, [])],
         panels=[_panel(p) for p in data.panels.get(version.id, [])],
         pairwise=[
-            PairwiseRecord(
-                id=p.id,
+            _from_row(
+                PairwiseRecord,
+                p,
                 against_version=data.numbers.get(p.other_version_id, 0),
-                label_a=p.label_a,
-                label_b=p.label_b,
-                winner=p.winner,
-                consistent=p.consistent,
                 verdicts=list(p.verdicts or []),
-                created_at=p.created_at,
             )
             for p in data.pairwise.get(version.id, [])
         ],
         external_votes=[
-            ExternalVoteRecord(
-                id=v.id,
-                reviewer_origin=v.reviewer_origin,
-                account_id=v.account_id,
-                agent_id=v.agent_id,
-                owner_id=v.owner_id,
-                model_provider=v.model_provider,
-                model=v.model,
-                model_family=v.model_family,
-                decision=v.decision,
-                confidence=v.confidence,
-                reasons=list(v.reasons or []),
-                conflict_of_interest=v.conflict_of_interest,
-                status_at_vote=v.status_at_vote,
-                created_at=v.created_at,
-            )
+            _from_row(ExternalVoteRecord, v, reasons=list(v.reasons or []))
             for v in data.external_votes.get(version.id, [])
         ],
     )
 
 
+def _from_row(record: type[RecordT], row: object, **computed: Any) -> RecordT:
+    """A record read from its row by the record's own field names; `computed` gives the fields
+    the row does not hold as they are published."""
+    stored = {name: getattr(row, name) for name in record.model_fields.keys() - computed.keys()}
+    return record.model_validate({**stored, **computed})
+
+
 def _review(review: Review) -> ReviewRecord:
-    return ReviewRecord(
-        id=review.id,
-        mode=review.mode,
-        reviewer_kind=review.reviewer_kind,
+    return _from_row(
+        ReviewRecord,
+        review,
         ai_generated=review.reviewer_kind == "ai",
-        account_id=review.account_id,
-        agent_id=review.agent_id,
-        reviewer_origin=review.reviewer_origin,
-        owner_id=review.owner_id,
-        model_alias=review.model_alias,
-        model=review.model,
-        model_provider=review.model_provider,
-        model_family=review.model_family,
-        conflict_of_interest=review.conflict_of_interest,
-        rubric_id=review.rubric_id,
-        rubric_version=review.rubric_version,
-        prompt_version=review.prompt_version,
-        rating=review.rating,
-        decision=review.decision,
-        revised=review.revised,
-        plan=review.plan,
-        content=review.content,
         sub_reviews=[
             SubReviewRecord(position=s.position, reviewer=dict(s.spec or {}), content=s.content)
             for s in review.sub_reviews
             if s.status == "completed"
         ],
-        created_at=review.created_at,
     )
 
 
 def _panel(panel: VotePanel) -> PanelRecord:
-    return PanelRecord(
-        id=panel.id,
-        n=panel.n,
-        k=panel.k,
-        accept_count=panel.accept_count,
-        vote_decision=panel.vote_decision,
-        score_mean=panel.score_mean,
-        score_threshold=panel.score_threshold,
-        score_decision=panel.score_decision,
-        decision_source=panel.decision_source,
-        decision=panel.decision,
-        independent=panel.independent,
-        distinct_models=panel.distinct_models,
-        revised=panel.revised,
-        rubric_id=panel.rubric_id,
-        rubric_version=panel.rubric_version,
-        prompt_version=panel.prompt_version,
+    return _from_row(
+        PanelRecord,
+        panel,
         votes=[
-            VoteRecord(
-                position=v.position,
-                decision=v.decision,
-                confidence=v.confidence,
-                reasons=list(v.reasons or []),
-                scores=dict(v.scores or {}),
-                score=v.score,
-                model=v.model,
-            )
+            _from_row(VoteRecord, v, reasons=list(v.reasons or []), scores=dict(v.scores or {}))
             for v in panel.votes
             if v.status == "completed"
         ],
-        created_at=panel.created_at,
     )
