@@ -107,6 +107,19 @@ def latex_hidden(src: str) -> list[HiddenRegion]:
     def add(start: int, end: int, text: str, category: Category, evidence: str) -> None:
         regions.append(HiddenRegion(start, end, text, category, evidence, src.count("\n", 0, start) + 1))
 
+    def add_rest_of_group(m: re.Match[str], category: Category, evidence: str) -> None:
+        # A switch (\color, \fontsize) hides what follows it, to the end of the enclosing group.
+        end = _group_end(src, m.end())
+        add(m.start(), end, src[m.end() : end], category, evidence)
+
+    def add_argument(
+        m: re.Match[str], at: int, count: int, hidden: int, category: Category, evidence: str
+    ) -> None:
+        # A command hides one of its `count` brace arguments read from `at`: the `hidden`-th.
+        args, end = _args(src, at, count)
+        if args:
+            add(m.start(), end, args[hidden], category, evidence)
+
     for m in re.finditer(r"(?<!\\)%[^\n]*", src):
         add(m.start(), m.end(), m.group(0)[1:], Category.INVISIBLE_RENDER, "LaTeX comment (never typeset)")
     for m in re.finditer(r"\\iffalse\b(.*?)\\fi\b", src, re.S):
@@ -120,56 +133,21 @@ def latex_hidden(src: str) -> list[HiddenRegion]:
             add(m.start(), end, args[1], Category.WHITE_TEXT, f"\\{m.group(1)}{{{args[0]}}} text is white")
     for m in re.finditer(r"\\color\s*(\[[^\]]*\])?\s*\{([^}]*)\}", src):
         if light_colour(m.group(2), (m.group(1) or "").strip("[]")):
-            end = _group_end(src, m.end())
-            add(
-                m.start(),
-                end,
-                src[m.end() : end],
-                Category.WHITE_TEXT,
-                f"\\color{{{m.group(2)}}} turns the text white",
-            )
+            add_rest_of_group(m, Category.WHITE_TEXT, f"\\color{{{m.group(2)}}} turns the text white")
     for m in re.finditer(r"\\fontsize\s*\{\s*([\d.]+)\s*(pt|bp|px)?\s*\}\s*\{[^}]*\}\s*\\selectfont", src):
         if float(m.group(1)) < 3:
-            end = _group_end(src, m.end())
-            add(
-                m.start(),
-                end,
-                src[m.end() : end],
-                Category.SMALL_TEXT,
-                f"\\fontsize{{{m.group(1)}pt}} is unreadably small",
-            )
+            add_rest_of_group(m, Category.SMALL_TEXT, f"\\fontsize{{{m.group(1)}pt}} is unreadably small")
     for m in re.finditer(r"\\scalebox\s*\{\s*([\d.]+)\s*\}", src):
         if float(m.group(1)) < 0.3:
-            args, end = _args(src, m.end(), 1)
-            if args:
-                add(
-                    m.start(),
-                    end,
-                    args[0],
-                    Category.SMALL_TEXT,
-                    f"\\scalebox{{{m.group(1)}}} shrinks the text away",
-                )
+            evidence = f"\\scalebox{{{m.group(1)}}} shrinks the text away"
+            add_argument(m, m.end(), 1, 0, Category.SMALL_TEXT, evidence)
     for m in re.finditer(r"\\resizebox\s*\{\s*([\d.]+)\s*(pt|bp|mm|px)\s*\}", src):
         if float(m.group(1)) < 5:
-            args, end = _args(src, m.end(), 2)
-            if args:
-                add(
-                    m.start(),
-                    end,
-                    args[-1],
-                    Category.SMALL_TEXT,
-                    f"\\resizebox{{{m.group(1)}{m.group(2)}}} shrinks the text away",
-                )
+            evidence = f"\\resizebox{{{m.group(1)}{m.group(2)}}} shrinks the text away"
+            add_argument(m, m.end(), 2, -1, Category.SMALL_TEXT, evidence)
     for m in re.finditer(r"\\(phantom|hphantom|vphantom)\s*\{", src):
-        args, end = _args(src, m.end() - 1, 1)
-        if args:
-            add(
-                m.start(),
-                end,
-                args[0],
-                Category.INVISIBLE_RENDER,
-                f"\\{m.group(1)} takes space but prints nothing",
-            )
+        evidence = f"\\{m.group(1)} takes space but prints nothing"
+        add_argument(m, m.end() - 1, 1, 0, Category.INVISIBLE_RENDER, evidence)
     for m in re.finditer(
         r"\\(pdfliteral|special)\s*\{[^}]*\b3\s+Tr\b[^}]*\}|\\pdfrender\s*\{[^}]*TextRenderingMode\s*=\s*(?:3|invisible)[^}]*\}",
         src,
