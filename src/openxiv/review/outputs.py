@@ -6,7 +6,8 @@ rubric (cached per rubric version); every criterion becomes a required property.
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Callable
+from functools import lru_cache, wraps
 from typing import Annotated, Any, Literal, cast
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, create_model
@@ -43,22 +44,25 @@ class PairwiseJudgement(_Strict):
 _CACHE: dict[tuple[str, str, str, tuple[str, ...]], type[BaseModel]] = {}
 
 
-def _cached(name: str, rubric: Rubric, build: Any) -> type[BaseModel]:
-    key = (name, rubric.id, rubric.version, tuple(rubric.keys))
-    if key not in _CACHE:
-        _CACHE[key] = build(rubric)
-    return _CACHE[key]
+def _per_rubric(build: Callable[[Rubric], type[BaseModel]]) -> Callable[[Rubric], type[BaseModel]]:
+    """A schema built once per rubric version (and set of criteria), not on every call."""
+
+    @wraps(build)
+    def cached(rubric: Rubric) -> type[BaseModel]:
+        key = (build.__name__, rubric.id, rubric.version, tuple(rubric.keys))
+        if key not in _CACHE:
+            _CACHE[key] = build(rubric)
+        return _CACHE[key]
+
+    return cached
 
 
 def _fields(rubric: Rubric, kind: Any, **field_options: Any) -> dict[str, Any]:
     return {c.key: (kind, Field(..., **field_options)) for c in rubric.criteria}
 
 
+@_per_rubric
 def review_report_schema(rubric: Rubric) -> type[BaseModel]:
-    return _cached("review_report_schema", rubric, _build_review_report_schema)
-
-
-def _build_review_report_schema(rubric: Rubric) -> type[BaseModel]:
     criteria = create_model("CriterionReviews", __base__=_Strict, **_fields(rubric, CriterionFeedback))
     return create_model(
         "ReviewReport",
@@ -83,11 +87,8 @@ def reviewer_plan_schema(low: int, high: int) -> type[BaseModel]:
     )
 
 
+@_per_rubric
 def synthesis_schema(rubric: Rubric) -> type[BaseModel]:
-    return _cached("synthesis_schema", rubric, _build_synthesis_schema)
-
-
-def _build_synthesis_schema(rubric: Rubric) -> type[BaseModel]:
     scores = create_model("CriterionScores", __base__=_Strict, **_fields(rubric, int, ge=0, le=4))
     return create_model(
         "MetaReview",
@@ -102,11 +103,8 @@ def _build_synthesis_schema(rubric: Rubric) -> type[BaseModel]:
     )
 
 
+@_per_rubric
 def vote_schema(rubric: Rubric) -> type[BaseModel]:
-    return _cached("vote_schema", rubric, _build_vote_schema)
-
-
-def _build_vote_schema(rubric: Rubric) -> type[BaseModel]:
     scores = create_model("VoteScores", __base__=_Strict, **_fields(rubric, int, ge=0, le=10))
     return create_model(
         "PanelVote",
