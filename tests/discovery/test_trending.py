@@ -141,6 +141,10 @@ def test_pages_and_constants_reach_the_query(runtime: Any, ranked_items: Any) ->
         second_page = trending.daily_papers(
             session, TrendingSettings(), span=window, sort="trending", now=now, page=1, limit=2
         )
+        # A page and one more (the home page's "next page?"): the page starts where it did.
+        peeking = trending.daily_papers(
+            session, TrendingSettings(), span=window, sort="trending", now=now, page=1, limit=1, look_ahead=1
+        )
         # Almost no decay: engagement alone orders, and the three likes win.
         flat = trending.daily_papers(
             session, TrendingSettings(gravity=0.01), span=window, sort="trending", now=now, limit=100
@@ -155,6 +159,7 @@ def test_pages_and_constants_reach_the_query(runtime: Any, ranked_items: Any) ->
             limit=100,
         )
     assert [r.entry.identifier for r in second_page] == [r.entry.identifier for r in everything[2:4]]
+    assert [r.entry.identifier for r in peeking] == [r.entry.identifier for r in everything[1:3]]
     assert everything[0].entry.identifier == ids["commented"]  # 3 points at 10 h beat 1 at 30 min
     assert flat[0].entry.identifier == ids["old_popular"]
     assert reviews_first[0].entry.identifier == ids["reviewed"]

@@ -95,13 +95,15 @@ def daily_papers(
     sort: DailySort = "publishedAt",
     page: int = 0,
     limit: int = 50,
+    look_ahead: int = 0,
     kind: str | None = None,
     category: str | None = None,
     submitter_id: int | None = None,
     now: datetime | None = None,
 ) -> list[RankedEntry]:
     """Published items in the window, newest or trending first. Without a window: the newest
-    (publishedAt) or the items of the last 7 days (trending)."""
+    (publishedAt) or the items of the last 7 days (trending). `look_ahead` rows past the page
+    come too (a caller's "is there a next page?")."""
     if not 1 <= limit <= 100:
         raise InvalidInput("limit must be between 1 and 100", field="limit")
     if page < 0 or page * limit > 10_000:
@@ -118,7 +120,9 @@ def daily_papers(
         published_to=span.end if span else None,
     )
     if sort == "publishedAt":
-        entries = repository.newest(session, filters, by="published_at", limit=limit, offset=page * limit)
+        entries = repository.newest(
+            session, filters, by="published_at", limit=limit + look_ahead, offset=page * limit
+        )
         return [
             RankedEntry(
                 e, engagement_of(e), _age_score(e.published_at or now, engagement_of(e), now, constants)
@@ -132,7 +136,7 @@ def daily_papers(
         session,
         filters,
         score_column(session.get_bind().dialect.name, now, constants),
-        limit=limit,
+        limit=limit + look_ahead,
         offset=page * limit,
     )
     found = repository.by_ids(session, [i for i, _ in chosen])
