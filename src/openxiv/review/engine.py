@@ -132,6 +132,21 @@ def _ms_since(started: float) -> float:
     return round((time.perf_counter() - started) * 1000, 3)
 
 
+@dataclass(frozen=True)
+class _Run:
+    """What a review, a meta-review or a vote starts from: the document's rubric, the call
+    context, the literature found for it, and the clock its wall time is counted from."""
+
+    rubric: Rubric
+    context: CallContext
+    literature: str | None
+    grounding: GroundingSummary
+    started: float
+
+    def usage(self, spent: list[Usage]) -> Usage:
+        return Usage.total(spent, wall_ms=_ms_since(self.started))
+
+
 class ReviewEngine:
     def __init__(
         self,
@@ -161,6 +176,14 @@ class ReviewEngine:
         if not document.text or not document.text.strip():
             raise ReviewInputError("the document has no text to review")
         return self.rubric(document.kind)
+
+    def _start(
+        self, document: Document, context: CallContext | None, grounding: GroundingSummary | None
+    ) -> _Run:
+        rubric = self._check(document)
+        started = time.perf_counter()
+        literature, summary = self.ground(document, grounding)
+        return _Run(rubric, context or CallContext(), literature, summary, started)
 
     def ground(
         self, document: Document, reuse: GroundingSummary | None = None
@@ -247,27 +270,26 @@ class ReviewEngine:
         context: CallContext | None = None,
         grounding: GroundingSummary | None = None,
     ) -> SingleReviewResult:
-        rubric = self._check(document)
+        run = self._start(document, context, grounding)
         alias = alias or self.settings.single_model
-        literature, grounding = self.ground(document, grounding)
         report, usage, truncation = await self._review_call(
-            rubric,
+            run.rubric,
             document,
             alias,
-            literature,
+            run.literature,
             revision,
             None,
-            (context or CallContext()).with_purpose("single.review"),
+            run.context.with_purpose("single.review"),
             0,
         )
         return SingleReviewResult(
-            provenance=self.provenance(rubric),
+            provenance=self.provenance(run.rubric),
             model_alias=alias,
             model=usage.model,
             report=report,
             usage=usage,
             truncation=truncation,
-            grounding=grounding,
+            grounding=run.grounding,
             revised=bool(revision and revision.present),
         )
 
@@ -314,36 +336,33 @@ class ReviewEngine:
         context: CallContext | None = None,
         grounding: GroundingSummary | None = None,
     ) -> MetaReviewResult:
-        rubric = self._check(document)
-        started = time.perf_counter()
-        context = context or CallContext()
+        run = self._start(document, context, grounding)
         chair = chair_alias or self.settings.area_chair_model
-        literature, grounding = self.ground(document, grounding)
         plan, plan_usage, truncation = await self._plan_reviewers(
-            rubric, document, chair, literature, revision, reviewers, context
+            run.rubric, document, chair, run.literature, revision, reviewers, run.context
         )
         sub_reviews = await self._run_reviewers(
-            rubric,
+            run.rubric,
             document,
             plan["reviewers"],
             reviewer_aliases or self.settings.reviewer_models,
-            literature,
+            run.literature,
             revision,
-            context,
+            run.context,
         )
         usages = [plan_usage, *(s.usage for s in sub_reviews)]
 
         def result(synthesis: dict[str, Any], spent: list[Usage]) -> MetaReviewResult:
             return MetaReviewResult(
-                provenance=self.provenance(rubric),
+                provenance=self.provenance(run.rubric),
                 model_alias=chair,
                 model=plan_usage.model,
                 plan=plan,
                 sub_reviews=sub_reviews,
                 synthesis=synthesis,
-                usage=Usage.total(spent, wall_ms=_ms_since(started)),
+                usage=run.usage(spent),
                 truncation=truncation,
-                grounding=grounding,
+                grounding=run.grounding,
                 revised=bool(revision and revision.present),
             )
 
@@ -356,7 +375,9 @@ class ReviewEngine:
                 result({}, usages),
             )
         try:
-            synthesis, synthesis_usage = await self._synthesise(rubric, chair, done, revision, context)
+            synthesis, synthesis_usage = await self._synthesise(
+                run.rubric, chair, done, revision, run.context
+            )
         except LLMError as error:
             raise ReviewFailedError(
                 f"area chair could not write the meta-review: {error}", result({}, usages)
@@ -542,19 +563,17 @@ class ReviewEngine:
         context: CallContext | None = None,
         grounding: GroundingSummary | None = None,
     ) -> PanelResult:
-        rubric = self._check(document)
-        started = time.perf_counter()
-        context = context or CallContext()
         seats = aliases or self.settings.panel
         k = k or self.settings.accept_votes
         if not 1 <= k <= len(seats):
             raise ReviewInputError(f"K={k} must be between 1 and the panel size {len(seats)}")
+        run = self._start(document, context, grounding)
+        rubric = run.rubric
         if threshold is None:
             threshold = self.settings.score_threshold.get(rubric.kind, rubric.vote.score_threshold)
         revision = revision or Revision()
-        literature, grounding = self.ground(document, grounding)
-        fitted = self._panel_messages(rubric, document, seats, literature, revision)
-        votes = await self._cast_votes(rubric, seats, fitted, context)
+        fitted = self._panel_messages(rubric, document, seats, run.literature, revision)
+        votes = await self._cast_votes(rubric, seats, fitted, run.context)
         tally = count_votes(self._ballots(votes), required=k, score_threshold=threshold)
         result = PanelResult(
             provenance=self.provenance(rubric),
@@ -569,9 +588,9 @@ class ReviewEngine:
             independent=tally.independent,
             repeated_models=dict(tally.repeated_voters),
             distinct_models=tally.distinct_voters,
-            usage=Usage.total([v.usage for v in votes], wall_ms=_ms_since(started)),
+            usage=run.usage([v.usage for v in votes]),
             truncation=fitted[seats[0]][1],
-            grounding=grounding,
+            grounding=run.grounding,
             revised=revision.present,
         )
         if not tally.complete:
