@@ -22,18 +22,31 @@ _EXTERNAL_HUMAN = text("reviewer_origin = 'external_human'")
 REVIEWER_ORIGINS = ("internal", "external_agent", "external_human")
 
 
-class _Accounting:
-    """Columns every model-produced row carries: what produced it and what it cost."""
+class _Costs:
+    """What producing a row cost (a panel's are the sum of its votes')."""
 
-    model_alias: Mapped[str] = mapped_column(String(100), default="")
-    model: Mapped[str] = mapped_column(String(200), default="")
     input_tokens: Mapped[int] = mapped_column(Integer, default=0)
     output_tokens: Mapped[int] = mapped_column(Integer, default=0)
     cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
     latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
 
 
-class Review(_Accounting, Base):
+class _Accounting(_Costs):
+    """Columns every model-produced row carries: what produced it and what it cost."""
+
+    model_alias: Mapped[str] = mapped_column(String(100), default="")
+    model: Mapped[str] = mapped_column(String(200), default="")
+
+
+class _Provenance:
+    """Which rubric and prompts a review, verdict or panel was produced under."""
+
+    rubric_id: Mapped[str] = mapped_column(String(64))
+    rubric_version: Mapped[str] = mapped_column(String(32))
+    prompt_version: Mapped[str] = mapped_column(String(32))
+
+
+class Review(_Accounting, _Provenance, Base):
     """A single review or a meta-review (with its sub-reviews) of one version.
 
     Failed attempts stay as rows with `status = 'failed'` and the reason; at most one completed AI
@@ -81,9 +94,6 @@ class Review(_Accounting, Base):
     account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     run_id: Mapped[str | None] = mapped_column(String(36), index=True)
-    rubric_id: Mapped[str] = mapped_column(String(64))
-    rubric_version: Mapped[str] = mapped_column(String(32))
-    prompt_version: Mapped[str] = mapped_column(String(32))
     plan: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # the area chair's reviewer plan
     content: Mapped[dict[str, Any] | None] = mapped_column(JSONType)  # report or synthesis
     rating: Mapped[int | None] = mapped_column(Integer)
@@ -115,7 +125,7 @@ class SubReview(_Accounting, Base):
     truncation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
 
-class PairwiseVerdict(_Accounting, Base):
+class PairwiseVerdict(_Accounting, _Provenance, Base):
     """Which of two versions (or submissions) is better, judged in both orders."""
 
     __tablename__ = "pairwise_verdicts"
@@ -142,13 +152,10 @@ class PairwiseVerdict(_Accounting, Base):
     winner: Mapped[str | None] = mapped_column(String(8))  # a | b | tie
     consistent: Mapped[bool | None] = mapped_column(Boolean)
     verdicts: Mapped[list[Any]] = mapped_column(JSONType, default=list)
-    rubric_id: Mapped[str] = mapped_column(String(64))
-    rubric_version: Mapped[str] = mapped_column(String(32))
-    prompt_version: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class VotePanel(Base):
+class VotePanel(_Costs, _Provenance, Base):
     """The decision panel for one version: N seats, accept when at least K accept."""
 
     __tablename__ = "vote_panels"
@@ -181,13 +188,6 @@ class VotePanel(Base):
     repeated_models: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     distinct_models: Mapped[int] = mapped_column(Integer, default=0)
     revised: Mapped[bool] = mapped_column(Boolean, default=False)
-    rubric_id: Mapped[str] = mapped_column(String(64))
-    rubric_version: Mapped[str] = mapped_column(String(32))
-    prompt_version: Mapped[str] = mapped_column(String(32))
-    input_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    output_tokens: Mapped[int] = mapped_column(Integer, default=0)
-    cost_usd: Mapped[float] = mapped_column(Float, default=0.0)
-    latency_ms: Mapped[float] = mapped_column(Float, default=0.0)
     grounding: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     truncation: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
