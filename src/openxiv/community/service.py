@@ -8,10 +8,12 @@ inherit it). Every rule here takes a Session and commits nothing.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
-from sqlalchemy import ColumnElement, and_, delete, exists, false, func, select, update
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
@@ -523,7 +525,7 @@ def history(session: Session, viewer: Principal | None, comment_id: int) -> list
 
 def get_comment(session: Session, viewer: Principal | None, comment_id: int) -> CommentView:
     comment, submission = _comment_in_view(session, comment_id, viewer)
-    return _views(session, viewer, submission, Comment.id == comment.id)[0]
+    return _views(session, viewer, submission, "comment", {"comment_id": comment.id})[0]
 
 
 def list_threads(
@@ -557,13 +559,14 @@ def item_threads(
     if not 1 <= limit <= MAX_THREADS_PER_PAGE:
         raise InvalidInput(f"limit must be between 1 and {MAX_THREADS_PER_PAGE}", field="limit")
     after = submissions_repository.decode_cursor(cursor) if cursor else 0
-    top = aliased(Comment)
-    tops = select(top.id).where(top.submission_id == submission.id, top.parent_id.is_(None), top.id > after)
-    if pinned_version is not None:
-        tops = tops.where(top.version_number == pinned_version)
-    # One thread more than the page says whether another page follows. A top comment's thread
-    # is its own id, so the threads' ids select the tops and their replies alike.
-    views = _views(session, viewer, submission, Comment.thread_id.in_(tops.order_by(top.id).limit(limit + 1)))
+    # One thread more than the page says whether another page follows.
+    params = {"after": after, "threads": limit + 1}
+    if pinned_version is None:
+        views = _views(session, viewer, submission, "threads", params)
+    else:
+        views = _views(
+            session, viewer, submission, "threads of a version", params | {"version": pinned_version}
+        )
     threads = [v for v in views if v.comment.parent_id is None]
     next_cursor = (
         submissions_repository.encode_cursor(threads[limit - 1].comment.id) if len(threads) > limit else None
@@ -577,11 +580,29 @@ def item_threads(
     return [by_id[i] for i in sorted(shown)], next_cursor
 
 
-def _views(
-    session: Session, viewer: Principal | None, submission: Submission, which: ColumnElement[bool]
-) -> list[CommentView]:
-    """The item's comments that match `which`, oldest first, with their authors' labels, like
-    counts and what this viewer may read: one query whatever the number of comments."""
+ViewSelection = Literal["threads", "threads of a version", "comment"]
+
+
+@functools.cache
+def _views_statement(which: ViewSelection, with_viewer: bool) -> Select[Any]:
+    """The statement `_views` runs, built once per shape and bound by parameters: building it
+    (correlated counts, an aliased page of threads) took longer than running it.
+
+    "threads": the page of `:threads` top comments after id `:after` (of version `:version`)
+    with all their replies; a top comment's thread is its own id, so the threads' ids select the
+    tops and their replies alike. "comment": comment `:comment_id`."""
+    if which == "comment":
+        selected: ColumnElement[bool] = Comment.id == bindparam("comment_id")
+    else:
+        top = aliased(Comment)
+        tops = select(top.id).where(
+            top.submission_id == bindparam("submission_id"),
+            top.parent_id.is_(None),
+            top.id > bindparam("after"),
+        )
+        if which == "threads of a version":
+            tops = tops.where(top.version_number == bindparam("version"))
+        selected = Comment.thread_id.in_(tops.order_by(top.id).limit(bindparam("threads")))
     likes = (
         select(func.count())
         .where(Like.submission_id == Comment.submission_id, Like.comment_id == Comment.id)
@@ -593,20 +614,35 @@ def _views(
         .where(
             Like.submission_id == Comment.submission_id,
             Like.comment_id == Comment.id,
-            Like.liker == actor_key(viewer),
+            Like.liker == bindparam("liker"),
         )
         .correlate(Comment)
-        if viewer is not None
+        if with_viewer
         else false()
     )
-    rows = session.execute(
+    return (
         select(Comment, Account.display_name, Agent, Hide, likes, liked)
         .join(Account, Account.id == Comment.author_account_id)
         .outerjoin(Agent, Agent.id == Comment.author_agent_id)
         .outerjoin(Hide, and_(Hide.submission_id == Comment.submission_id, Hide.comment_id == Comment.id))
-        .where(Comment.submission_id == submission.id, which)
+        .where(Comment.submission_id == bindparam("submission_id"), selected)
         .order_by(Comment.id)
-    ).tuples()
+    )
+
+
+def _views(
+    session: Session,
+    viewer: Principal | None,
+    submission: Submission,
+    which: ViewSelection,
+    params: dict[str, int],
+) -> list[CommentView]:
+    """The item's comments `which` selects, oldest first, with their authors' labels, like
+    counts and what this viewer may read: one query whatever the number of comments."""
+    values: dict[str, Any] = {"submission_id": submission.id, **params}
+    if viewer is not None:
+        values["liker"] = actor_key(viewer)
+    rows = session.execute(_views_statement(which, viewer is not None), values).tuples()
     views = []
     for comment, name, agent, hide, like_count, liked_by_viewer in rows:
         may_read_hidden = authz.can_see_moderated(viewer, comment.author_account_id)
