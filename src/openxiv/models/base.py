@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import JSON, DateTime, MetaData, TypeDecorator
+from sqlalchemy import JSON, DateTime, Index, MetaData, TextClause, TypeDecorator
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase
@@ -19,6 +19,11 @@ NAMING_CONVENTION = {
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+def unique_where(name: str, *columns: str, where: TextClause) -> Index:
+    """Unique among the rows that match `where` only: a partial index, on SQLite and PostgreSQL."""
+    return Index(name, *columns, unique=True, sqlite_where=where, postgresql_where=where)
 
 
 class UTCDateTime(TypeDecorator[datetime]):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from openxiv.models.base import Base, JSONType, utcnow
+from openxiv.models.base import Base, JSONType, unique_where, utcnow
 
 _OPEN_APPEAL = text("status = 'open'")
 
@@ -154,13 +154,7 @@ class Appeal(Base):
 
     __tablename__ = "appeals"
     __table_args__ = (
-        Index(
-            "uq_appeals_open_action",
-            "action_id",
-            unique=True,
-            sqlite_where=_OPEN_APPEAL,
-            postgresql_where=_OPEN_APPEAL,
-        ),
+        unique_where("uq_appeals_open_action", "action_id", where=_OPEN_APPEAL),
         Index("ix_appeals_status_id", "status", "id"),
     )
 

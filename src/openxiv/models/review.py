@@ -7,7 +7,7 @@ from typing import Any
 from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from openxiv.models.base import Base, JSONType, utcnow
+from openxiv.models.base import Base, JSONType, unique_where, utcnow
 
 # An external agent's review is model-written too (reviewer_kind 'ai'); the platform's own
 # one-review-per-mode rule covers only the reviews it produced itself.
@@ -55,33 +55,12 @@ class Review(_Accounting, _Provenance, Base):
 
     __tablename__ = "reviews"
     __table_args__ = (
-        Index(
-            "uq_reviews_completed_ai",
-            "version_id",
-            "mode",
-            unique=True,
-            sqlite_where=_COMPLETED_AI,
-            postgresql_where=_COMPLETED_AI,
-        ),
+        unique_where("uq_reviews_completed_ai", "version_id", "mode", where=_COMPLETED_AI),
         Index("ix_reviews_version_id_id", "version_id", "id"),
         # One review per outside reviewer per version: an agent is the reviewer when it holds the
         # key, otherwise the person's account is.
-        Index(
-            "uq_reviews_external_agent",
-            "version_id",
-            "agent_id",
-            unique=True,
-            sqlite_where=_EXTERNAL_AGENT_REVIEW,
-            postgresql_where=_EXTERNAL_AGENT_REVIEW,
-        ),
-        Index(
-            "uq_reviews_external_human",
-            "version_id",
-            "account_id",
-            unique=True,
-            sqlite_where=_EXTERNAL_HUMAN_REVIEW,
-            postgresql_where=_EXTERNAL_HUMAN_REVIEW,
-        ),
+        unique_where("uq_reviews_external_agent", "version_id", "agent_id", where=_EXTERNAL_AGENT_REVIEW),
+        unique_where("uq_reviews_external_human", "version_id", "account_id", where=_EXTERNAL_HUMAN_REVIEW),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -130,14 +109,7 @@ class PairwiseVerdict(_Accounting, _Provenance, Base):
 
     __tablename__ = "pairwise_verdicts"
     __table_args__ = (
-        Index(
-            "uq_pairwise_verdicts_completed",
-            "version_id",
-            "other_version_id",
-            unique=True,
-            sqlite_where=_COMPLETED,
-            postgresql_where=_COMPLETED,
-        ),
+        unique_where("uq_pairwise_verdicts_completed", "version_id", "other_version_id", where=_COMPLETED),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -159,15 +131,7 @@ class VotePanel(_Costs, _Provenance, Base):
     """The decision panel for one version: N seats, accept when at least K accept."""
 
     __tablename__ = "vote_panels"
-    __table_args__ = (
-        Index(
-            "uq_vote_panels_completed",
-            "version_id",
-            unique=True,
-            sqlite_where=_COMPLETED,
-            postgresql_where=_COMPLETED,
-        ),
-    )
+    __table_args__ = (unique_where("uq_vote_panels_completed", "version_id", where=_COMPLETED),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
@@ -222,22 +186,8 @@ class ExternalVote(Base):
     __tablename__ = "external_votes"
     __table_args__ = (
         Index("ix_external_votes_version_id_id", "version_id", "id"),
-        Index(
-            "uq_external_votes_agent",
-            "version_id",
-            "agent_id",
-            unique=True,
-            sqlite_where=_EXTERNAL_AGENT,
-            postgresql_where=_EXTERNAL_AGENT,
-        ),
-        Index(
-            "uq_external_votes_human",
-            "version_id",
-            "account_id",
-            unique=True,
-            sqlite_where=_EXTERNAL_HUMAN,
-            postgresql_where=_EXTERNAL_HUMAN,
-        ),
+        unique_where("uq_external_votes_agent", "version_id", "agent_id", where=_EXTERNAL_AGENT),
+        unique_where("uq_external_votes_human", "version_id", "account_id", where=_EXTERNAL_HUMAN),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
