@@ -20,30 +20,26 @@ class HiddenRegion:
     line: int = 0
 
 
-def _structure(src: str, pos: int) -> Iterator[tuple[int, str]]:
+def _structure(src: str, pos: int) -> Iterator[tuple[int, str, int]]:
     """The characters that shape TeX groups and paragraphs from `pos` on ('{', '}', newline),
-    with their index; escaped characters (`\\{`) are skipped."""
-    i = pos
+    with their index and the brace depth before them; escaped characters (`\\{`) are skipped."""
+    i, depth = pos, 0
     while i < len(src):
         ch = src[i]
         if ch == "\\":
             i += 2
             continue
         if ch in "{}\n":
-            yield i, ch
+            yield i, ch, depth
+            depth += {"{": 1, "}": -1}.get(ch, 0)
         i += 1
 
 
 def _balanced(src: str, pos: int) -> int:
     """Index just past the brace group starting at `pos` (which must be '{'); -1 if unbalanced."""
-    depth = 0
-    for i, ch in _structure(src, pos):
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            depth -= 1
-            if depth == 0:
-                return i + 1
+    for i, ch, depth in _structure(src, pos):
+        if ch == "}" and depth == 1:
+            return i + 1
     return -1
 
 
@@ -186,15 +182,8 @@ def latex_hidden(src: str) -> list[HiddenRegion]:
 
 def _group_end(src: str, pos: int) -> int:
     """End of the TeX group that contains `pos` (or of the paragraph when there is none)."""
-    depth = 0
-    for i, ch in _structure(src, pos):
-        if ch == "{":
-            depth += 1
-        elif ch == "}":
-            if depth == 0:
-                return i
-            depth -= 1
-        elif depth == 0 and src.startswith("\n\n", i):
+    for i, ch, depth in _structure(src, pos):
+        if depth == 0 and (ch == "}" or src.startswith("\n\n", i)):
             return i
     return len(src)
 
