@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Select, and_, bindparam, func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from openxiv.llm.port import CallRecord, Usage
 from openxiv.llm.recording import call_row
@@ -282,11 +282,12 @@ def previous_review_text(review: Review) -> str:
 
 
 # The item page asks for these on every view: built once (bound by version id), they skip
-# SQLAlchemy's statement construction, which cost more than running them.
+# SQLAlchemy's statement construction, which cost more than running them. The few sub-reviews
+# and votes come joined to their review or panel: one round trip each, not two.
 _REVIEWS_OF_VERSION = (
     select(Review)
     .where(Review.version_id == bindparam("version_id"))
-    .options(selectinload(Review.sub_reviews))
+    .options(joinedload(Review.sub_reviews))
     .order_by(Review.id)
 )
 _PAIRWISE_OF_VERSION = (
@@ -297,7 +298,7 @@ _PAIRWISE_OF_VERSION = (
 _PANELS_OF_VERSION = (
     select(VotePanel)
     .where(VotePanel.version_id == bindparam("version_id"))
-    .options(selectinload(VotePanel.votes))
+    .options(joinedload(VotePanel.votes))
     .order_by(VotePanel.id)
 )
 
@@ -305,7 +306,7 @@ _PANELS_OF_VERSION = (
 def list_reviews(session: Session, version_id: int) -> list[ReviewOut]:
     return [
         ReviewOut.model_validate(r).model_copy(update={"ai_generated": r.reviewer_kind == "ai"})
-        for r in session.scalars(_REVIEWS_OF_VERSION, {"version_id": version_id})
+        for r in session.scalars(_REVIEWS_OF_VERSION, {"version_id": version_id}).unique()
     ]
 
 
@@ -319,7 +320,7 @@ def list_pairwise(session: Session, version_id: int) -> list[PairwiseOut]:
 def list_panels(session: Session, version_id: int) -> list[VotePanelOut]:
     return [
         VotePanelOut.model_validate(p)
-        for p in session.scalars(_PANELS_OF_VERSION, {"version_id": version_id})
+        for p in session.scalars(_PANELS_OF_VERSION, {"version_id": version_id}).unique()
     ]
 
 

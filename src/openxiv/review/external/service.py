@@ -292,12 +292,16 @@ def _insert_once(session: Session, row: Review | ExternalVote, duplicate: str, r
 # The upgrade ----------------------------------------------------------------------------------
 
 
+# Votes cast while the version was provisionally accepted are the ones that can upgrade it.
+COUNTED_STATUS = Status.PROVISIONALLY_ACCEPTED.value
+
+
 def _counted_votes(session: Session, version_id: int) -> list[ExternalVote]:
     query = (
         select(ExternalVote)
         .where(
             ExternalVote.version_id == version_id,
-            ExternalVote.status_at_vote == Status.PROVISIONALLY_ACCEPTED.value,
+            ExternalVote.status_at_vote == COUNTED_STATUS,
         )
         .order_by(ExternalVote.id)
     )
@@ -322,8 +326,12 @@ def _ballots(votes: Iterable[ExternalVote]) -> list[Ballot]:
 
 
 def upgrade_status(session: Session, version_id: int, settings: ReviewSettings) -> UpgradeOut:
+    return _upgrade_from(_counted_votes(session, version_id), settings)
+
+
+def _upgrade_from(counted: Iterable[ExternalVote], settings: ReviewSettings) -> UpgradeOut:
     policy = UpgradePolicy.from_settings(settings)
-    return _upgrade_out(decide_upgrade(_ballots(_counted_votes(session, version_id)), policy), policy)
+    return _upgrade_out(decide_upgrade(_ballots(counted), policy), policy)
 
 
 def _upgrade_out(decision: Decision, policy: UpgradePolicy) -> UpgradeOut:
@@ -358,12 +366,14 @@ def list_reviews(session: Session, found: FoundVersion) -> list[ExternalReviewOu
 
 def list_votes(session: Session, found: FoundVersion, settings: ReviewSettings) -> ExternalVotesOut:
     query = select(ExternalVote).where(ExternalVote.version_id == found.version.id).order_by(ExternalVote.id)
-    votes = [_vote_out(v, found.submission.identifier, found.version.number) for v in session.scalars(query)]
+    rows = list(session.scalars(query))
+    # The votes that count towards the upgrade are among these: no second read (_counted_votes).
+    counted = [v for v in rows if v.status_at_vote == COUNTED_STATUS]
     return ExternalVotesOut(
         submission=found.submission.identifier,
         version=found.version.number,
-        votes=votes,
-        upgrade=upgrade_status(session, found.version.id, settings),
+        votes=[_vote_out(v, found.submission.identifier, found.version.number) for v in rows],
+        upgrade=_upgrade_from(counted, settings),
     )
 
 
