@@ -91,7 +91,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         entries=settings.http.cache_entries, ttl_s=settings.http.cache_ttl_s
     )
     # A change committed here is visible to this process's next read at once, not after a poll.
-    runtime.commit_listeners.append(response_cache.clear)
+    runtime.write_listeners.append(response_cache.clear)
     app.state.rate_limiter = RateLimiter(settings.rate_limit)
     limits = settings.rate_limit
     app.state.login_throttle = LoginThrottle(free_attempts=limits.login_free_attempts, enabled=limits.enabled)

@@ -169,6 +169,16 @@ def _drop_after_commit(session: Session) -> None:
         session.info.pop(_AFTER_COMMIT_KEY, None)
 
 
+def on_commit(factory: sessionmaker[Session], callback: Callable[[], None]) -> None:
+    """Call `callback` after every outermost commit of a session made by `factory`."""
+
+    def committed(session: Session) -> None:
+        if not session.in_nested_transaction():
+            callback()
+
+    event.listen(factory, "after_commit", committed)
+
+
 @contextmanager
 def transaction(factory: sessionmaker[Session]) -> Iterator[Session]:
     """One unit of work: commits on success, rolls back on any error."""

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from openxiv.config import Settings
-from openxiv.db import make_engine, make_session_factory
+from openxiv.db import make_engine, make_session_factory, on_commit
 from openxiv.discovery import jobs as discovery_jobs
 from openxiv.events import delivery as webhook_jobs
 from openxiv.events import types as event_types
@@ -51,6 +51,9 @@ class Runtime:
     engine: Engine = field(init=False)
     # Called after each commit that recorded events in this process (the event stream's wake-up).
     commit_listeners: list[Callable[[], None]] = field(default_factory=list, init=False)
+    # Called after every commit of a write session in this process, events or not (the response
+    # cache: a change made here must show in this process's next read).
+    write_listeners: list[Callable[[], None]] = field(default_factory=list, init=False)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
@@ -58,7 +61,9 @@ class Runtime:
     @cached_property
     def write_sessions(self) -> sessionmaker[Session]:
         # A transaction that recorded events asks for a dispatch once it has committed.
-        return make_session_factory(self.engine, write=True, info={EVENT_SINK_KEY: self._request_dispatch})
+        factory = make_session_factory(self.engine, write=True, info={EVENT_SINK_KEY: self._request_dispatch})
+        on_commit(factory, self._announce_write)
+        return factory
 
     @cached_property
     def read_sessions(self) -> sessionmaker[Session]:
@@ -108,6 +113,10 @@ class Runtime:
 
     def dispatch_events(self) -> int:
         return dispatch_pending(self.write_sessions, SUBSCRIPTIONS, self.queue)
+
+    def _announce_write(self) -> None:
+        for listener in self.write_listeners:
+            listener()
 
     def _request_dispatch(self) -> None:
         for listener in self.commit_listeners:

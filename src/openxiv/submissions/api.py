@@ -269,8 +269,8 @@ def _download(
     }
     # A named version's file never changes (the latest may), but only a public, screened item
     # may sit in a shared cache; everything else gets the default `private, no-store`.
-    if public:
-        declare_public(request, headers, group=str(found.submission.id), immutable=found.pinned)
+    if found.pinned and public:
+        declare_public(request, headers, group=str(found.submission.id), immutable=True)
     return Response(blobs.get(blob.sha256), media_type=blob.media_type, headers=headers)
 
 
