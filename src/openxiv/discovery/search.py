@@ -166,8 +166,8 @@ class PostgresTsvectorIndex:
             # With a category, one statement: the window's newest matches, then only those ranked.
             # Each match test and each rank reads the item's vector out of TOAST, and the walk
             # along the category's rows is the long part; two statements (a window bound, then
-            # the ranking) walked it twice. Interleaved on one database under the same load:
-            # p50 350 -> 265 ms, p95 1,373 -> 710 ms, the same hits (docs/benchmarks.md).
+            # the ranking) walked it twice. Interleaved with the two-statement form on one
+            # database under the same load it took half the time, same hits (docs/benchmarks.md).
             newest = (
                 select(ids.label("id"))
                 .select_from(source)
@@ -179,8 +179,8 @@ class PostgresTsvectorIndex:
             statement = select(E.submission_id, rank).join(newest, newest.c.id == E.submission_id)
             order = (rank.desc(), E.submission_id.desc())
         else:
-            # Without one, the same shape measured slower (p50 60 -> 140 ms) than a window bound
-            # found by walking the id index and a ranking of the rows above it.
+            # Without one, the same shape measured slower (p50 60 -> 140 ms, same A/B) than a
+            # window bound found by walking the id index and a ranking of the rows above it.
             floor = _window_floor(session, select(ids).select_from(source).where(*conditions), ids, window)
             if floor is not None:
                 conditions.append(ids >= floor)
