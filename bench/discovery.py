@@ -12,6 +12,9 @@ with 1-2 categories each, and the community's running like/comment counts. Text 
 the words of the seed Daily Papers pages (Zipf-weighted): ~10-word titles, ~150-word abstracts
 and ~300-word bodies. Publication times spread over the last 365 days (about 220 per day).
 
+`BENCH_SKIP_HARVEST=1` leaves out the two full OAI-PMH harvests; `BENCH_KEEP=1` keeps the
+PostgreSQL database afterwards (for EXPLAIN ANALYZE; the SQLite file's path is printed).
+
 Timings call the domain services in this process with a fresh read session per call -- what a
 request costs minus HTTP framing (a few ms, docs/benchmarks.md "Platform core" has those).
 """
