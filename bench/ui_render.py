@@ -9,8 +9,10 @@ deterministic `test` model reviewing, one heavy item: v1 and four revisions (eac
 review of 3 reviewers + the area chair's synthesis, a 5-seat panel and, from v2 on, a pairwise
 verdict: 20 reviewer reports in all) and 200 comments (100 threads, each with a reply) and likes.
 Pages are requested in-process (Starlette's TestClient: routing, dependencies, the database
-work and Jinja2 rendering; no sockets). The transfer budget is the homepage HTML and CSS
-gzip-compressed (the app serves no JavaScript).
+work and Jinja2 rendering; no sockets), each rendered afresh: the in-process cache of public
+responses is emptied before every request except on the one row that measures it. The SQL
+statements of a request are counted. The transfer budget is the homepage HTML and CSS
+gzip-compressed (the homepage loads no JavaScript; only the submission forms load one script).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import discovery as loader
@@ -137,19 +139,35 @@ def heavy_item(client: TestClient) -> str:
     return identifier
 
 
-def timed(client: TestClient, path: str, samples: int, *, cold: bool = False) -> dict[str, float]:
-    """`cold`: the homepage's one-minute cache (trending order, category list) emptied before
-    each request, so every request computes them."""
+def timed(
+    client: TestClient, engine: Any, path: str, samples: int, *, cold: bool = False, cached: bool = False
+) -> dict[str, float]:
+    """Every request renders the page: the public response cache (anonymous reads served from
+    memory) is emptied before each, unless `cached`. `cold`: the homepage's one-minute cache
+    (trending order, category list) is emptied too, so every request computes them. The SQL
+    statements of the last request are counted."""
     client.get(path)  # templates compiled, caches warm
     times = []
     state = client.app.state  # type: ignore[attr-defined]
-    for _ in range(samples):
-        if cold:
-            getattr(state, "homepage_cache", {}).clear()
-        start = time.perf_counter()
-        response = client.get(path)
-        times.append((time.perf_counter() - start) * 1000)
-        assert response.status_code == 200, (path, response.status_code)
+    statements: list[str] = []
+
+    def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        statements.append(statement)
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for _ in range(samples):
+            if not cached:
+                state.response_cache.clear()
+            if cold:
+                getattr(state, "homepage_cache", {}).clear()
+            statements.clear()
+            start = time.perf_counter()
+            response = client.get(path)
+            times.append((time.perf_counter() - start) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
     times.sort()
     return {
         "p50": statistics.median(times),
@@ -157,6 +175,7 @@ def timed(client: TestClient, path: str, samples: int, *, cold: bool = False) ->
         "max": times[-1],
         "bytes": len(response.content),
         "gzip": len(gzip.compress(response.content)),
+        "statements": len(statements),
     }
 
 
@@ -198,15 +217,18 @@ def run_backend(backend: str, items: int, samples: int) -> dict[str, Any]:
             identifier = heavy_item(client)
             results["heavy_s"] = time.perf_counter() - start
             print(f"{backend}: measuring", file=sys.stderr)
+            engine = runtime.engine
+            item = f"/abs/{identifier}"
             results["pages"] = {
-                "homepage (trending, week)": timed(client, "/", samples),
-                "homepage (trending, week, cache cold)": timed(client, "/", samples, cold=True),
-                "homepage (latest, all time)": timed(client, "/?tab=latest&period=all", samples),
-                "homepage search": timed(client, "/?q=language+model", samples),
-                "item page (5 versions, 20 reports, 200 comments)": timed(
-                    client, f"/abs/{identifier}", samples
+                "homepage (trending, week)": timed(client, engine, "/", samples),
+                "homepage (trending, week, cache cold)": timed(client, engine, "/", samples, cold=True),
+                "homepage (latest, all time)": timed(client, engine, "/?tab=latest&period=all", samples),
+                "homepage search": timed(client, engine, "/?q=language+model", samples),
+                "item page (5 versions, 20 reports, 200 comments)": timed(client, engine, item, samples),
+                "item page, anonymous, from the response cache": timed(
+                    client, engine, item, samples, cached=True
                 ),
-                "diff v4 -> v5": timed(client, f"/abs/{identifier}/diff?a=4&b=5", samples),
+                "diff v4 -> v5": timed(client, engine, f"/abs/{identifier}/diff?a=4&b=5", samples),
             }
             css = client.get("/static/style.css").content
             results["css_gzip"] = len(gzip.compress(css))
@@ -228,14 +250,14 @@ def report(
         f"Run {started:%Y-%m-%d %H:%M} UTC, {items:,} public items, {samples} requests per page after one "
         f"warm-up, {os.cpu_count()} CPUs, Python {sys.version.split()[0]}; total {seconds / 60:.1f} min.",
         "",
-        "| backend | page | p50 ms | p95 ms | max ms | HTML KB | gzip KB | p95 < 50 ms |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        "| backend | page | p50 ms | p95 ms | max ms | SQL statements | HTML KB | gzip KB | p95 < 50 ms |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |",
     ]
     for backend, run in runs.items():
         for page, r in run["pages"].items():
             ok = "yes" if r["p95"] < BUDGET_MS else "**no**"
             lines.append(
-                f"| {backend} | {page} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | "
+                f"| {backend} | {page} | {r['p50']:.1f} | {r['p95']:.1f} | {r['max']:.1f} | {r['statements']} | "
                 f"{r['bytes'] / 1024:.1f} | {r['gzip'] / 1024:.1f} | {ok} |"
             )
     lines.append("")
