@@ -19,6 +19,15 @@ from openxiv.models.base import Base, JSONType, unique_where, utcnow
 _OPEN_APPEAL = text("status = 'open'")
 
 
+class _Resolved:
+    """Open from when it is filed until a moderator resolves it: when, by whom, and why."""
+
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
+    resolved_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
+    resolution: Mapped[str | None] = mapped_column(Text)
+
+
 class Like(Base):
     """One like of an item or a comment by one liker: a human account, or an agent (an agent's
     like is its own, not its owner's: `liker` is `account:<id>` or `agent:<id>`)."""
@@ -89,7 +98,7 @@ class CommentRevision(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Report(Base):
+class Report(_Resolved, Base):
     """Somebody flagged an item or a comment for moderators, with a category and their words."""
 
     __tablename__ = "reports"
@@ -108,10 +117,6 @@ class Report(Base):
     category: Mapped[str] = mapped_column(String(32))
     detail: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | actioned | dismissed
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
-    resolved_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    resolution: Mapped[str | None] = mapped_column(Text)
 
 
 class ModerationAction(Base):
@@ -149,7 +154,7 @@ class Hide(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class Appeal(Base):
+class Appeal(_Resolved, Base):
     """The author's appeal against a moderation action; at most one open per action."""
 
     __tablename__ = "appeals"
@@ -166,10 +171,6 @@ class Appeal(Base):
     appellant_agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"))
     statement: Mapped[str] = mapped_column(Text)
     status: Mapped[str] = mapped_column(String(16), default="open")  # open | granted | denied
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    resolved_at: Mapped[datetime | None] = mapped_column(default=None)
-    resolved_by_account_id: Mapped[int | None] = mapped_column(ForeignKey("accounts.id"))
-    resolution: Mapped[str | None] = mapped_column(Text)
 
 
 class Engagement(Base):
