@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 
-from openxiv.genesys.checker import CheckReport, causality_violations, check_design, check_source, tune_width
+from openxiv.genesys import checker
+from openxiv.genesys.checker import (
+    CheckReport,
+    causality_violations,
+    check_design,
+    check_source,
+    step_time_ratio,
+    tune_width,
+)
 from openxiv.genesys.design import Design, Node, gpt_seed, retention_seed
 from openxiv.genesys.ladder import Rung, ladder
-from openxiv.genesys.units import LIBRARY, build_unit
+from openxiv.genesys.units import LIBRARY, LanguageModel, build_unit
 
 RUNG = ladder("smoke")[0]
 LOOSE = 1e6  # timings on a shared CI machine are noisy; the cost step has its own test
@@ -179,6 +188,32 @@ def test_cost_limit_relative_to_the_gpt_seed() -> None:
     ok, detail = step(report, "memory")
     assert not ok and "the GPT seed's (limit 1.01×)" in detail
     assert report.memory_ratio is not None and report.memory_ratio > 1.01
+
+
+def test_step_cost_is_this_threads_cpu_time_next_to_the_reference(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ratio comes from the CPU-time clock of this thread, read around interleaved steps of
+    both models with torch on one thread, so other busy processes cannot inflate it. A fake clock
+    that the candidate's forward pass advances by 3 and the reference's by 1 must give 3."""
+    clock = [0.0]
+    threads_seen: list[int] = []
+
+    def advancing(by: float) -> object:
+        def hook(*_: object) -> None:
+            clock[0] += by
+            threads_seen.append(torch.get_num_threads())
+
+        return hook
+
+    candidate = LanguageModel(gpt_seed(), dim=RUNG.dim, layers=RUNG.layers, max_len=RUNG.seq_len)
+    reference = LanguageModel(gpt_seed(), dim=RUNG.dim, layers=RUNG.layers, max_len=RUNG.seq_len)
+    candidate.register_forward_hook(advancing(3.0))
+    reference.register_forward_hook(advancing(1.0))
+    monkeypatch.setattr(checker.time, "thread_time", lambda: clock[0])
+    before = torch.get_num_threads()
+
+    assert step_time_ratio(candidate, reference, RUNG, pairs=4) == pytest.approx(3.0)
+    assert set(threads_seen) == {1} and len(threads_seen) == 2 * (4 + 1)
+    assert torch.get_num_threads() == before
 
 
 def test_report_round_trips_through_json() -> None:

@@ -127,15 +127,15 @@ def reference_params(rung: Rung) -> int:
     return _reference(rung)[0]
 
 
-_REFERENCES: dict[Rung, tuple[int, float, int]] = {}
+_REFERENCES: dict[Rung, tuple[int, int, torch.nn.Module]] = {}
 
 
-def _reference(rung: Rung) -> tuple[int, float, int]:
-    """The GPT seed's parameter count, step time and activation bytes on this rung (cached)."""
+def _reference(rung: Rung) -> tuple[int, int, torch.nn.Module]:
+    """The GPT seed's parameter count, activation bytes and model on this rung (cached). Its step
+    time is not cached: it is measured next to each candidate's (`step_time_ratio`)."""
     if rung not in _REFERENCES:
         model = LanguageModel(gpt_seed(), dim=rung.dim, layers=rung.layers, max_len=rung.seq_len)
-        seconds, memory = measure(model, rung)
-        _REFERENCES[rung] = (parameter_count(model), seconds, memory)
+        _REFERENCES[rung] = (parameter_count(model), activation_bytes(model, rung), model)
     return _REFERENCES[rung]
 
 
@@ -181,10 +181,12 @@ def tune_width(design: Design, rung: Rung, target: int) -> tuple[int | None, int
 # ----------------------------------------------------------------------------- measurements
 
 
-def measure(model: torch.nn.Module, rung: Rung, repeats: int = 3) -> tuple[float, int]:
-    """Median seconds of one training step (forward and backward) at the rung's batch shape, and
-    the bytes of tensors the forward pass saves for backward (the activation memory)."""
-    tokens = torch.randint(0, 256, (rung.batch, rung.seq_len), generator=torch.Generator().manual_seed(0))
+def _tokens(rung: Rung) -> torch.Tensor:
+    return torch.randint(0, 256, (rung.batch, rung.seq_len), generator=torch.Generator().manual_seed(0))
+
+
+def activation_bytes(model: torch.nn.Module, rung: Rung) -> int:
+    """The bytes of tensors the forward pass saves for backward at the rung's batch shape."""
     saved = 0
 
     def pack(tensor: torch.Tensor) -> torch.Tensor:
@@ -193,15 +195,39 @@ def measure(model: torch.nn.Module, rung: Rung, repeats: int = 3) -> tuple[float
         return tensor
 
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
-        model(tokens).float().mean().backward()
-    timings = []
-    for _ in range(repeats):
-        model.zero_grad(set_to_none=True)
-        started = time.perf_counter()
-        model(tokens).float().mean().backward()
-        timings.append(time.perf_counter() - started)
+        model(_tokens(rung)).float().mean().backward()
     model.zero_grad(set_to_none=True)
-    return statistics.median(timings), saved
+    return saved
+
+
+def _step_cpu_seconds(model: torch.nn.Module, tokens: torch.Tensor) -> float:
+    model.zero_grad(set_to_none=True)
+    started = time.thread_time()
+    model(tokens).float().mean().backward()
+    return time.thread_time() - started
+
+
+def step_time_ratio(model: torch.nn.Module, reference: torch.nn.Module, rung: Rung, pairs: int = 5) -> float:
+    """A training step (forward and backward) of `model` as a multiple of the reference's: the
+    median over `pairs` interleaved steps of both. Measured in CPU time of this thread with
+    torch on one thread, because on a shared machine the wall clock counts the time other
+    processes hold the core (a reference timed once on a quiet machine made every later design
+    look several times slower once the verification workers were busy)."""
+    tokens = _tokens(rung)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        for first_call in (model, reference):  # allocations and lazy set-up, not measured
+            _step_cpu_seconds(first_call, tokens)
+        ratios = []
+        for _ in range(pairs):
+            seconds = _step_cpu_seconds(model, tokens)
+            ratios.append(seconds / max(_step_cpu_seconds(reference, tokens), 1e-9))
+    finally:
+        torch.set_num_threads(threads)
+        model.zero_grad(set_to_none=True)
+        reference.zero_grad(set_to_none=True)
+    return statistics.median(ratios)
 
 
 def causality_violations(module: torch.nn.Module, inputs: torch.Tensor, perturb: Any, run: Any) -> list[int]:
@@ -282,7 +308,7 @@ def check_design(
         report.add("load", False, f"the unit code fails when loaded: {type(error).__name__}: {error}")
         return report
 
-    target, reference_seconds, reference_memory = _reference(rung)
+    target, reference_memory, reference_model = _reference(rung)
     report.reference_params = target
     dim, count = tune_width(design, rung, target)
     if dim is None or count is None:
@@ -326,9 +352,8 @@ def check_design(
         report.add("causality", False, f"the test could not run: {type(error).__name__}: {error}")
         return report
 
-    seconds, memory = measure(model, rung)
-    report.time_ratio = round(seconds / max(reference_seconds, 1e-9), 3)
-    report.memory_ratio = round(memory / max(reference_memory, 1), 3)
+    report.time_ratio = round(step_time_ratio(model, reference_model, rung), 3)
+    report.memory_ratio = round(activation_bytes(model, rung) / max(reference_memory, 1), 3)
     report.add(
         "throughput",
         report.time_ratio <= efficiency_factor,
