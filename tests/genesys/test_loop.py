@@ -5,22 +5,24 @@ with a worker process and writes the report."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from typer.testing import CliRunner
 
 from openxiv.client import OpenXivClient, PollSchedule
 from openxiv.genesys.cli import genesys_app
+from openxiv.genesys.design import Node, gpt_seed
 from openxiv.genesys.jobs import VerificationQueue
 from openxiv.genesys.loop import Evolution, GenesysConfig
 from openxiv.genesys.report import write_report
-from openxiv.genesys.store import CHECK_FAILED, VERIFIED, Store
+from openxiv.genesys.store import CHECK_FAILED, CHECKED, VERIFIED, Store
 from tests.core.processes import Instance, serve
 
 
@@ -106,6 +108,28 @@ def test_smoke_run_reviews_verifies_publishes_and_reports(site: tuple[str, str],
     assert "## Leaderboard" in text and "Spearman rank correlation" in text and "Final comparison" in text
     for name in ("lineage.png", "lineage.svg", "fitness.png", "fitness.svg", "report.json"):
         assert (tmp_path / "report" / name).stat().st_size > 0
+    curve = json.loads((tmp_path / "report" / "report.json").read_text())["curve"]
+    assert [c["generation"] for c in curve] == [1, 2]  # the seeds are reference lines, not the curve
+    store.close()
+
+
+def test_a_slot_whose_crossovers_only_give_back_a_parent_still_gets_a_new_design(tmp_path: Path) -> None:
+    """Two verified parents that differ in the mixer alone: every crossover of them is one of
+    them again. The slot must not stay empty after its attempts; it turns to mutation."""
+    store = Store(f"sqlite:///{tmp_path / 'x.db'}")
+    narrow = gpt_seed().copy(name="narrow")
+    narrow.root.children["mixer"] = Node("CausalSelfAttention", {"heads": 2})
+    for design, fit in ((gpt_seed(), 0.1), (narrow, 0.2)):
+        row = store.add_design(design, generation=0, mode="seed", parents=[], operation="", coder="library")
+        assert row is not None
+        store.update(row.id, status=VERIFIED, fitness=fit)
+    config = smoke_config(tmp_path / "x.db", mix={"crossover": 1.0}, warmup=0)
+    evolution = Evolution(config, store, cast(OpenXivClient, None), author="Gene Sys")
+
+    made = evolution._design_one(1, 0, evolution._rng("design", 1, 0), warming_up=False)
+
+    assert made is not None and made.status == CHECKED and made.mode in ("mutation", "scratch")
+    assert len(store.designs()) == 3  # the repeats were never stored
     store.close()
 
 

@@ -28,7 +28,7 @@ from openxiv.genesys.designer import DEFAULT_MIX, Candidate, choose_mode, crosso
 from openxiv.genesys.fitness import Fitness, fitness, rung_scores, select_parents
 from openxiv.genesys.jobs import Pending, VerificationQueue
 from openxiv.genesys.ladder import PROMOTE_EVERY, TASK_NAMES, Rung, ladder
-from openxiv.genesys.publish import Publisher
+from openxiv.genesys.publish import PUBLISHED, Publisher
 from openxiv.genesys.store import (
     CHECK_FAILED,
     CHECKED,
@@ -223,6 +223,9 @@ class Evolution:
             )
             if row is None:  # the same architecture is already in the tree
                 feedback = ""
+                # A crossover of parents that differ in one slot gives one of them back every
+                # time; a mutation, and on the last try a new block, still find something new.
+                mode = "scratch" if attempt + 2 == self.config.check_attempts else "mutation"
                 continue
             report = check_design(
                 design,
@@ -327,9 +330,11 @@ class Evolution:
                 key=f"{self.publisher.key_prefix}-{row.fingerprint}-proposal",
             )
         except ApiError as error:
-            self.log(f"{row.name}: the platform refused the proposal ({error}); counted as not accepted")
+            # A refusal (a quota, a malformed request) is no review: the design stays out of the
+            # review-vs-fitness study and gets no paper, and may still be verified on the sample.
+            self.log(f"{row.name}: the platform refused the proposal ({error}); not reviewed")
             self.store.update(
-                row.id, status=REVIEWED, accepted=False, proposal_status=f"refused: {error.status}"
+                row.id, status=REVIEWED, accepted=None, proposal_status=f"refused: {error.status}"
             )
             return
         self.store.update(
@@ -471,12 +476,19 @@ class Evolution:
     def _publish_papers(self) -> None:
         gpt = self.store.by_name("gpt")
         for row in self.store.designs(VERIFIED):
-            if row.accepted is False or row.mode == "seed":
+            if not row.accepted or row.mode == "seed":
                 # Not accepted: verified only for the review-vs-fitness study. Seeds are the
                 # human-made references; their numbers appear in every paper's comparison.
                 continue
             rungs = sorted({r.rung for r in self.store.results(row.id)})
             if rungs == sorted(row.paper_rungs or []):
+                continue
+            if row.paper_id and row.paper_status in PUBLISHED:
+                # The platform takes no new version of an accepted paper; the report has the newer rungs.
+                self.log(
+                    f"{row.name}: paper {row.paper_id} is {row.paper_status}; it keeps its first results"
+                )
+                self.store.update(row.id, paper_rungs=rungs)
                 continue
             baseline = ""
             if gpt is not None and gpt.fitness is not None and row.id != gpt.id:

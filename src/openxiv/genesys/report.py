@@ -116,11 +116,7 @@ def lineage_plot(rows: list[DesignRow], out: Path) -> list[Path]:
     )
     axes.title.set_fontsize(8)
     figure.tight_layout()
-    paths = [out / "lineage.png", out / "lineage.svg"]
-    for path in paths:
-        figure.savefig(path, dpi=150)
-    plt.close(figure)
-    return paths
+    return _save(figure, out, "lineage")
 
 
 def fitness_plot(rows: list[DesignRow], out: Path) -> tuple[list[Path], list[dict[str, Any]]]:
@@ -130,11 +126,15 @@ def fitness_plot(rows: list[DesignRow], out: Path) -> tuple[list[Path], list[dic
     import matplotlib.pyplot as plt
     from matplotlib.ticker import MaxNLocator
 
-    generations = sorted({r.generation for r in rows})
+    # The seeds are references, drawn as lines: the GPT seed's fitness takes in its top-rung score
+    # from the final comparison, so in the curve it would hide what the search found.
+    seeds = [r for r in rows if r.mode == "seed" and r.fitness is not None]
+    found = [r for r in rows if r.mode != "seed"]
+    generations = sorted({r.generation for r in found})
     curve: list[dict[str, Any]] = []
     best_so_far: float | None = None
     for g in generations:
-        scored = [r.fitness for r in rows if r.generation == g and r.fitness is not None]
+        scored = [r.fitness for r in found if r.generation == g and r.fitness is not None]
         if scored:
             best_so_far = max(scored) if best_so_far is None else max(best_so_far, max(scored))
         curve.append(
@@ -151,21 +151,32 @@ def fitness_plot(rows: list[DesignRow], out: Path) -> tuple[list[Path], list[dic
     nan = float("nan")
     best_line = [nan if c["best_so_far"] is None else c["best_so_far"] for c in curve]
     mean_line = [nan if c["mean"] is None else c["mean"] for c in curve]
-    axes.plot(xs, best_line, marker="o", label="best so far")
+    axes.plot(xs, best_line, marker="o", label="best so far (new designs)")
     axes.plot(xs, mean_line, marker=".", linestyle="--", label="generation mean")
-    for r in rows:
+    for r in found:
         if r.fitness is not None:
             axes.scatter([r.generation], [r.fitness], color="#888888", s=10)
+    for r, style in zip(seeds, (":", "-."), strict=False):
+        axes.axhline(r.fitness or 0.0, color="#555555", linestyle=style, linewidth=1, label=f"seed {r.name}")
     axes.set_xlabel("generation")
     axes.xaxis.set_major_locator(MaxNLocator(integer=True))
     axes.set_ylabel("fitness (accuracy above chance)")
     axes.legend()
     figure.tight_layout()
-    paths = [out / "fitness.png", out / "fitness.svg"]
-    for path in paths:
-        figure.savefig(path, dpi=150)
+    return _save(figure, out, "fitness"), curve
+
+
+def _save(figure: Any, out: Path, stem: str) -> list[Path]:
+    import matplotlib.pyplot as plt
+
+    paths = [out / f"{stem}.png", out / f"{stem}.svg"]
+    # Text kept as text, not glyph outlines: the SVG is a fraction of the size and can be
+    # searched and diffed, so it is the one the report links and the docs keep.
+    with plt.rc_context({"svg.fonttype": "none"}):
+        for path in paths:
+            figure.savefig(path, dpi=150)
     plt.close(figure)
-    return paths, curve
+    return paths
 
 
 def write_report(store: Store, out: Path) -> Path:
@@ -175,6 +186,7 @@ def write_report(store: Store, out: Path) -> Path:
     failed = [r for r in rows if r.status == CHECK_FAILED]
     passed = [r for r in rows if r.status not in (CHECK_FAILED, NEW) and r.mode != "seed"]
     reviewed = [r for r in rows if r.proposal_id]
+    refused = [r for r in rows if (r.proposal_status or "").startswith("refused")]
     table, stats = review_vs_fitness(rows)
     lineage_plot(rows, out)
     _, curve = fitness_plot(rows, out)
@@ -196,12 +208,12 @@ def write_report(store: Store, out: Path) -> Path:
         [
             "# Genesys report",
             f"{len(rows)} designs ({len(passed)} new ones passed the checker, {len(failed)} failed it), "
-            f"{len(reviewed)} proposals reviewed on the platform, "
+            f"{len(reviewed)} proposals reviewed on the platform, {len(refused)} refused by it unreviewed, "
             f"{sum(r.fitness is not None for r in rows)} verified.",
             "## Final comparison\n\n" + final,
             "## Leaderboard\n\n" + leaderboard(rows, rungs_of),
-            "## Lineage\n\n![lineage](lineage.png)",
-            "## Fitness over generations\n\n![fitness](fitness.png)",
+            "## Lineage\n\n![lineage](lineage.svg)",
+            "## Fitness over generations\n\n![fitness](fitness.svg)",
             "## Review vs fitness\n\n" + table,
             "## Checker failures\n\n" + (failures or "none"),
         ]
