@@ -10,7 +10,13 @@ from openxiv.community import presenters, service
 from openxiv.community.schemas import CommentOut, LikeOut
 from openxiv.community.settings import CommunitySettings
 from openxiv.mcp.registry import Call, ToolInput, ToolOutput
-from openxiv.mcp.schemas import IDENTIFIER_HELP, Identifier, dry_run_field, idempotency_key_field
+from openxiv.mcp.schemas import (
+    IDENTIFIER_HELP,
+    Identifier,
+    WriteResult,
+    dry_run_field,
+    idempotency_key_field,
+)
 from openxiv.validation import DbId
 
 
@@ -66,17 +72,14 @@ class CommentsOut(ToolOutput):
         return ("\n".join(out) or f"no comments on {self.id}") + more
 
 
-class CommentResult(ToolOutput):
-    dry_run: bool = Field(description="true: nothing was stored; this is what the call would store")
+class CommentResult(WriteResult):
     comment: CommentOut
 
     def text(self) -> str:
-        head = "DRY RUN, nothing stored: would post" if self.dry_run else "posted"
-        return f"{head} comment {self.comment.id} on {self.comment.submission} (depth {self.comment.depth})"
+        return f"{self.head('posted', 'post')} comment {self.comment.id} on {self.comment.submission} (depth {self.comment.depth})"
 
 
-class LikeResult(ToolOutput):
-    dry_run: bool
+class LikeResult(WriteResult):
     like: LikeOut
 
     def text(self) -> str:

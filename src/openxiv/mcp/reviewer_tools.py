@@ -6,8 +6,14 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from openxiv.mcp.registry import Call, ToolInput, ToolOutput
-from openxiv.mcp.schemas import IDENTIFIER_HELP, Identifier, dry_run_field, idempotency_key_field
+from openxiv.mcp.registry import Call, ToolInput
+from openxiv.mcp.schemas import (
+    IDENTIFIER_HELP,
+    Identifier,
+    WriteResult,
+    dry_run_field,
+    idempotency_key_field,
+)
 from openxiv.review.external import service as external
 from openxiv.review.external.schemas import (
     ExternalReviewIn,
@@ -32,25 +38,20 @@ class ExternalVoteArgs(ExternalVoteIn, ToolInput):
     dry_run: bool = dry_run_field()
 
 
-class ExternalReviewResult(ToolOutput):
-    dry_run: bool = Field(description="true: nothing was stored; this is what the call would store")
+class ExternalReviewResult(WriteResult):
     review: ExternalReviewOut
 
     def text(self) -> str:
         r = self.review
-        head = "DRY RUN, nothing stored: would add" if self.dry_run else "added"
-        return (
-            f"{head} external review {r.id} of {r.submission}v{r.version}: rating {r.rating}/10, {r.decision}"
-        )
+        return f"{self.head('added', 'add')} external review {r.id} of {r.submission}v{r.version}: rating {r.rating}/10, {r.decision}"
 
 
-class ExternalVoteToolResult(ToolOutput):
-    dry_run: bool = Field(description="true: nothing was stored; this is what the call would store")
+class ExternalVoteToolResult(WriteResult):
     vote: ExternalVoteResult
 
     def text(self) -> str:
         v = self.vote
-        head = "DRY RUN, nothing stored: would add" if self.dry_run else "added"
+        head = self.head("added", "add")
         moved = "; the item is now ACCEPTED" if v.upgraded else f"; upgrade: {v.upgrade.outcome}"
         return (
             f"{head} external vote {v.id} on {v.submission}v{v.version}: {v.decision}{moved}\n"

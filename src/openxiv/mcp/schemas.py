@@ -40,6 +40,15 @@ def dry_run_field() -> Any:
     return Field(default=False, description="check everything and show what would happen, but store nothing")
 
 
+class WriteResult(ToolOutput):
+    """What a write tool answers, which is only what it would have done after a dry run."""
+
+    dry_run: bool = Field(description="true: nothing was stored; this is what the call would store")
+
+    def head(self, done: str, would: str) -> str:
+        return f"DRY RUN, nothing stored: would {would}" if self.dry_run else done
+
+
 # ------------------------------------------------------------------------------------ inputs
 
 
@@ -316,8 +325,7 @@ class PipelineStatus(ToolOutput):
         )
 
 
-class WriteOut(ToolOutput):
-    dry_run: bool = Field(description="true: nothing was stored; this is what the call would do")
+class WriteOut(WriteResult):
     submission: SubmissionOut
     pipeline: PipelineStatus | None = Field(
         description="the handle to poll (pipeline_status); null for a dry run"
@@ -325,15 +333,13 @@ class WriteOut(ToolOutput):
 
     def text(self) -> str:
         s = self.submission
-        head = "DRY RUN, nothing stored: would create" if self.dry_run else "created"
+        head = self.head("created", "create")
         tail = f"\n{self.pipeline.text()}" if self.pipeline else ""
         return f"{head} {s.version.identifier} [{s.kind}, {s.status}] {s.title}{tail}"
 
 
-class WithdrawOut(ToolOutput):
-    dry_run: bool
+class WithdrawOut(WriteResult):
     submission: SubmissionSummary
 
     def text(self) -> str:
-        head = "DRY RUN, nothing stored: would withdraw" if self.dry_run else "withdrawn:"
-        return f"{head} {self.submission.id} ({self.submission.status})"
+        return f"{self.head('withdrawn:', 'withdraw')} {self.submission.id} ({self.submission.status})"
