@@ -8,7 +8,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import anyio.to_thread
 from fastapi import APIRouter, FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
@@ -29,6 +28,7 @@ from openxiv.http.caching import LISTINGS, CachingMiddleware, ResponseCache
 from openxiv.http.deps import Database
 from openxiv.http.idempotency import IdempotencyMiddleware
 from openxiv.http.ratelimit import LoginThrottle, RateLimiter
+from openxiv.http.rendering import THEME_COOKIE
 from openxiv.http.security import SecurityHeadersMiddleware, install_api_docs
 from openxiv.integrity.api import router as integrity_router
 from openxiv.integrity.pages import router as integrity_pages
@@ -145,6 +145,7 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
         CachingMiddleware,
         cache=response_cache,
         session_cookie=SESSION_COOKIE,
+        vary_cookies=(THEME_COOKIE,),
         rate_check=app.state.rate_limiter.check,
     )
     app.add_middleware(SecurityHeadersMiddleware)
@@ -174,7 +175,6 @@ _gc_frozen = False
 def tune_process(http: HttpSettings) -> None:
     """Per-process settings of the server (docs/deployment.md, "Read path")."""
     global _gc_frozen
-    anyio.to_thread.current_default_thread_limiter().total_tokens = http.threads
     if http.freeze_gc and not _gc_frozen:
         # What start-up built lives as long as the process; the collector need not scan it again.
         gc.collect()

@@ -60,9 +60,11 @@ class QueueSettings(BaseModel):
 class HttpSettings(BaseModel):
     """How one server process spends its cores on requests (docs/deployment.md, "Read path")."""
 
-    # Threads that run blocking endpoints (database reads, uploads). More threads than cores
-    # only add contention: a handful keeps both the cores and the database pool busy.
-    threads: int = Field(default=6, ge=1, le=200)
+    # Threads that run the hot reads (an item, a listing). More threads than cores only add
+    # contention: a handful keeps the cores and the database pool busy. Everything else, writes
+    # included, runs on the server's general pool (40 threads), which must stay large: a write
+    # holds its transaction while its response is validated on that pool.
+    read_threads: int = Field(default=4, ge=1, le=200)
     # Public responses kept in memory per process (0 turns the cache off) and the longest any is
     # kept; changes that record an event evict sooner (within `events.stream_poll_interval_s`).
     cache_entries: int = Field(default=10_000, ge=0)

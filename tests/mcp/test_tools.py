@@ -7,6 +7,7 @@ import base64
 import uuid
 from typing import Any
 
+import anyio
 import pytest
 from mcp.shared.exceptions import MCPError
 
@@ -222,7 +223,11 @@ async def test_write_tools(site: Site, transport: str) -> None:
         assert withdrawn["submission"]["status"] == "withdrawn"
         assert site.http.get(f"/api/v1/submissions/{identifier}").json()["status"] != "withdrawn"
         ok(await client.call_tool("withdraw", {"id": identifier, "reason": "duplicate"}))
-        assert site.http.get(f"/api/v1/submissions/{identifier}").json()["status"] == "withdrawn"
+        # Over stdio the change is committed by another process: the web server's cached public
+        # answer goes once its event poller reads the change (a fraction of a second).
+        assert await _eventually(
+            lambda: site.http.get(f"/api/v1/submissions/{identifier}").json()["status"] == "withdrawn"
+        )
         twice = error_of(await client.call_tool("withdraw", {"id": identifier, "reason": "again"}))
         assert twice["status"] == 409
 
@@ -340,3 +345,12 @@ async def test_resources_and_prompts(site: Site, transport: str) -> None:
         assert "<<<BEGIN REVIEWS" in revise.messages[1].content.text
         with pytest.raises(MCPError):
             await client.get_prompt("review_submission", {})
+
+
+async def _eventually(condition: Any, seconds: float = 10.0) -> bool:
+    deadline = anyio.current_time() + seconds
+    while anyio.current_time() < deadline:
+        if condition():
+            return True
+        await anyio.sleep(0.05)
+    return False

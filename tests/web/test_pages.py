@@ -8,7 +8,7 @@ from typing import Any
 
 from tests.core.helpers import PARAGRAPH, auth, paper_body, register, version_body
 from tests.core.test_integrity_screening import _hidden_prompt_pdf, _submit_pdf
-from tests.web.conftest import csrf_of, make_moderator, sign_in
+from tests.web.conftest import make_moderator, sign_in
 
 EVIL = '<script>alert("x")</script><img src=x onerror=alert(1)>'
 

@@ -322,7 +322,8 @@ class EventHub:
                     subscriber.offer(item)
             if len(read) >= READ_BATCH:
                 continue
-            interval = self._settings.stream_poll_interval_s if self._subscribers else IDLE_POLL_INTERVAL_S
+            busy = self._subscribers or self._watchers
+            interval = self._settings.stream_poll_interval_s if busy else IDLE_POLL_INTERVAL_S
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), interval)
 

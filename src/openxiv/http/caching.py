@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from starlette.datastructures import Headers, MutableHeaders
-from starlette.requests import Request
+from starlette.requests import Request, cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from openxiv.errors import DomainError
@@ -53,6 +53,9 @@ def declare_public(request: Request, headers: _HeaderSetter, *, group: str, immu
     caches may keep it `http.public_max_age_s`, or for good when it is `immutable`."""
     max_age = request.app.state.settings.http.public_max_age_s
     headers["Cache-Control"] = IMMUTABLE if immutable else f"public, max-age={max_age}"
+    # A signed-in reader (session cookie, API key) asking for the same URL gets their own answer,
+    # and a page's theme comes from a cookie: shared caches must key on both.
+    headers["Vary"] = "Authorization, Cookie"
     headers[GROUP_HEADER] = group
 
 
@@ -170,11 +173,14 @@ class CachingMiddleware:
         *,
         cache: ResponseCache,
         session_cookie: str,
+        vary_cookies: tuple[str, ...] = (),
         rate_check: Callable[[str], None] | None = None,
     ) -> None:
         self.app = app
         self.cache = cache
         self.session_cookie = session_cookie
+        # Cookies that change what a public page looks like (the theme): part of the cache key.
+        self.vary_cookies = vary_cookies
         # Reads served from memory still spend the reader's rate limit (the key the principal
         # dependency uses for anonymous callers).
         self.rate_check = rate_check
@@ -185,7 +191,7 @@ class CachingMiddleware:
             return
         request_headers = Headers(scope=scope)
         if_none_match = request_headers.get("if-none-match")
-        key = _cache_key(scope)
+        key = self._cache_key(scope, request_headers)
         shared = self.cache.enabled and self._anonymous(request_headers)
         if shared:
             entry = self.cache.get(key)
@@ -195,6 +201,14 @@ class CachingMiddleware:
         generation = self.cache.generation
         store = shared and scope["method"] == "GET"
         await self.app(scope, receive, _Responder(self, send, key, if_none_match, store, generation).send)
+
+    def _cache_key(self, scope: Scope, headers: Headers) -> str:
+        query = scope.get("query_string", b"")
+        key = scope["path"] + ("?" + query.decode("latin-1") if query else "")
+        if self.vary_cookies and "cookie" in headers:
+            cookies = cookie_parser(headers["cookie"])
+            key += "".join(f"\n{name}={cookies.get(name, '')}" for name in self.vary_cookies)
+        return key
 
     def _anonymous(self, headers: Headers) -> bool:
         if "authorization" in headers:
@@ -338,8 +352,3 @@ async def _discard(_message: Message) -> None:
 
 async def _no_body() -> Message:
     return {"type": "http.request", "body": b"", "more_body": False}
-
-
-def _cache_key(scope: Scope) -> str:
-    query = scope.get("query_string", b"")
-    return scope["path"] + ("?" + query.decode("latin-1") if query else "")

@@ -9,11 +9,13 @@ commit what came before the error).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import anyio.to_thread
+from anyio import CapacityLimiter
 from fastapi import Depends, Path, Query, Request, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session, sessionmaker
@@ -21,6 +23,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from openxiv.db import transaction
 from openxiv.http.ratelimit import LoginThrottle
 from openxiv.validation import MAX_DB_ID
+
+T = TypeVar("T")
 
 IdInPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
 IdInQuery = Annotated[int | None, Query(ge=1, le=MAX_DB_ID)]
@@ -68,6 +72,17 @@ def write_session(database: DatabaseDep) -> Iterator[Session]:
 # commit becomes the response).
 ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
+
+
+async def run_read(request: Request, read: Callable[[], T]) -> T:
+    """Run a blocking read on the few threads kept for hot reads (`http.read_threads`), not on
+    the general pool: fewer threads contend less, and a read holds no lock a write waits for."""
+    limiter: CapacityLimiter | None = getattr(request.app.state, "read_limiter", None)
+    if limiter is None:
+        limiter = request.app.state.read_limiter = CapacityLimiter(
+            request.app.state.settings.http.read_threads
+        )
+    return await anyio.to_thread.run_sync(read, limiter=limiter)
 
 
 def json_response(model: BaseModel, *, headers: dict[str, str] | None = None) -> Response:

@@ -6,14 +6,13 @@ from datetime import datetime
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, File, Query, Request, Response, UploadFile, status
-from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import PlainTextResponse
 from sqlalchemy.orm import Session
 
 from openxiv.accounts.deps import OptionalPrincipal, RequiredPrincipal
 from openxiv.errors import InvalidInput, PayloadTooLarge
 from openxiv.http.caching import LISTINGS, declare_public
-from openxiv.http.deps import DatabaseDep, IdInQuery, ReadSession, WriteSession, json_response
+from openxiv.http.deps import DatabaseDep, IdInQuery, ReadSession, WriteSession, json_response, run_read
 from openxiv.http.problems import PROBLEM_RESPONSES
 from openxiv.publishing.deps import SiteDep
 from openxiv.publishing.presenters import api_link_header
@@ -120,7 +119,7 @@ async def list_submissions(
                 items=[presenters.summary_out(s) for s in rows], next_cursor=next_cursor
             )
 
-    response = json_response(await run_in_threadpool(read))
+    response = json_response(await run_read(request, read))
     if principal is None:
         declare_public(request, response.headers, group=LISTINGS)
     return response
@@ -146,7 +145,7 @@ async def get_submission(
             public = principal is None and service.is_settled_in_public(found.submission)
             return out, api_link_header(session, found, site), found.submission.id if public else None
 
-    out, link, public_group = await run_in_threadpool(read)
+    out, link, public_group = await run_read(request, read)
     response = json_response(out, headers={"Link": link})
     if public_group is not None:
         declare_public(request, response.headers, group=str(public_group))
