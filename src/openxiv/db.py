@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 logger = logging.getLogger("openxiv.db")
 _AFTER_COMMIT_KEY = "openxiv_after_commit"
 _WRITE_OPTION = "openxiv_write"
+_READ_OPTION = "openxiv_read"
 # SQLite: how long one attempt at the write lock waits (the busy handler), and how many attempts a
 # writer makes before the error reaches the caller. Writers hold the lock for milliseconds (no
 # transaction spans an LLM call or a PDF scan), so waiting this long means a stuck process.
@@ -93,11 +94,14 @@ def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Any) -> None:
         # Writers take the write lock at BEGIN: a deferred transaction that later tries to write
-        # fails with SQLITE_BUSY when another writer got in first, instead of waiting. Readers
-        # begin deferred so that, with WAL, they never wait for anyone.
-        if connection.get_execution_options().get(_WRITE_OPTION):
+        # fails with SQLITE_BUSY when another writer got in first, instead of waiting. Read
+        # sessions run without a transaction, as on PostgreSQL (see make_session_factory); under
+        # WAL each statement reads a consistent snapshot and never waits for anyone. Anything else
+        # (migrations, maintenance) begins deferred.
+        options = connection.get_execution_options()
+        if options.get(_WRITE_OPTION):
             _begin_immediate(connection.connection.driver_connection)
-        else:
+        elif not options.get(_READ_OPTION):
             connection.exec_driver_sql("BEGIN")
 
 
@@ -138,7 +142,7 @@ def make_session_factory(
         # transaction there gives no more consistency than statements on their own.
         bind = engine.execution_options(isolation_level="AUTOCOMMIT")
     else:
-        bind = engine
+        bind = engine.execution_options(**{_READ_OPTION: True})
     return sessionmaker(bind=bind, expire_on_commit=False, info=info or {})
 
 

@@ -105,7 +105,7 @@ def citation_for(session: Session, found: FoundVersion, site: Site) -> CitationR
         found.version,
         base_url=site.base_url,
         publisher=site.publisher,
-        dois=item_dois(session, found.submission.id).registered(),
+        dois=registered_dois(session, [found.submission.id]).get(found.submission.id, {}),
     )
 
 
