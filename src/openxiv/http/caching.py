@@ -270,7 +270,7 @@ class _Responder:
                 del headers[GROUP_HEADER]
             status = message["status"]
             if status != 200 or (self.group is None and "etag" not in headers):
-                self._pass_through()
+                self.passing_through = True
                 await self.downstream(message)
                 return
             if "etag" in headers and not self._wants_body(headers):
@@ -286,26 +286,26 @@ class _Responder:
             return
         await self.downstream(message)
 
-    def _pass_through(self) -> None:
-        self.passing_through = True
+    def _storable(self, headers: MutableHeaders) -> bool:
+        # A response that sets a cookie is someone's own, whatever the handler declared.
+        return self.store and self.group is not None and "set-cookie" not in headers
 
     def _wants_body(self, headers: MutableHeaders) -> bool:
         """A grouped response small enough to keep is buffered so the cache can serve it."""
-        if not self.store or self.group is None or "set-cookie" in headers:
-            return False
         length = headers.get("content-length")
-        return length is not None and int(length) <= self.middleware.cache.max_body
+        return (
+            self._storable(headers) and length is not None and int(length) <= self.middleware.cache.max_body
+        )
 
     async def _respond_with_known_etag(self, message: Message, headers: MutableHeaders) -> None:
         etag = headers["etag"]
-        if self.store and self.group is not None and "set-cookie" not in headers:
+        if self._storable(headers):
             self._keep(message, None, etag)
+        self.passing_through = True
         if etag_matches(self.if_none_match, etag):
-            self.passing_through = True  # the handler's body is dropped below
             await _send_not_modified(self.downstream, tuple(message["headers"]))
-            self.downstream = _discard
+            self.downstream = _discard  # the handler's body follows; the 304 has none
             return
-        self._pass_through()
         await self.downstream(message)
 
     async def _finish(self, body: bytes) -> None:
@@ -314,7 +314,7 @@ class _Responder:
         if "etag" not in headers:
             headers["ETag"] = strong_etag(body)
         etag = headers["etag"]
-        if self.store and self.group is not None and "set-cookie" not in headers:
+        if self._storable(headers):
             keep = body if len(body) <= self.middleware.cache.max_body else None
             self._keep(self.start, keep, etag)
         if etag_matches(self.if_none_match, etag):
