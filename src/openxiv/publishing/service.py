@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select
 from sqlalchemy.orm import Session
 
 from openxiv.accounts import authz
@@ -105,8 +105,16 @@ def citation_for(session: Session, found: FoundVersion, site: Site) -> CitationR
         found.version,
         base_url=site.base_url,
         publisher=site.publisher,
-        dois=registered_dois(session, [found.submission.id]).get(found.submission.id, {}),
+        dois={
+            number: doi for number, doi in session.execute(_REGISTERED_OF_ITEM, {"id": found.submission.id})
+        },
     )
+
+
+# Read with every item page and item JSON (the Link header), so built once.
+_REGISTERED_OF_ITEM = select(Doi.version_number, Doi.doi).where(
+    Doi.submission_id == bindparam("id"), Doi.state == REGISTERED
+)
 
 
 def reserve(

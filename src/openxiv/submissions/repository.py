@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, delete, exists, or_, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, or_, select
 from sqlalchemy.orm import Session, defer, joinedload, selectinload
 
 from openxiv.errors import InvalidInput
@@ -106,19 +106,34 @@ class ItemRow:
     hidden_by_moderators: bool
 
 
+def _item_statement(*, latest: bool) -> Select[Submission, SubmissionVersion, bool]:
+    hidden = exists().where(Hide.submission_id == Submission.id, Hide.comment_id.is_(None))
+    number = Submission.latest_version if latest else bindparam("number")
+    return (
+        select(Submission, SubmissionVersion, hidden.label("hidden"))
+        .outerjoin(
+            SubmissionVersion,
+            and_(SubmissionVersion.submission_id == Submission.id, SubmissionVersion.number == number),
+        )
+        .where(Submission.identifier == bindparam("identifier"))
+        .options(defer(SubmissionVersion.extracted_text), *_VERSION_PARTS)
+    )
+
+
+# Built once: building this statement and its cache key took longer than running it.
+_ITEM_LATEST = _item_statement(latest=True)
+_ITEM_PINNED = _item_statement(latest=False)
+
+
 def item(session: Session, identifier: str, number: int | None) -> ItemRow | None:
     """A submission with one version (`number`, or its latest), that version's authors and files,
     and whether moderators hid the item: the whole of an item read in one statement. The
     version's text stays in the database; its length comes along (`text_characters`)."""
-    hidden = exists().where(Hide.submission_id == Submission.id, Hide.comment_id.is_(None))
-    wanted = SubmissionVersion.number == (number if number is not None else Submission.latest_version)
-    statement = (
-        select(Submission, SubmissionVersion, hidden.label("hidden"))
-        .outerjoin(SubmissionVersion, and_(SubmissionVersion.submission_id == Submission.id, wanted))
-        .where(Submission.identifier == identifier)
-        .options(defer(SubmissionVersion.extracted_text), *_VERSION_PARTS)
-    )
-    row = session.execute(statement).unique().first()
+    if number is None:
+        result = session.execute(_ITEM_LATEST, {"identifier": identifier})
+    else:
+        result = session.execute(_ITEM_PINNED, {"identifier": identifier, "number": number})
+    row = result.unique().first()
     if row is None:
         return None
     return ItemRow(submission=row[0], version=row[1], hidden_by_moderators=bool(row[2]))
