@@ -14,11 +14,9 @@ import argparse
 import os
 import platform
 import random
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Callable
@@ -35,7 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from core.seed import COMMON_SURNAME, RARE_AUTHOR, Seeded, seed
 
-from core import load, probes, server
+from core import load, probes, runs, server
 from openxiv.config import QueueSettings
 from openxiv.db import make_engine
 from openxiv.models import Submission, SubmissionVersion, Transition
@@ -503,19 +501,8 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 2
-    started = time.perf_counter()
-    root = Path(tempfile.mkdtemp(prefix="openxiv-bench-"))
-    try:
-        results = [run_backend(b, args, root) for b in backends]
-    finally:
-        if args.keep:
-            _say(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    text = report(results, args, time.perf_counter() - started)
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    results, elapsed = runs.run_backends(backends, run_backend, args, prefix="openxiv-bench-", say=_say)
+    runs.publish(report(results, args, elapsed), args.out)
     return 0
 
 

@@ -42,7 +42,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -61,7 +60,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from core.seed import seed
 from core_api import _postgres_database, _postgres_version, _public_identifiers
 
-from core import load, server
+from core import load, runs, server
 from openxiv.db import make_engine, make_session_factory, transaction
 from openxiv.discovery.entries import refresh_entry
 from openxiv.discovery.settings import DiscoverySettings
@@ -863,19 +862,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {args.pg_version}; pass --pg-admin-url or use --backend sqlite", file=sys.stderr)
         return 2
     args.commit = _commit()
-    started = time.perf_counter()
-    root = Path(tempfile.mkdtemp(prefix="openxiv-read-path-"))
-    try:
-        results = [run_backend(b, args, root) for b in backends]
-    finally:
-        if args.keep:
-            _say(f"kept {root}")
-        else:
-            shutil.rmtree(root, ignore_errors=True)
-    text = report(results, args, time.perf_counter() - started)
-    print(text)
-    if args.out:
-        args.out.write_text(text, encoding="utf-8")
+    results, elapsed = runs.run_backends(backends, run_backend, args, prefix="openxiv-read-path-", say=_say)
+    runs.publish(report(results, args, elapsed), args.out)
     if args.json:
         args.json.write_text(json.dumps(as_json(results, args), indent=2), encoding="utf-8")
     return 0

@@ -63,11 +63,8 @@ def by_identifier(session: Session, identifier: str, *, for_update: bool = False
 
 
 # What a presenter shows of a version besides its own columns, loaded in the same round trip.
-_VERSION_PARTS = (
-    joinedload(SubmissionVersion.authors),
-    joinedload(SubmissionVersion.source_blob),
-    joinedload(SubmissionVersion.pdf_blob),
-)
+_VERSION_FILES = (joinedload(SubmissionVersion.source_blob), joinedload(SubmissionVersion.pdf_blob))
+_VERSION_PARTS = (joinedload(SubmissionVersion.authors), *_VERSION_FILES)
 
 
 def version(session: Session, submission_id: int, number: int) -> SubmissionVersion | None:
@@ -90,11 +87,8 @@ def versions(session: Session, submission_id: int) -> list[SubmissionVersion]:
             select(SubmissionVersion)
             .where(SubmissionVersion.submission_id == submission_id)
             .order_by(SubmissionVersion.number)
-            .options(
-                selectinload(SubmissionVersion.authors),
-                joinedload(SubmissionVersion.source_blob),
-                joinedload(SubmissionVersion.pdf_blob),
-            )
+            # Authors in a second query: joined, they would repeat every version's columns.
+            .options(selectinload(SubmissionVersion.authors), *_VERSION_FILES)
         )
     )
 

@@ -232,7 +232,7 @@ def transition(
 def get_submission(session: Session, identifier: str, viewer: Principal | None) -> Submission:
     base, _ = parse_identifier(identifier)
     submission = repository.by_identifier(session, base)
-    if submission is None or not can_view(submission, viewer):
+    if submission is None:
         raise NotFound(f"no submission {base}")
     hidden = not authz.can_view_hidden(viewer, submission.owner_id) and repository.hidden_by_moderators(
         session, submission.id
