@@ -60,7 +60,7 @@ def refresh_entry(session: Session, submission_id: int, *, body_chars: int) -> D
         "title": version.title,
         "abstract": version.abstract,
         "body": version.extracted_text[:body_chars],
-        "categories": list(meta.categories),
+        "categories": _categories(meta.categories),
         "keywords": list(meta.keywords),
         "authors": [
             {"name": a.name, "kind": a.kind, "orcid": a.orcid, "affiliation": a.affiliation}
@@ -141,8 +141,15 @@ def _milestones(
     return as_utc(first_listed), as_utc(first_published), as_utc(last_change)
 
 
+def _categories(given: list[str]) -> list[str]:
+    """The categories as filters see them (trimmed, at most 64 characters, each once), in the
+    author's order. The row's list and the category rows hold the same names: PostgreSQL's search
+    finds a category's matches through either (`search.PostgresTsvectorIndex`)."""
+    return list(dict.fromkeys(name.strip()[:64] for name in given if name.strip()))
+
+
 def _replace_categories(session: Session, submission_id: int, categories: list[str]) -> None:
-    wanted = {c.strip() for c in categories if c.strip()}
+    wanted = set(categories)
     current = set(
         session.scalars(
             select(DiscoveryCategory.category).where(DiscoveryCategory.submission_id == submission_id)
@@ -156,5 +163,5 @@ def _replace_categories(session: Session, submission_id: int, categories: list[s
             )
         )
     for category in sorted(wanted - current):
-        session.add(DiscoveryCategory(submission_id=submission_id, category=category[:64]))
+        session.add(DiscoveryCategory(submission_id=submission_id, category=category))
     session.flush()

@@ -46,16 +46,22 @@ def hidden_ids(session: Session, ids: Sequence[int]) -> set[int]:
     return set(rows)
 
 
+def in_category(category: str) -> ColumnElement[bool]:
+    """A probe of the category's primary key per candidate row. `IN (the category's ids)` made
+    SQLite read every id of the category (15,000 at 100,000 items) into a list per query and then
+    sort all of the category's rows, where the probe lets it walk the newest-first index and stop
+    after a page (`accepted.rss?category=`: 52 -> 1.7 ms); PostgreSQL plans both as a semi-join."""
+    return exists().where(
+        DiscoveryCategory.submission_id == E.submission_id, DiscoveryCategory.category == category
+    )
+
+
 def where(filters: EntryFilter) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [E.status.in_(list(filters.statuses)), not_hidden()]
     if filters.kind:
         conditions.append(E.kind == filters.kind)
     if filters.category:
-        conditions.append(
-            E.submission_id.in_(
-                select(DiscoveryCategory.submission_id).where(DiscoveryCategory.category == filters.category)
-            )
-        )
+        conditions.append(in_category(filters.category))
     if filters.submitter_id is not None:
         conditions.append(E.submitter_id == filters.submitter_id)
     if filters.listed_from:
@@ -214,11 +220,7 @@ def _harvest_where(filters: HarvestFilter) -> list[ColumnElement[bool]]:
     if filters.kind:
         conditions.append(E.kind == filters.kind)
     if filters.category:
-        conditions.append(
-            E.submission_id.in_(
-                select(DiscoveryCategory.submission_id).where(DiscoveryCategory.category == filters.category)
-            )
-        )
+        conditions.append(in_category(filters.category))
     if filters.since:
         conditions.append(E.datestamp >= filters.since)
     if filters.before:

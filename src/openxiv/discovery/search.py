@@ -7,12 +7,13 @@ never reach the engines' query languages, so nothing a user types is syntax.
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, replace
 from functools import reduce
 from typing import Any, Literal, Protocol
 
-from sqlalchemy import ColumnElement, Select, column, func, join, literal_column, select, table, text
+from sqlalchemy import ColumnElement, Select, column, func, literal_column, select, table, text, true
 from sqlalchemy.orm import Session
 
 from openxiv.discovery import repository
@@ -105,14 +106,20 @@ class SqliteFtsIndex:
             # stops once a page is found.
             order: tuple[ColumnElement[Any], ...] = (self._fts.c.rowid.desc(),)
         else:
-            # Walked in FTS5's own rowid order, which needs no score and no sort.
-            candidates = select(self._fts.c.rowid).select_from(joined).where(*conditions)
-            floor = _window_floor(session, candidates, self._fts.c.rowid, window)
-            if floor is not None:
-                # A rowid range FTS5 itself applies, so only the window's rows are scored.
-                conditions.append(self._fts.c.rowid >= floor)
-            statement = select(E.submission_id, self._rank).select_from(joined).where(*conditions)
-            order = (self._rank, E.submission_id.desc())
+            # One walk in FTS5's own (reverse) rowid order that scores the window's newest matches
+            # as it goes and stops after `window` of them; only those are sorted. A window bound
+            # found by a first walk and then a ranking of the rows above it walked the matches
+            # twice: the one walk halved the time (category + kind p50 37 -> 20 ms, p95 65 -> 39;
+            # no filter p95 18 -> 14; same hits, interleaved A/B in docs/benchmarks.md).
+            newest = (
+                select(E.submission_id.label("id"), self._rank.label("rank"))
+                .select_from(joined)
+                .where(*conditions)
+                .order_by(self._fts.c.rowid.desc())
+                .limit(window)
+            ).subquery()
+            statement = select(newest.c.id, newest.c.rank)
+            order = (newest.c.rank, newest.c.id.desc())
         rows = session.execute(statement.order_by(*order).limit(limit).offset(offset))
         return [(int(row[0]), -float(row[1])) for row in rows]
 
@@ -144,51 +151,114 @@ class PostgresTsvectorIndex:
             )
         else:
             query = func.plainto_tsquery("english", " ".join(terms))
-        conditions: list[ColumnElement[bool]] = [E.search_vector.op("@@")(query)]
-        ids: Any = E.submission_id
-        source: Any = E
-        filters_category = filters.category
+        matches = E.search_vector.op("@@")(query)
+        rank = func.ts_rank(E.search_vector, query)
+        statement: Any
         if filters.category:
-            # Driven from the category's rows (an index in id order), so the match is tested only
-            # on items in the category: testing it reads the item's vector out of TOAST, and the
-            # planner would otherwise test every item and join the category afterwards.
-            ids = DiscoveryCategory.submission_id
-            source = join(DiscoveryCategory, E, DiscoveryCategory.submission_id == E.submission_id)
-            conditions.append(DiscoveryCategory.category == filters.category)
-            filters = replace(filters, category=None)
-        conditions += repository.where(filters)
-        if sort == "newest":
-            statement: Any = (
-                select(E.submission_id, literal_column("0.0")).select_from(source).where(*conditions)
+            wanted = window if sort == "relevance" else offset + limit
+            candidates = self._in_category(session, matches, filters, wanted)
+            if sort == "newest":
+                statement = candidates.add_columns(literal_column("0.0"))
+            else:
+                # The window's newest matches, then only those ranked, in one statement.
+                newest = candidates.limit(window).subquery()
+                statement = (
+                    select(E.submission_id, rank)
+                    .join(newest, newest.c.submission_id == E.submission_id)
+                    .order_by(rank.desc(), E.submission_id.desc())
+                )
+        elif sort == "newest":
+            statement = (
+                select(E.submission_id, literal_column("0.0"))
+                .where(*repository.where(filters), matches)
+                .order_by(E.submission_id.desc())
             )
-            order: tuple[ColumnElement[Any], ...] = (ids.desc(),)
-        elif filters_category:
-            # With a category, one statement: the window's newest matches, then only those ranked.
-            # Each match test and each rank reads the item's vector out of TOAST, and the walk
-            # along the category's rows is the long part; two statements (a window bound, then
-            # the ranking) walked it twice. Interleaved with the two-statement form on one
-            # database under the same load it took half the time, same hits (docs/benchmarks.md).
-            newest = (
-                select(ids.label("id"))
-                .select_from(source)
-                .where(*conditions)
-                .order_by(ids.desc())
-                .limit(window)
-            ).subquery()
-            rank = func.ts_rank(E.search_vector, query)
-            statement = select(E.submission_id, rank).join(newest, newest.c.id == E.submission_id)
-            order = (rank.desc(), E.submission_id.desc())
         else:
-            # Without one, the same shape measured slower (p50 60 -> 140 ms, same A/B) than a
-            # window bound found by walking the id index and a ranking of the rows above it.
-            floor = _window_floor(session, select(ids).select_from(source).where(*conditions), ids, window)
+            # Without a category, a window bound found by walking the id index and a ranking of
+            # the rows above it (one statement measured slower here: p50 60 -> 140 ms, A/B in
+            # docs/benchmarks.md).
+            conditions = [*repository.where(filters), matches]
+            floor = _window_floor(
+                session, select(E.submission_id).where(*conditions), E.submission_id, window
+            )
             if floor is not None:
-                conditions.append(ids >= floor)
-            rank = func.ts_rank(E.search_vector, query)
-            statement = select(E.submission_id, rank).select_from(source).where(*conditions)
-            order = (rank.desc(), ids.desc())
-        rows = session.execute(statement.order_by(*order).limit(limit).offset(offset))
+                conditions.append(E.submission_id >= floor)
+            statement = (
+                select(E.submission_id, rank).where(*conditions).order_by(rank.desc(), E.submission_id.desc())
+            )
+        rows = session.execute(statement.limit(limit).offset(offset))
         return [(int(row[0]), float(row[1])) for row in rows]
+
+    def _in_category(
+        self, session: Session, matches: ColumnElement[bool], filters: EntryFilter, wanted: int
+    ) -> Select[Any]:
+        """The ids of the matches in the category (newest first, as a select to limit), found the
+        cheaper of two ways. Testing the match on one row reads its vector out of TOAST and
+        visiting a row in a bitmap reads its heap page: both cost about the same per row (25 us
+        at 100,000 items), so the choice is the one that touches fewer rows.
+
+        - A walk down the category's rows (an index in id order), testing each item, until
+          `wanted` match: about wanted x category / matches-in-category rows. Cheap when most of
+          the category matches (common words).
+        - The GIN indexes of the vector and of the categories ANDed into one bitmap, every
+          match in the category visited, then sorted: about matches-in-category rows. Cheap for
+          rare words, where the walk would test the whole category.
+
+        The counts are the planner's estimates (from the column statistics of both indexes),
+        read with EXPLAIN (a millisecond each)."""
+        category = filters.category
+        assert category is not None
+        in_json = E.categories.op("@>")(func.jsonb_build_array(category))
+        # The category's rows stay the filter (what `repository.where` tests); the JSON copy on the
+        # entry, written with them by `refresh_entry`, is what the bitmap reads.
+        bitmap = select(E.submission_id).where(in_json, *repository.where(filters), matches)
+        # Estimated without the category's rows: the planner would count the category twice.
+        others = repository.where(replace(filters, category=None))
+        estimates = _estimated_rows(
+            session,
+            select(E.submission_id).where(in_json, *others, matches),
+            select(E.submission_id).where(in_json, matches),
+            select(E.submission_id).where(in_json),
+        )
+        if estimates is not None:
+            found, visited, size = estimates
+            if found <= 0 or wanted * size / found > visited:
+                return bitmap.order_by(E.submission_id.desc())
+        # The walk: a LATERAL probe per category row, so the planner cannot turn it into a merge
+        # join that tests the match on every item in id order (all categories: six times the rows).
+        probe = (
+            select(literal_column("1"))
+            .where(
+                E.submission_id == DiscoveryCategory.submission_id,
+                *others,
+                matches,
+            )
+            .limit(1)
+            .lateral()
+        )
+        return (
+            select(DiscoveryCategory.submission_id)
+            .join(probe, true())
+            .where(DiscoveryCategory.category == category)
+            .order_by(DiscoveryCategory.submission_id.desc())
+        )
+
+
+def _estimated_rows(session: Session, *statements: Select[Any]) -> tuple[float, ...] | None:
+    """The planner's row estimate of each statement (EXPLAIN: nothing runs). One EXPLAIN per
+    statement: in a UNION ALL a parallel plan gives each member's rows per worker."""
+    dialect = session.get_bind().dialect
+    connection = session.connection()
+    estimates = []
+    for statement in statements:
+        compiled = statement.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+        plan = connection.exec_driver_sql(f"EXPLAIN (FORMAT JSON) {compiled}", compiled.params).scalar()
+        try:
+            document: Any = json.loads(plan) if isinstance(plan, str) else plan
+            estimates.append(float(document[0]["Plan"]["Plan Rows"]))
+        except (KeyError, IndexError, TypeError, ValueError):
+            return None
+    return tuple(estimates)
 
 
 def index_for(dialect: str) -> SearchIndex:

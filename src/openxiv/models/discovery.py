@@ -37,6 +37,14 @@ class DiscoveryEntry(Base):
         ),
         Index("ix_discovery_entries_datestamp", "datestamp", "submission_id"),
         Index("ix_discovery_entries_search_vector", "search_vector", postgresql_using="gin"),
+        # A category filter's bitmap on PostgreSQL, ANDed with the search vector's when few items
+        # match (`search.PostgresTsvectorIndex`); SQLite, as for the vector, never reads it.
+        Index(
+            "ix_discovery_entries_categories",
+            "categories",
+            postgresql_using="gin",
+            postgresql_ops={"categories": "jsonb_path_ops"},
+        ),
         # What a search filters and sorts its matches on, without reading the wide rows (title,
         # abstract and full text make a row span several pages): SQLite answers the join with
         # its full-text matches from this index alone.
