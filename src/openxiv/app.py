@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -79,7 +79,11 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     # uses (a session, the blob store, the queue), never for the whole runtime.
     app.state.settings = runtime.settings
     app.state.instance_name = runtime.settings.instance_name
-    app.state.database = Database(read_sessions=runtime.read_sessions, write_sessions=runtime.write_sessions)
+    app.state.database = Database(
+        read_sessions=runtime.read_sessions,
+        write_sessions=runtime.write_sessions,
+        loop_read_sessions=runtime.loop_read_sessions,
+    )
     app.state.blobs = runtime.blobs
     # Looked up per request: the queue is built on first use (a read-only process never opens
     # it), and whatever the runtime holds at that moment is what requests enqueue on.
@@ -100,19 +104,22 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     problems.install(app)
 
-    api = APIRouter(prefix="/api/v1")
-    api.include_router(accounts_router)
-    api.include_router(submissions_router)
-    api.include_router(review_router)
-    api.include_router(external_reviews_router)
-    api.include_router(integrity_router)
-    api.include_router(literature_router)
-    api.include_router(events_router)
-    api.include_router(trajectories_router)
-    api.include_router(publishing_router)
-    api.include_router(community_router)
-    api.include_router(discovery_api.router)
-    app.include_router(api)
+    # Each domain's router directly under the prefix: a router included in a router is matched
+    # once per level, twice over (FastAPI matches, then handles), on every request.
+    for api_router in (
+        accounts_router,
+        submissions_router,
+        review_router,
+        external_reviews_router,
+        integrity_router,
+        literature_router,
+        events_router,
+        trajectories_router,
+        publishing_router,
+        community_router,
+        discovery_api.router,
+    ):
+        app.include_router(api_router, prefix="/api/v1")
     app.include_router(discovery_api.hub_router)
     app.include_router(discovery_api.feeds_router)
     app.include_router(discovery_api.oai_router)

@@ -65,6 +65,10 @@ class HttpSettings(BaseModel):
     # included, runs on the server's general pool (40 threads), which must stay large: a write
     # holds its transaction while its response is validated on that pool.
     read_threads: int = Field(default=4, ge=1, le=200)
+    # On SQLite under WAL, run those reads on the event loop instead: a read there never waits for
+    # a writer, and the hand-off to a thread costs as much as the read (db.make_loop_reader).
+    # Turn it off when the database file sits on a slow disk whose reads could hold up the loop.
+    reads_on_loop: bool = True
     # Public responses kept in memory per process (0 turns the cache off) and the longest any is
     # kept; changes that record an event evict sooner (within `events.stream_poll_interval_s`).
     cache_entries: int = Field(default=10_000, ge=0)

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from openxiv.config import Settings
-from openxiv.db import make_engine, make_session_factory, on_commit
+from openxiv.db import make_engine, make_loop_reader, make_session_factory, on_commit
 from openxiv.discovery import jobs as discovery_jobs
 from openxiv.events import delivery as webhook_jobs
 from openxiv.events import types as event_types
@@ -54,6 +54,7 @@ class Runtime:
     # Called after every commit of a write session in this process, events or not (the response
     # cache: a change made here must show in this process's next read).
     write_listeners: list[Callable[[], None]] = field(default_factory=list, init=False)
+    _loop_reader: Engine | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
@@ -68,6 +69,19 @@ class Runtime:
     @cached_property
     def read_sessions(self) -> sessionmaker[Session]:
         return make_session_factory(self.engine, write=False)
+
+    @cached_property
+    def loop_read_sessions(self) -> sessionmaker[Session] | None:
+        """Read sessions a request may use on the event loop itself (`db.make_loop_reader`); None
+        where reads must go to a thread (PostgreSQL, SQLite without WAL, `http.reads_on_loop` off)."""
+        if self.settings.http.reads_on_loop:
+            self._loop_reader = make_loop_reader(self.settings.database_url)
+        return make_session_factory(self._loop_reader, write=False) if self._loop_reader else None
+
+    @property
+    def engines(self) -> list[Engine]:
+        """Every engine this runtime opened (what a statement count must watch)."""
+        return [self.engine] + ([self._loop_reader] if self._loop_reader else [])
 
     @cached_property
     def blobs(self) -> BlobStore:
@@ -130,7 +144,8 @@ class Runtime:
         return build_stages(self.settings, self.write_sessions, self.read_sessions)
 
     def close(self) -> None:
-        self.engine.dispose()
+        for engine in self.engines:
+            engine.dispose()
 
 
 def build_stages(

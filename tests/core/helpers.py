@@ -89,17 +89,20 @@ def version_body(**overrides: Any) -> dict[str, Any]:
 
 
 @contextmanager
-def recorded_statements(engine: Any) -> Iterator[list[str]]:
-    """The SQL the code under test sends, without the event stream's poller (its own threads),
-    which reads the events table once a second whenever an app is running."""
+def recorded_statements(*engines: Any) -> Iterator[list[str]]:
+    """The SQL the code under test sends on `engines` (a runtime's are `runtime.engines`), without
+    the event stream's poller (its own threads), which reads the events table once a second
+    whenever an app is running."""
     statements: list[str] = []
 
     def record(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         if not threading.current_thread().name.startswith(EVENT_POLLER_THREADS):
             statements.append(statement)
 
-    event.listen(engine, "before_cursor_execute", record)
+    for engine in engines:
+        event.listen(engine, "before_cursor_execute", record)
     try:
         yield statements
     finally:
-        event.remove(engine, "before_cursor_execute", record)
+        for engine in engines:
+            event.remove(engine, "before_cursor_execute", record)

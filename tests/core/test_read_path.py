@@ -3,11 +3,15 @@ of public responses and what evicts it, and readers that get no session cookie."
 
 from __future__ import annotations
 
+import sqlite3
+import threading
 import time
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
+from openxiv.db import make_loop_reader
 from openxiv.http.caching import CachedResponse, ResponseCache, etag_matches
 from openxiv.runtime import Runtime
 from openxiv.submissions import service
@@ -16,7 +20,7 @@ from tests.core.helpers import auth, paper_body, recorded_statements, register
 
 
 def counted(runtime: Any) -> Any:
-    return recorded_statements(runtime.engine)
+    return recorded_statements(*runtime.engines)
 
 
 def _published(
@@ -47,11 +51,93 @@ def test_an_item_read_is_one_statement_and_never_loads_the_text(client: Any, run
     assert first.status_code == 200
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
     # The item with its version, authors and files; then its DOIs for the Link header.
-    assert len(selects) <= 2, selects
+    assert len(selects) == 2, selects
+    assert "FROM submissions" in selects[0] and "FROM dois" in selects[1]
     # A reader runs without a transaction on both databases.
     assert not any(s.lstrip().upper().startswith(("BEGIN", "ROLLBACK")) for s in statements)
     assert not any("submission_versions.extracted_text AS" in s for s in statements)
     assert first.json()["version"]["text_characters"] > 100  # still reported, counted by the database
+
+
+def _threads_that_read(runtime: Any, client: Any, path: str) -> set[str]:
+    names: set[str] = set()
+
+    def record(*_: Any) -> None:
+        names.add(threading.current_thread().name)
+
+    for engine in runtime.engines:
+        event.listen(engine, "before_cursor_execute", record)
+    try:
+        assert client.get(path).status_code == 200
+    finally:
+        for engine in runtime.engines:
+            event.remove(engine, "before_cursor_execute", record)
+    return names
+
+
+def test_hot_reads_run_on_the_event_loop_only_where_a_read_never_waits(
+    client: Any, runtime: Any, db_backend: str
+) -> None:
+    identifier, _ = _published(client)
+    client.app.state.response_cache.clear()
+    item_threads = _threads_that_read(runtime, client, f"/api/v1/submissions/{identifier}")
+    page_threads = _threads_that_read(runtime, client, "/api/v1/submissions?limit=5")
+    # A filter no index serves may scan: never on the loop.
+    scan_threads = _threads_that_read(runtime, client, "/api/v1/submissions?limit=5&author=Ada")
+    workers = {name for name in item_threads | page_threads | scan_threads if name.startswith("AnyIO worker")}
+    if db_backend == "sqlite":  # WAL: on the loop (TestClient's portal thread), no hand-off
+        assert not any(name.startswith("AnyIO worker") for name in item_threads | page_threads)
+        assert workers == scan_threads
+    else:  # PostgreSQL waits on the network: worker threads only
+        assert runtime.loop_read_sessions is None
+        assert workers == item_threads | page_threads | scan_threads
+
+
+def test_a_read_on_the_loop_does_not_wait_for_a_writer_holding_the_lock(
+    client: Any, runtime: Any, db_backend: str, database_url: str
+) -> None:
+    if db_backend != "sqlite":
+        pytest.skip("SQLite's write lock")
+    identifier, _ = _published(client)
+    client.app.state.response_cache.clear()
+    writer = sqlite3.connect(database_url.removeprefix("sqlite:///"), isolation_level=None)
+    try:
+        writer.execute("BEGIN IMMEDIATE")
+        writer.execute("UPDATE submissions SET title = 'not yet committed'")
+        # Under WAL the read sees the last commit at once; without it, it would wait for the lock
+        # (the busy timeout, 10 s) and fail.
+        answer = client.get(f"/api/v1/submissions/{identifier}")
+        assert answer.status_code == 200 and answer.json()["title"] != "not yet committed"
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+
+
+def test_only_sqlite_under_wal_gets_a_loop_reader(tmp_path: Any) -> None:
+    assert make_loop_reader("sqlite:///:memory:") is None  # not WAL: reads would wait for writers
+    assert make_loop_reader("postgresql://localhost/none") is None  # no connection is even tried
+    engine = make_loop_reader(f"sqlite:///{tmp_path / 'wal.db'}")
+    assert engine is not None
+    try:
+        # A checkout on the loop must never wait: the pool may always open one more.
+        held = [engine.connect() for _ in range(3)]
+        assert all(not c.closed for c in held)
+        for connection in held:
+            connection.close()
+    finally:
+        engine.dispose()
+
+
+def test_reads_stay_on_threads_when_turned_off(settings: Any, db_backend: str) -> None:
+    if db_backend != "sqlite":
+        pytest.skip("only SQLite reads on the loop")
+    runtime = Runtime(
+        settings.model_copy(update={"http": settings.http.model_copy(update={"reads_on_loop": False})})
+    )
+    try:
+        assert runtime.loop_read_sessions is None and runtime.engines == [runtime.engine]
+    finally:
+        runtime.close()
 
 
 def test_public_reads_carry_etags_answer_304_and_come_from_memory(client: Any, runtime: Any) -> None:
@@ -71,6 +157,10 @@ def test_public_reads_carry_etags_answer_304_and_come_from_memory(client: Any, r
     assert revalidated.headers["etag"] == etag and "link" in revalidated.headers
     assert listed.status_code == 304
     assert statements == []  # all three answered without the database
+    client.app.state.response_cache.clear()
+    with counted(runtime) as statements:
+        assert client.get(f"/api/v1/submissions/{identifier}").status_code == 200
+    assert statements  # the recorder does see the reads it must not see above
 
 
 def test_a_status_change_shows_at_once_and_from_another_process_soon(

@@ -381,7 +381,7 @@ def test_a_version_list_costs_the_same_queries_however_many_versions(client: Any
         assert revision.status_code == 201, revision.text
 
     def listing(identifier: str) -> tuple[list[dict[str, Any]], list[str]]:
-        with recorded_statements(runtime.engine) as statements:
+        with recorded_statements(*runtime.engines) as statements:
             answer = client.get(f"/api/v1/submissions/{identifier}/versions", headers=auth(token))
         assert answer.status_code == 200, answer.text
         return answer.json(), statements

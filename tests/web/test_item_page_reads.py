@@ -51,7 +51,7 @@ def test_the_item_page_costs_the_same_statements_for_one_version_or_many(client:
     def page(identifier: str) -> tuple[str, int]:
         client.get(f"/abs/{identifier}")  # templates compiled, per-process caches filled
         client.app.state.response_cache.clear()  # rendered, not served from the public cache
-        with recorded_statements(runtime.engine) as seen:
+        with recorded_statements(*runtime.engines) as seen:
             response = client.get(f"/abs/{identifier}")
         assert response.status_code == 200, response.text
         return response.text, len(seen)
@@ -73,7 +73,7 @@ def test_the_trajectory_and_a_page_of_threads_are_one_statement_each(client: Any
     def counted(read: Callable[[Any], Any]) -> tuple[Any, int]:
         with runtime.read_sessions() as session:
             submission = submissions.get_submission(session, identifier, None)
-            with recorded_statements(runtime.engine) as seen:
+            with recorded_statements(*runtime.engines) as seen:
                 result = read((session, submission))
         return result, len(seen)
 

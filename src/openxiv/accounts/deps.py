@@ -12,7 +12,7 @@ from openxiv.accounts import service
 from openxiv.accounts.authz import Principal
 from openxiv.config import Settings
 from openxiv.errors import DomainError, Unauthenticated
-from openxiv.http.deps import Database, DatabaseDep, client_address
+from openxiv.http.deps import Database, client_address
 
 SESSION_ACCOUNT_KEY = "account_id"
 
@@ -27,11 +27,13 @@ def _bearer_token(request: Request) -> str | None:
     return token.strip()
 
 
-async def current_principal(request: Request, database: DatabaseDep) -> Principal | None:
+async def current_principal(request: Request) -> Principal | None:
     """Resolve the API key or the browser session, and apply the rate limit.
 
     Anonymous requests are answered without leaving the event loop; resolving a credential reads
-    the database, which happens in a worker thread so the loop never blocks.
+    the database, which happens in a worker thread so the loop never blocks. (The database comes
+    from `app.state`, not as a dependency: every request solves this one, and a sub-dependency
+    costs more than the lookup.)
     """
     cached: Principal | None = getattr(request.state, "principal", None)
     if cached is not None:
@@ -40,7 +42,7 @@ async def current_principal(request: Request, database: DatabaseDep) -> Principa
     account_id = request.session.get(SESSION_ACCOUNT_KEY) if "session" in request.scope else None
     principal: Principal | None = None
     if token is not None or account_id:
-        principal = await run_in_threadpool(_resolve, request, database, token, account_id)
+        principal = await run_in_threadpool(_resolve, request, request.app.state.database, token, account_id)
     limiter = request.app.state.rate_limiter
     if principal is None:
         limiter.check(f"ip:{client_address(request)}")

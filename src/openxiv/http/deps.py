@@ -36,6 +36,8 @@ class Database:
 
     read_sessions: sessionmaker[Session]
     write_sessions: sessionmaker[Session]
+    # Reads that may run on the event loop itself (SQLite under WAL, `db.make_loop_reader`).
+    loop_read_sessions: sessionmaker[Session] | None = None
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -74,15 +76,29 @@ ReadSession = Annotated[Session, Depends(read_session, scope="function")]
 WriteSession = Annotated[Session, Depends(write_session, scope="function")]
 
 
-async def run_read(request: Request, read: Callable[[], T]) -> T:
-    """Run a blocking read on the few threads kept for hot reads (`http.read_threads`), not on
-    the general pool: fewer threads contend less, and a read holds no lock a write waits for."""
+async def run_read(request: Request, read: Callable[[Session], T], *, bounded: bool) -> T:
+    """Run a hot read (an item, a listing) where it costs least.
+
+    A `bounded` read (a few index lookups: an item by its identifier, a page of the newest items)
+    runs on the event loop when the database never makes a read wait (`Database.loop_read_sessions`);
+    one that may scan (a filter no index serves) must not hold up every other request, and runs
+    on the few threads kept for hot reads (`http.read_threads`), not on the general pool: fewer
+    threads contend less, and a read holds no lock a write waits for."""
+    database: Database = request.app.state.database
+    if bounded and database.loop_read_sessions is not None:
+        with database.loop_read_sessions() as session:
+            return read(session)
     limiter: CapacityLimiter | None = getattr(request.app.state, "read_limiter", None)
     if limiter is None:
         limiter = request.app.state.read_limiter = CapacityLimiter(
             request.app.state.settings.http.read_threads
         )
-    return await anyio.to_thread.run_sync(read, limiter=limiter)
+
+    def in_thread() -> T:
+        with database.reading() as session:
+            return read(session)
+
+    return await anyio.to_thread.run_sync(in_thread, limiter=limiter)
 
 
 def json_response(model: BaseModel, *, headers: dict[str, str] | None = None) -> Response:

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from openxiv.accounts.deps import OptionalPrincipal, RequiredPrincipal
 from openxiv.errors import InvalidInput, PayloadTooLarge
 from openxiv.http.caching import LISTINGS, declare_public
-from openxiv.http.deps import DatabaseDep, IdInQuery, ReadSession, WriteSession, json_response, run_read
+from openxiv.http.deps import IdInQuery, ReadSession, WriteSession, json_response, run_read
 from openxiv.http.problems import PROBLEM_RESPONSES
 from openxiv.publishing.deps import SiteDep
 from openxiv.publishing.presenters import api_link_header
@@ -86,7 +86,6 @@ def create_submission(
 async def list_submissions(
     request: Request,
     principal: OptionalPrincipal,
-    database: DatabaseDep,
     kind: Literal["proposal", "paper"] | None = None,
     status_: Annotated[str | None, Query(alias="status")] = None,
     author: Annotated[str | None, Query(max_length=300, description="part of an author's name")] = None,
@@ -110,16 +109,17 @@ async def list_submissions(
         created_to=created_to,
     )
 
-    def read() -> Page[SubmissionSummary]:  # one trip to the thread pool (see get_submission)
-        with database.reading() as session:
-            rows, next_cursor = service.list_submissions(
-                session, filters, cursor=cursor, limit=limit, viewer=principal
-            )
-            return Page[SubmissionSummary](
-                items=[presenters.summary_out(s) for s in rows], next_cursor=next_cursor
-            )
+    def read(session: Session) -> Page[SubmissionSummary]:
+        rows, next_cursor = service.list_submissions(
+            session, filters, cursor=cursor, limit=limit, viewer=principal
+        )
+        return Page[SubmissionSummary](
+            items=[presenters.summary_out(s) for s in rows], next_cursor=next_cursor
+        )
 
-    response = json_response(await run_read(request, read))
+    # Unfiltered, a page is a walk down the primary key from the cursor: bounded.
+    page = await run_read(request, read, bounded=filters == repository.SubmissionFilter())
+    response = json_response(page)
     if principal is None:
         declare_public(request, response.headers, group=LISTINGS)
     return response
@@ -130,22 +130,20 @@ async def get_submission(
     request: Request,
     identifier: IdentifierInPath,
     principal: OptionalPrincipal,
-    database: DatabaseDep,
     site: SiteDep,
 ) -> Response:
     """`YYMM.NNNNN` gives the latest version; `YYMM.NNNNNvN` a given one. The `Link` header
     signposts how to cite it (docs/publishing.md)."""
 
-    # The most frequent request there is: everything blocking happens in one trip to the thread
-    # pool (a sync dependency or endpoint would each take one of their own).
-    def read() -> tuple[SubmissionOut, str, int | None]:
-        with database.reading() as session:
-            found = service.find_version(session, identifier, principal)
-            out = presenters.submission_out(session, found.submission, found.version, principal)
-            public = principal is None and service.is_settled_in_public(found.submission)
-            return out, api_link_header(session, found, site), found.submission.id if public else None
+    # The most frequent request there is: everything that reads happens in one `run_read` (a sync
+    # dependency or endpoint would each take a trip to the thread pool of their own).
+    def read(session: Session) -> tuple[SubmissionOut, str, int | None]:
+        found = service.find_version(session, identifier, principal)
+        out = presenters.submission_out(session, found.submission, found.version, principal)
+        public = principal is None and service.is_settled_in_public(found.submission)
+        return out, api_link_header(session, found, site), found.submission.id if public else None
 
-    out, link, public_group = await run_read(request, read)
+    out, link, public_group = await run_read(request, read, bounded=True)
     response = json_response(out, headers={"Link": link})
     if public_group is not None:
         declare_public(request, response.headers, group=str(public_group))
