@@ -171,12 +171,8 @@ def item_hide(session: Session, submission_id: int) -> Hide | None:
 def find_item(session: Session, identifier: str, viewer: Principal | None) -> submissions.FoundVersion:
     """The item (and version) as the viewer may see it: NotFound where it does not exist, where
     the viewer may not see it, or where moderators hid it from this viewer."""
-    found = submissions.find_version(session, identifier, viewer)
-    if item_hide(session, found.submission.id) is not None and not authz.can_see_moderated(
-        viewer, found.submission.owner_id
-    ):
-        raise NotFound(f"no submission {found.submission.identifier}")
-    return found
+    # find_version reads the moderators' hide with the item and applies exactly that rule.
+    return submissions.find_version(session, identifier, viewer)
 
 
 def find_item_for(session: Session, principal: Principal, identifier: str) -> submissions.FoundVersion:

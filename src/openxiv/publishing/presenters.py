@@ -102,8 +102,8 @@ def link_header(record: CitationRecord) -> str:
 
 
 def page_citation(session: Session, found: FoundVersion, site: Site) -> PageCitation:
-    record = citation_for(session, found, site)
     dois = item_dois(session, found.submission.id)
+    record = citation_for(session, found, site, dois.registered())
     return PageCitation(
         record=record,
         meta_tags=highwire_tags(record),

@@ -98,16 +98,17 @@ def registered_dois(session: Session, submission_ids: Sequence[int]) -> dict[int
     return found
 
 
-def citation_for(session: Session, found: FoundVersion, site: Site) -> CitationRecord:
-    """The citation record of a version the caller may see, with its registered DOIs."""
+def citation_for(
+    session: Session, found: FoundVersion, site: Site, registered: dict[int | None, str] | None = None
+) -> CitationRecord:
+    """The citation record of a version the caller may see, with its registered DOIs (read here
+    unless the caller has them: `ItemDois.registered()`)."""
+    if registered is None:
+        # On the connection: a plain select needs none of the ORM session's execution steps.
+        rows = session.connection().execute(_REGISTERED_OF_ITEM, {"id": found.submission.id})
+        registered = {number: doi for number, doi in rows}
     return citation_record(
-        found.submission,
-        found.version,
-        base_url=site.base_url,
-        publisher=site.publisher,
-        dois={
-            number: doi for number, doi in session.execute(_REGISTERED_OF_ITEM, {"id": found.submission.id})
-        },
+        found.submission, found.version, base_url=site.base_url, publisher=site.publisher, dois=registered
     )
 
 

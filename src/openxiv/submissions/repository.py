@@ -79,18 +79,21 @@ def version(session: Session, submission_id: int, number: int) -> SubmissionVers
     )
 
 
+# Read by every item page: built once, bound by parameters (building a statement with its loader
+# options costs more than running it).
+_VERSIONS = (
+    select(SubmissionVersion)
+    .where(SubmissionVersion.submission_id == bindparam("submission_id"))
+    .order_by(SubmissionVersion.number)
+    # Authors in a second query: joined, they would repeat every version's columns.
+    .options(selectinload(SubmissionVersion.authors), *_VERSION_FILES)
+)
+
+
 def versions(session: Session, submission_id: int) -> list[SubmissionVersion]:
     """Every version, oldest first, with its authors and files (one query for the versions, one
     for all their authors)."""
-    return list(
-        session.scalars(
-            select(SubmissionVersion)
-            .where(SubmissionVersion.submission_id == submission_id)
-            .order_by(SubmissionVersion.number)
-            # Authors in a second query: joined, they would repeat every version's columns.
-            .options(selectinload(SubmissionVersion.authors), *_VERSION_FILES)
-        )
-    )
+    return list(session.scalars(_VERSIONS, {"submission_id": submission_id}))
 
 
 @dataclass(frozen=True)
@@ -226,22 +229,22 @@ def version_times_since(session: Session, owner_id: int, since: datetime, limit:
     return sorted(session.scalars(newest))
 
 
+_TRANSITIONS = (
+    select(Transition).where(Transition.submission_id == bindparam("submission_id")).order_by(Transition.id)
+)
+_STAGE_RUNS = (
+    select(StageRun)
+    .where(StageRun.submission_id == bindparam("submission_id"))
+    .order_by(StageRun.version_number, StageRun.id)
+)
+
+
 def transitions(session: Session, submission_id: int) -> list[Transition]:
-    return list(
-        session.scalars(
-            select(Transition).where(Transition.submission_id == submission_id).order_by(Transition.id)
-        )
-    )
+    return list(session.scalars(_TRANSITIONS, {"submission_id": submission_id}))
 
 
 def stage_runs(session: Session, submission_id: int) -> list[StageRun]:
-    return list(
-        session.scalars(
-            select(StageRun)
-            .where(StageRun.submission_id == submission_id)
-            .order_by(StageRun.version_number, StageRun.id)
-        )
-    )
+    return list(session.scalars(_STAGE_RUNS, {"submission_id": submission_id}))
 
 
 def stage_run(session: Session, submission_id: int, version_number: int, stage: str) -> StageRun | None:
