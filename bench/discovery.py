@@ -419,13 +419,16 @@ def run_backend(backend: str, items: int, bm25: bool) -> dict[str, Any]:
     print(f"{backend}: seeding {items} items into {url}", file=sys.stderr)
     seeded = seed(engine, items, rng)
     print(f"{backend}: measuring", file=sys.stderr)
+    load = [os.getloadavg()[0]]
     measured = measure(make_session_factory(engine, write=False), items, random.Random(7), bm25)
+    load.append(os.getloadavg()[0])
     engine.dispose()
     if backend == "postgres" and not os.environ.get("BENCH_KEEP"):
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{PG_NAME}" WITH (FORCE)'))
         admin.dispose()
-    return {"seeded": seeded, "results": measured}
+    # The machine is shared: every number depends on what else runs, so the report says.
+    return {"seeded": seeded, "results": measured, "load": load}
 
 
 def report(runs: dict[str, dict[str, Any]], items: int, started: datetime, seconds: float) -> str:
@@ -441,7 +444,8 @@ def report(runs: dict[str, dict[str, Any]], items: int, started: datetime, secon
         lines.append(
             f"- {backend}: seeded in {s['seconds']:.0f} s ({s['items']:,} items, {s['authors']:,} authors, "
             f"{s['categories']:,} category rows, {s['engagement rows']:,} engagement rows"
-            f"{'' if s['engagement'] else ', no engagement table'})."
+            f"{'' if s['engagement'] else ', no engagement table'}); load average (1 min) "
+            f"{run['load'][0]:.1f} when measuring began, {run['load'][1]:.1f} when it ended."
         )
     lines += ["", "| measurement | target | " + " | ".join(f"{b} p50 / p95 / max ms" for b in runs) + " |"]
     lines.append("|---|---|" + "---|" * len(runs))
