@@ -10,7 +10,9 @@ Per backend: a fresh database (SQLite file in a temporary directory, or a Postgr
 benchmark's seeded submissions (bench/core/seed.py), the discovery read model of the newest 1,000 of
 them (what the homepage lists), then only HTTP requests over loopback. Workloads:
 
-- get by id: `GET /api/v1/submissions/<random public id>` (both);
+- get by id: `GET /api/v1/submissions/<random public id>` (both); again with our response cache
+  turned off (`[http] cache_entries = 0`, a third server), every read from the database; its
+  ratio is against the reference's get by id;
 - first listing page: `GET /api/v1/submissions?limit=20` (both, newest first);
 - homepage data: ours `GET /?tab=latest&period=all` (the homepage's latest tab: 20 cards with
   likes, comments, reviews and agent models, rendered as HTML), the reference `GET /api/v1/home`
@@ -26,7 +28,8 @@ group from /proc, before and after the run, divided by the requests). A server t
 (the reference's event loop blocks on its connection pool under concurrency) is restarted before
 the next run, and the row says so. Also: SQL statements per request of each system (captured
 in-process with a `before_cursor_execute` hook), EXPLAIN of the SQL our listing, deep page and
-homepage issue, and with `--profile` the top py-spy frames of our server under get by id at c=32.
+homepage issue, and with `--profile` the top py-spy frames of our server under get by id at c=32,
+with its response cache off (where a read that reaches the database spends its CPU).
 """
 
 from __future__ import annotations
@@ -68,8 +71,13 @@ from openxiv.discovery.settings import DiscoverySettings
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 OURS, REFERENCE = "ours", "reference"
+# Our server with its response cache off: every get by id reads the database, as a first visit
+# to an item does (with the cache on, the runs after the first few thousand requests are mostly
+# cache hits).
+OURS_COLD = "ours-cold"
 WORKLOADS = {
     "get": "get by id",
+    "get-cold": "get by id, our response cache off",
     "list": "first listing page (20)",
     "home": "homepage data (latest 20)",
     "deep": "deep page (20, 80-98 % down)",
@@ -134,6 +142,10 @@ def _reference_command(url: str, workers: int) -> list[str]:
     return [sys.executable, str(BENCH / "reference_app.py"), "--database-url", url, "--workers", str(workers)]
 
 
+def _uncached(env: dict[str, str]) -> dict[str, str]:
+    return {**env, "OPENXIV_HTTP__CACHE_ENTRIES": "0"}
+
+
 class Servers:
     """Both systems with the same number of worker processes; restarts one that stops answering."""
 
@@ -143,13 +155,15 @@ class Servers:
         self.restarts: Counter[str] = Counter()
         # What the servers logged: "<system>: 5xx answers" and "<system>: <exception line>".
         self.problems: Counter[str] = Counter()
-        for system in (OURS, REFERENCE):
+        for system in (OURS, OURS_COLD, REFERENCE):
             self.running[system] = self._start(system)
 
     def _start(self, system: str) -> server.Server:
         name = f"{system}-w{self.workers}"
         if system == OURS:
             return server.start(self.env, self.workdir, workers=self.workers, name=name)
+        if system == OURS_COLD:
+            return server.start(_uncached(self.env), self.workdir, workers=self.workers, name=name)
         command = _reference_command(self.url, self.workers)
         return server.start_command(command, self.env, self.workdir, workers=self.workers, name=name)
 
@@ -275,6 +289,7 @@ def request_sets(
     sets.files.update(
         {
             (OURS, "get"): get_file,
+            (OURS_COLD, "get-cold"): get_file,
             (REFERENCE, "get"): get_file,
             (OURS, "list"): list_file,
             (REFERENCE, "list"): list_file,
@@ -353,8 +368,8 @@ def measure_workers(
         turn = 0
         for workload in WORKLOADS:
             for concurrency in args.concurrency:
-                measured: dict[str, Measured | None] = {OURS: None, REFERENCE: None}
-                order = (REFERENCE, OURS) if turn % 2 == 0 else (OURS, REFERENCE)
+                measured: dict[str, Measured | None] = {OURS: None, OURS_COLD: None, REFERENCE: None}
+                order = (REFERENCE, OURS, OURS_COLD) if turn % 2 == 0 else (OURS_COLD, OURS, REFERENCE)
                 turn += 1
                 for system in order:
                     paths = sets.files.get((system, workload))
@@ -362,7 +377,8 @@ def measure_workers(
                         continue
                     _say(f"[{result.backend}] {workers} worker(s) c={concurrency} {workload}: {system}")
                     measured[system] = _measure(servers, system, paths, concurrency, args.seconds)
-                result.rows.append(Row(workload, workers, concurrency, measured[REFERENCE], measured[OURS]))
+                ours = measured[OURS] or measured[OURS_COLD]
+                result.rows.append(Row(workload, workers, concurrency, measured[REFERENCE], ours))
     finally:
         servers.stop()
     for system, count in sorted(servers.restarts.items()):
@@ -377,12 +393,16 @@ def measure_workers(
     return sets
 
 
+# Workloads the reference has no counterpart of: their ratio is against its get by id.
+AGAINST_REFERENCE_GET = ("get-cold", "revalidate")
+
+
 def _ratios(rows: list[Row]) -> None:
     reference_get = {(r.workers, r.concurrency): r.reference for r in rows if r.workload == "get"}
     for row in rows:
         base = (
             reference_get.get((row.workers, row.concurrency))
-            if row.workload == "revalidate"
+            if row.workload in AGAINST_REFERENCE_GET
             else row.reference
         )
         if row.ours is None or base is None:
@@ -508,7 +528,8 @@ def _py_spy() -> str | None:
 
 
 def profile(env: dict[str, str], workdir: Path, sets: RequestSets, seconds: float) -> dict[str, Any]:
-    """py-spy samples of our server (1 worker) under get by id at c=32: where its Python CPU goes."""
+    """py-spy samples of our server (1 worker, response cache off) under get by id at c=32: where
+    the Python CPU of a read that reaches the database goes."""
     spy = _py_spy()
     if spy is None:
         return {"error": "py-spy not installed (.venv/bin/pip install py-spy)"}
@@ -649,7 +670,7 @@ def run_backend(backend: str, args: argparse.Namespace, root: Path) -> BackendRe
             result.notes.append(f"statement capture failed: {type(error).__name__}: {error}")
         if args.profile:
             _say(f"[{backend}] py-spy profile of get by id, c=32")
-            result.profile = profile(env, workdir, sets, args.seconds)
+            result.profile = profile(_uncached(env), workdir, sets, args.seconds)
     finally:
         engine.dispose()
         if backend == "postgres" and not args.keep:
@@ -716,7 +737,7 @@ def report(results: list[BackendResult], args: argparse.Namespace, total_s: floa
         ]
         for row in r.rows:
             ratios = [f"{x:.2f}" if x is not None else "n/a" for x in (row.ratio, row.cpu_ratio)]
-            if row.workload == "revalidate" and row.ratio is not None:
+            if row.workload in AGAINST_REFERENCE_GET and row.ratio is not None:
                 ratios[0] += " (vs its get by id)"
             lines.append(
                 f"| {WORKLOADS[row.workload]} | {row.workers} | {row.concurrency} |"
@@ -750,7 +771,11 @@ def report(results: list[BackendResult], args: argparse.Namespace, total_s: floa
                         "  ```",
                     ]
         if r.profile:
-            lines += ["", f"{names[r.backend]} py-spy, our server under get by id at c=32, 1 worker:", ""]
+            lines += [
+                "",
+                f"{names[r.backend]} py-spy, our server (response cache off) under get by id at c=32, 1 worker:",
+                "",
+            ]
             if "error" in r.profile:
                 lines.append(f"profile: {r.profile['error']}")
             else:
