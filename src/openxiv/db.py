@@ -32,7 +32,9 @@ PING_AFTER_IDLE_S = 10.0
 _IDLE_SINCE_KEY = "openxiv_idle_since"
 
 
-def make_engine(url: str, *, pool_size: int = 20, max_overflow: int | None = None, echo: bool = False) -> Engine:
+def make_engine(
+    url: str, *, pool_size: int = 20, max_overflow: int | None = None, echo: bool = False
+) -> Engine:
     """`max_overflow` defaults to `pool_size`; -1 lets the pool open connections without limit."""
     parsed = make_url(url)
     overflow = pool_size if max_overflow is None else max_overflow
