@@ -102,3 +102,21 @@ def comment(
     return client.post(
         f"/api/v1/submissions/{item or people.item}/comments", headers=people.h(who), json=payload
     )
+
+
+def moderate(client: Any, people: People, who: str = "moderator", **body: Any) -> Any:
+    return client.post("/api/v1/moderation/actions", headers=people.h(who), json=body)
+
+
+def appeal(client: Any, people: People, action_id: int, who: str, statement: str) -> Any:
+    return client.post(
+        f"/api/v1/moderation/actions/{action_id}/appeal", headers=people.h(who), json={"statement": statement}
+    )
+
+
+def decide_appeal(client: Any, people: People, appeal_id: int, decision: str, reason: str) -> Any:
+    return client.post(
+        f"/api/v1/moderation/appeals/{appeal_id}/decision",
+        headers=people.h("moderator"),
+        json={"decision": decision, "reason": reason},
+    )

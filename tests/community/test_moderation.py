@@ -12,11 +12,7 @@ from openxiv.db import transaction
 from openxiv.models import Submission
 from openxiv.models.community import ModerationAction
 from openxiv.submissions.lifecycle import Status
-from tests.community.conftest import People, comment, new_item
-
-
-def _act(client: Any, people: People, who: str = "moderator", **body: Any) -> Any:
-    return client.post("/api/v1/moderation/actions", headers=people.h(who), json=body)
+from tests.community.conftest import People, appeal, comment, decide_appeal, moderate, new_item
 
 
 def _held_item(client: Any, people: People, runtime: Any) -> str:
@@ -89,14 +85,16 @@ def test_report_queue_hide_notice_appeal_restore(client: Any, people: People, ru
     ] == [held]
 
     # Hide with a reason.
-    assert _act(client, people, "owner", action="hide", comment_id=rude["id"], reason="x").status_code == 403
-    hidden = _act(
+    assert (
+        moderate(client, people, "owner", action="hide", comment_id=rude["id"], reason="x").status_code == 403
+    )
+    hidden = moderate(
         client, people, action="hide", comment_id=rude["id"], reason="Insults and spam links (rule 2)"
     )
     assert hidden.status_code == 201, hidden.text
     hide_id = hidden.json()["id"]
     assert hidden.json()["actor"]["account_id"] == people.account_ids["moderator"]
-    assert _act(client, people, action="hide", comment_id=rude["id"], reason="again").status_code == 409
+    assert moderate(client, people, action="hide", comment_id=rude["id"], reason="again").status_code == 409
     public = client.get(f"/api/v1/comments/{rude['id']}").json()
     assert public["hidden"] is True and public["body"] is None and public["hidden_reason"] is None
     seen_by_author = client.get(f"/api/v1/comments/{rude['id']}", headers=people.h("stranger")).json()
@@ -112,16 +110,11 @@ def test_report_queue_hide_notice_appeal_restore(client: Any, people: People, ru
     assert f"comment:{rude['id']}" not in [e["target"] for e in queue]
 
     # Appeal: only the author, once at a time.
-    appeal_url = f"/api/v1/moderation/actions/{hide_id}/appeal"
-    assert client.post(appeal_url, headers=people.h("owner"), json={"statement": "x"}).status_code == 403
-    appealed = client.post(
-        appeal_url, headers=people.h("stranger"), json={"statement": "The link was a joke; I removed it."}
-    )
+    assert appeal(client, people, hide_id, "owner", "x").status_code == 403
+    appealed = appeal(client, people, hide_id, "stranger", "The link was a joke; I removed it.")
     assert appealed.status_code == 201, appealed.text
     assert appealed.json()["status"] == "open"
-    assert (
-        client.post(appeal_url, headers=people.h("stranger"), json={"statement": "again"}).status_code == 409
-    )
+    assert appeal(client, people, hide_id, "stranger", "again").status_code == 409
     queue = client.get("/api/v1/moderation/queue", headers=people.h("moderator")).json()
     appeal_entry = next(e for e in queue if e["kind"] == "appeal")
     assert appeal_entry["appeal"]["id"] == appealed.json()["id"]
@@ -134,24 +127,15 @@ def test_report_queue_hide_notice_appeal_restore(client: Any, people: People, ru
         ).status_code
         == 403
     )
-    granted = client.post(
-        decision_url, headers=people.h("moderator"), json={"decision": "grant", "reason": "Fair; restored."}
-    )
+    granted = decide_appeal(client, people, appealed.json()["id"], "grant", "Fair; restored.")
     assert granted.status_code == 200, granted.text
     assert granted.json()["status"] == "granted" and granted.json()["resolution"] == "Fair; restored."
-    assert (
-        client.post(
-            decision_url, headers=people.h("moderator"), json={"decision": "deny", "reason": "late"}
-        ).status_code
-        == 409
-    )
+    assert decide_appeal(client, people, appealed.json()["id"], "deny", "late").status_code == 409
     restored = client.get(f"/api/v1/comments/{rude['id']}").json()
     assert restored["hidden"] is False and restored["body"] is not None
     assert client.get("/api/v1/moderation/notices", headers=people.h("stranger")).json() == []
     # a restored comment's hide can no longer be appealed
-    assert (
-        client.post(appeal_url, headers=people.h("stranger"), json={"statement": "more"}).status_code == 409
-    )
+    assert appeal(client, people, hide_id, "stranger", "more").status_code == 409
 
     # The log: every act, with its actor.
     log = client.get(
@@ -169,7 +153,9 @@ def test_a_hidden_item_closes_to_the_public_and_a_denied_appeal_keeps_it_hidden(
     client: Any, people: People, runtime: Any
 ) -> None:
     top = comment(client, people, "stranger", "Nice").json()
-    hidden = _act(client, people, action="hide", submission=people.item, reason="Copied from another paper")
+    hidden = moderate(
+        client, people, action="hide", submission=people.item, reason="Copied from another paper"
+    )
     assert hidden.status_code == 201, hidden.text
     assert client.get(f"/api/v1/submissions/{people.item}/comments").status_code == 404
     # the item itself, its files and the listings close too; its owner and moderators still see it
@@ -197,34 +183,27 @@ def test_a_hidden_item_closes_to_the_public_and_a_denied_appeal_keeps_it_hidden(
     assert (
         notices[0]["target"].startswith("submission:") and notices[0]["reason"] == "Copied from another paper"
     )
-    appeal = client.post(
-        f"/api/v1/moderation/actions/{hidden.json()['id']}/appeal",
-        headers=people.h("agent"),  # the owner's agent acts for the owner's account
-        json={"statement": "It is our own earlier work."},
-    )
-    assert appeal.status_code == 201, appeal.text
-    denied = client.post(
-        f"/api/v1/moderation/appeals/{appeal.json()['id']}/decision",
-        headers=people.h("moderator"),
-        json={"decision": "deny", "reason": "Different authors."},
-    )
+    # the owner's agent acts for the owner's account
+    appealed = appeal(client, people, hidden.json()["id"], "agent", "It is our own earlier work.")
+    assert appealed.status_code == 201, appealed.text
+    denied = decide_appeal(client, people, appealed.json()["id"], "deny", "Different authors.")
     assert denied.json()["status"] == "denied"
     assert client.get(f"/api/v1/submissions/{people.item}/comments").status_code == 404
     notice = client.get("/api/v1/moderation/notices", headers=people.h("owner")).json()[0]
     assert notice["appeal"]["status"] == "denied" and notice["appeal"]["resolution"] == "Different authors."
     # a fresh appeal after a denial is allowed (one *open* appeal per action)
-    second = client.post(
-        f"/api/v1/moderation/actions/{hidden.json()['id']}/appeal",
-        headers=people.h("owner"),
-        json={"statement": "New evidence: the earlier paper lists me."},
-    )
+    second = appeal(client, people, hidden.json()["id"], "owner", "New evidence: the earlier paper lists me.")
     assert second.status_code == 201
     # a direct restore settles the open appeal
-    restored = _act(client, people, action="restore", submission=people.item, reason="Authorship confirmed")
+    restored = moderate(
+        client, people, action="restore", submission=people.item, reason="Authorship confirmed"
+    )
     assert restored.status_code == 201
     assert client.get(f"/api/v1/submissions/{people.item}/comments").status_code == 200
     assert client.get(f"/api/v1/submissions/{people.item}").status_code == 200
-    assert _act(client, people, action="restore", submission=people.item, reason="again").status_code == 409
+    assert (
+        moderate(client, people, action="restore", submission=people.item, reason="again").status_code == 409
+    )
     notices = client.get("/api/v1/moderation/notices", headers=people.h("owner")).json()
     assert notices == []
     with transaction(runtime.read_sessions) as session:
@@ -234,23 +213,23 @@ def test_a_hidden_item_closes_to_the_public_and_a_denied_appeal_keeps_it_hidden(
 
 def test_dismissing_reports_and_who_may_moderate(client: Any, people: People) -> None:
     assert (
-        _act(client, people, action="dismiss", submission=people.item, reason="nothing open").status_code
+        moderate(client, people, action="dismiss", submission=people.item, reason="nothing open").status_code
         == 409
     )
     client.post(
         f"/api/v1/submissions/{people.item}/reports", headers=people.h("stranger"), json={"category": "spam"}
     )
     assert (
-        _act(client, people, "stranger", action="dismiss", submission=people.item, reason="x").status_code
+        moderate(client, people, "stranger", action="dismiss", submission=people.item, reason="x").status_code
         == 403
     )
-    dismissed = _act(
+    dismissed = moderate(
         client, people, action="dismiss", submission=people.item, reason="Not spam: a real paper"
     )
     assert dismissed.status_code == 201
     queue = client.get("/api/v1/moderation/queue", params={"kind": "reports"}, headers=people.h("moderator"))
     assert queue.json() == []
-    both = _act(client, people, action="hide", submission=people.item, comment_id=1, reason="x")
+    both = moderate(client, people, action="hide", submission=people.item, comment_id=1, reason="x")
     assert both.status_code == 422
     assert client.get("/api/v1/moderation/queue", headers=people.h("stranger")).status_code == 403
     assert client.get("/api/v1/moderation/queue").status_code == 401

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from openxiv.events import types
 from openxiv.models import Event
-from tests.community.conftest import People, comment
+from tests.community.conftest import People, appeal, comment, decide_appeal, moderate
 
 
 def _act(client: Any, people: People, **body: Any) -> Any:
-    acted = client.post("/api/v1/moderation/actions", headers=people.h("moderator"), json=body)
+    acted = moderate(client, people, **body)
     assert acted.status_code == 201, acted.text
     return acted.json()
 
@@ -28,17 +28,9 @@ def _moderation_events(runtime: Any) -> list[Event]:
 def test_hide_restore_and_appeal_decisions_are_events(client: Any, people: People, runtime: Any) -> None:
     rude = comment(client, people, "stranger", "Spam spam spam").json()
     hide = _act(client, people, action="hide", comment_id=rude["id"], reason="Advertising, not discussion")
-    appeal = client.post(
-        f"/api/v1/moderation/actions/{hide['id']}/appeal",
-        headers=people.h("stranger"),
-        json={"statement": "It was a joke."},
-    )
-    assert appeal.status_code == 201, appeal.text
-    granted = client.post(
-        f"/api/v1/moderation/appeals/{appeal.json()['id']}/decision",
-        headers=people.h("moderator"),
-        json={"decision": "grant", "reason": "Fine, restored."},
-    )
+    appealed = appeal(client, people, hide["id"], "stranger", "It was a joke.")
+    assert appealed.status_code == 201, appealed.text
+    granted = decide_appeal(client, people, appealed.json()["id"], "grant", "Fine, restored.")
     assert granted.status_code == 200, granted.text
     item_hide = _act(client, people, action="hide", submission=people.item, reason="Copied")
     item_restore = _act(client, people, action="restore", submission=people.item, reason="Not copied")
@@ -60,11 +52,11 @@ def test_hide_restore_and_appeal_decisions_are_events(client: Any, people: Peopl
     comment_target = f"comment:{rude['id']}"
     assert hidden.payload == {"target": comment_target, "comment_id": rude["id"], "action_id": hide["id"]}
     assert restored.payload["target"] == comment_target and restored.payload["hide_action_id"] == hide["id"]
-    assert restored.payload["appeal_id"] == appeal.json()["id"]
+    assert restored.payload["appeal_id"] == appealed.json()["id"]
     assert decided.payload == {
         "target": comment_target,
         "comment_id": rude["id"],
-        "appeal_id": appeal.json()["id"],
+        "appeal_id": appealed.json()["id"],
         "decision": "granted",
         "hide_action_id": hide["id"],
     }
@@ -98,16 +90,8 @@ def test_a_denied_appeal_is_an_event_and_the_content_stays_hidden(
 ) -> None:
     rude = comment(client, people, "stranger", "Rude words").json()
     hide = _act(client, people, action="hide", comment_id=rude["id"], reason="Rude")
-    appeal = client.post(
-        f"/api/v1/moderation/actions/{hide['id']}/appeal",
-        headers=people.h("stranger"),
-        json={"statement": "Please."},
-    ).json()
-    denied = client.post(
-        f"/api/v1/moderation/appeals/{appeal['id']}/decision",
-        headers=people.h("moderator"),
-        json={"decision": "deny", "reason": "Still rude."},
-    )
+    appealed = appeal(client, people, hide["id"], "stranger", "Please.").json()
+    denied = decide_appeal(client, people, appealed["id"], "deny", "Still rude.")
     assert denied.status_code == 200, denied.text
     recorded = _moderation_events(runtime)
     assert [e.type for e in recorded] == [types.MODERATION_HIDDEN, types.APPEAL_DECIDED]
