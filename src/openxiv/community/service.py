@@ -164,10 +164,6 @@ def hidden_submission_ids(session: Session, submission_ids: Iterable[int]) -> se
 # ---------------------------------------------------------------------------------- items
 
 
-def item_hide(session: Session, submission_id: int) -> Hide | None:
-    return session.scalars(select(Hide).where(Hide.target == submission_target(submission_id))).first()
-
-
 def find_item(session: Session, identifier: str, viewer: Principal | None) -> submissions.FoundVersion:
     """The item (and version) as the viewer may see it: NotFound where it does not exist, where
     the viewer may not see it, or where moderators hid it from this viewer."""
@@ -182,7 +178,7 @@ def find_item_for(session: Session, principal: Principal, identifier: str) -> su
 def _open_item(session: Session, principal: Principal, identifier: str) -> submissions.FoundVersion:
     """An item one may like or comment on: visible, and not hidden by moderators."""
     found = find_item(session, identifier, principal)
-    if item_hide(session, found.submission.id) is not None:
+    if found.hidden_by_moderators:
         raise Conflict(
             f"{found.submission.identifier} is hidden by moderators; it takes no likes or comments until "
             "it is restored"
@@ -197,7 +193,7 @@ def _comment_in_view(
     submission = session.get(Submission, comment.submission_id) if comment is not None else None
     if comment is None or submission is None or not submissions.can_view(submission, viewer):
         raise NotFound(f"no comment {comment_id}")
-    if item_hide(session, submission.id) is not None and not authz.can_see_moderated(
+    if submissions_repository.hidden_by_moderators(session, submission.id) and not authz.can_see_moderated(
         viewer, submission.owner_id
     ):
         raise NotFound(f"no comment {comment_id}")

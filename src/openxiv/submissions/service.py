@@ -262,6 +262,7 @@ class FoundVersion:
     submission: Submission
     version: SubmissionVersion
     pinned: bool  # the identifier named the version (vN): what it shows never changes
+    hidden_by_moderators: bool = False  # only its owner and moderators get to see it then
 
     @property
     def identifier(self) -> str:
@@ -282,7 +283,9 @@ def find_version(session: Session, identifier: str, viewer: Principal | None) ->
     submission = row.submission
     if row.version is None:
         raise NotFound(f"{submission.identifier} has no v{number} (latest is v{submission.latest_version})")
-    return FoundVersion(submission, row.version, pinned=number is not None)
+    return FoundVersion(
+        submission, row.version, pinned=number is not None, hidden_by_moderators=row.hidden_by_moderators
+    )
 
 
 def can_view(submission: Submission, viewer: Principal | None) -> bool:
