@@ -9,12 +9,18 @@ import time
 from typing import Any
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
+from openxiv.accounts import service as accounts
 from openxiv.db import make_loop_reader
+from openxiv.errors import NotFound
 from openxiv.http.caching import CachedResponse, ResponseCache, etag_matches
+from openxiv.models import Submission, SubmissionVersion
+from openxiv.models.publishing import Doi
+from openxiv.publishing.presenters import api_link_header, link_header
+from openxiv.publishing.service import Site, citation_for
 from openxiv.runtime import Runtime
-from openxiv.submissions import service
+from openxiv.submissions import presenters, service
 from openxiv.submissions.lifecycle import Status
 from tests.core.helpers import auth, paper_body, recorded_statements, register
 
@@ -50,13 +56,81 @@ def test_an_item_read_is_one_statement_and_never_loads_the_text(client: Any, run
         first = client.get(f"/api/v1/submissions/{identifier}")
     assert first.status_code == 200
     selects = [s for s in statements if s.lstrip().upper().startswith("SELECT")]
-    # The item with its version, authors and files; then its DOIs for the Link header.
-    assert len(selects) == 2, selects
-    assert "FROM submissions" in selects[0] and "FROM dois" in selects[1]
+    # The item with its version, authors, files and registered DOIs (the Link header's).
+    assert len(selects) == 1, selects
+    assert "FROM submissions" in selects[0] and "FROM dois" in selects[0]
     # A reader runs without a transaction on both databases.
     assert not any(s.lstrip().upper().startswith(("BEGIN", "ROLLBACK")) for s in statements)
     assert not any("submission_versions.extracted_text AS" in s for s in statements)
     assert first.json()["version"]["text_characters"] > 100  # still reported, counted by the database
+
+
+def test_the_plain_item_read_shows_what_the_mapped_read_shows(client: Any, runtime: Any) -> None:
+    """`find_record` (the item's JSON) against `find_version` (everything else): the same JSON and
+    the same Link header for the latest and a pinned version, the same registered DOIs (a pending
+    one is not cited), and the same NotFound for a version that does not exist."""
+    identifier, _ = _published(client)
+    with runtime.write_sessions() as session, session.begin():
+        submission = session.scalar(select(Submission).where(Submission.identifier == identifier))
+        assert submission is not None
+        first = session.scalar(
+            select(SubmissionVersion).where(SubmissionVersion.submission_id == submission.id)
+        )
+        assert first is not None
+        session.add(
+            SubmissionVersion(
+                submission_id=submission.id,
+                number=2,
+                title="Warm-up and batch size, revised",
+                abstract="Second version.",
+                meta=first.meta,
+                source_format=first.source_format,
+                source_sha256=first.source_sha256,
+                extracted_text="text of the second version",
+                response_letter="We reran every ablation.",
+                created_by_account_id=first.created_by_account_id,
+            )
+        )
+        submission.latest_version = 2
+        for number, state in ((1, "registered"), (2, "pending"), (None, "registered")):
+            suffix = f"v{number}" if number else ""
+            session.add(
+                Doi(
+                    submission_id=submission.id,
+                    version_number=number,
+                    doi=f"10.5072/openxiv.{identifier}{suffix}",
+                    state=state,
+                    registrar="local",
+                )
+            )
+    owner = runtime.read_sessions().scalar(
+        select(Submission.owner_id).where(Submission.identifier == identifier)
+    )
+    site = Site.from_settings(runtime.settings)
+    with runtime.read_sessions() as session:
+        viewer = accounts.session_principal(session, owner)
+        for name in (identifier, f"{identifier}v1", f"{identifier}v2"):
+            for who in (None, viewer):
+                mapped = service.find_version(session, name, who)
+                plain = service.find_record(session, name, who)
+                assert presenters.submission_out(session, plain.submission, plain.version, who) == (
+                    presenters.submission_out(session, mapped.submission, mapped.version, who)
+                )
+                assert api_link_header(plain, site) == link_header(citation_for(session, mapped, site))
+        latest = service.find_record(session, identifier, None)
+        assert (latest.version.number, latest.version_doi) == (2, None)  # pending: not cited
+        assert latest.concept_doi == f"10.5072/openxiv.{identifier}"
+        pinned = service.find_record(session, f"{identifier}v1", None)
+        assert pinned.version_doi == f"10.5072/openxiv.{identifier}v1"
+        assert [a.position for a in pinned.version.authors] == sorted(
+            a.position for a in pinned.version.authors
+        )
+        assert pinned.version.authors and pinned.version.source_blob is not None
+        for find in (service.find_version, service.find_record):
+            with pytest.raises(NotFound, match="has no v3"):
+                find(session, f"{identifier}v3", None)
+            with pytest.raises(NotFound, match="no submission"):
+                find(session, "2001.99999", None)
 
 
 def _threads_that_read(runtime: Any, client: Any, path: str) -> set[str]:

@@ -17,9 +17,8 @@ from openxiv.community import service as community
 from openxiv.discovery.repository import as_utc
 from openxiv.models import Account, Submission, Transition
 from openxiv.models.discovery import DiscoveryCategory, DiscoveryEntry
-from openxiv.models.publishing import Doi
+from openxiv.models.publishing import REGISTERED, Doi
 from openxiv.models.review import Review
-from openxiv.publishing.service import REGISTERED
 from openxiv.submissions import repository as submissions
 from openxiv.submissions.lifecycle import PUBLISHED, Status
 from openxiv.submissions.version_meta import VersionMeta

@@ -7,6 +7,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from openxiv.models.base import Base, utcnow
 
+# The state of a DOI the registrar has taken: only such a DOI is a link anyone can follow.
+REGISTERED = "registered"
+
 
 class Doi(Base):
     """A DOI of a published item: one per published version, and one (`version_number` empty)

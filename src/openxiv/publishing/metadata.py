@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from openxiv.models import Submission, SubmissionVersion, VersionAuthor
+from openxiv.models import Submission, SubmissionVersion
+from openxiv.submissions.records import AuthorView, SubmissionView, VersionView
 from openxiv.submissions.version_meta import VersionMeta
 
 SOURCE_MEDIA_TYPES = {"markdown": "text/markdown", "latex": "application/x-latex"}
@@ -204,7 +205,7 @@ def doi_url(doi: str) -> str:
     return f"https://doi.org/{doi}"
 
 
-def _author(row: VersionAuthor) -> CitedAuthor:
+def _author(row: AuthorView) -> CitedAuthor:
     return CitedAuthor(
         name=" ".join(row.name.split()),
         kind=row.kind,
@@ -214,8 +215,8 @@ def _author(row: VersionAuthor) -> CitedAuthor:
 
 
 def citation_record(
-    submission: Submission,
-    version: SubmissionVersion,
+    submission: SubmissionView,
+    version: VersionView,
     *,
     base_url: str,
     publisher: str,

@@ -10,9 +10,9 @@ from urllib.parse import quote
 from sqlalchemy.orm import Session
 
 from openxiv.publishing.formats import FORMATS, json_ld, script_safe_json
-from openxiv.publishing.metadata import CitationRecord
+from openxiv.publishing.metadata import CitationRecord, citation_record
 from openxiv.publishing.service import DoiView, Site, citation_for, item_dois
-from openxiv.submissions.service import FoundVersion
+from openxiv.submissions.service import FoundRecord, FoundVersion
 
 # Characters a URI may contain (RFC 3986); anything else is percent-encoded so that no value can
 # end a `<...>` target or a header line.
@@ -118,5 +118,15 @@ def page_citation(session: Session, found: FoundVersion, site: Site) -> PageCita
     )
 
 
-def api_link_header(session: Session, found: FoundVersion, site: Site) -> str:
-    return link_header(citation_for(session, found, site))
+def api_link_header(found: FoundRecord, site: Site) -> str:
+    """The `Link` header of the item's JSON, from what `find_record` read (the version's DOI is
+    all of the item's DOIs that it shows)."""
+    dois = {found.version.number: found.version_doi, None: found.concept_doi}
+    record = citation_record(
+        found.submission,
+        found.version,
+        base_url=site.base_url,
+        publisher=site.publisher,
+        dois={number: doi for number, doi in dois.items() if doi is not None},
+    )
+    return link_header(record)

@@ -19,13 +19,12 @@ from openxiv.events import service as events
 from openxiv.events import types as event_types
 from openxiv.models import Submission, SubmissionVersion
 from openxiv.models.base import utcnow
-from openxiv.models.publishing import Doi
+from openxiv.models.publishing import REGISTERED, Doi
 from openxiv.publishing.metadata import CitationRecord, citation_record, datacite_attributes, doi_url
 from openxiv.publishing.ports import doi_for
 from openxiv.submissions.service import FoundVersion
 
 PENDING = "pending"
-REGISTERED = "registered"
 FAILED = "failed"
 MAX_ERROR_CHARS = 500
 

@@ -138,10 +138,10 @@ async def get_submission(
     # The most frequent request there is: everything that reads happens in one `run_read` (a sync
     # dependency or endpoint would each take a trip to the thread pool of their own).
     def read(session: Session) -> tuple[SubmissionOut, str, int | None]:
-        found = service.find_version(session, identifier, principal)
+        found = service.find_record(session, identifier, principal)
         out = presenters.submission_out(session, found.submission, found.version, principal)
         public = principal is None and service.is_settled_in_public(found.submission)
-        return out, api_link_header(session, found, site), found.submission.id if public else None
+        return out, api_link_header(found, site), found.submission.id if public else None
 
     out, link, public_group = await run_read(request, read, bounded=True)
     response = json_response(out, headers={"Link": link})

@@ -8,9 +8,10 @@ from sqlalchemy.orm import Session
 
 from openxiv.accounts import authz
 from openxiv.accounts.authz import Principal
-from openxiv.models import Blob, StageRun, Submission, SubmissionVersion, Transition
+from openxiv.models import Blob, StageRun, Submission, Transition
 from openxiv.submissions import repository
 from openxiv.submissions.moderation import HeldVersion
+from openxiv.submissions.records import BlobView, SubmissionView, VersionView
 from openxiv.submissions.schemas import (
     Actor,
     AuthorOut,
@@ -30,7 +31,7 @@ from openxiv.submissions.stages import screening_action, screening_integrity
 from openxiv.submissions.version_meta import VersionMeta
 
 
-def file_out(blob: Blob | None, url: str) -> FileOut | None:
+def file_out(blob: BlobView | None, url: str) -> FileOut | None:
     if blob is None:
         return None
     return FileOut(
@@ -56,8 +57,8 @@ def screening_out(run: StageRun | None) -> ScreeningOut | None:
 
 def versions_out(
     session: Session,
-    submission: Submission,
-    versions: Sequence[SubmissionVersion],
+    submission: SubmissionView,
+    versions: Sequence[VersionView],
     viewer: Principal | None = None,
 ) -> list[VersionOut]:
     """Any number of versions of one submission with no query but, for those who may see them,
@@ -81,14 +82,14 @@ def versions_out(
 
 
 def version_out(
-    session: Session, submission: Submission, version: SubmissionVersion, viewer: Principal | None = None
+    session: Session, submission: SubmissionView, version: VersionView, viewer: Principal | None = None
 ) -> VersionOut:
     return versions_out(session, submission, [version], viewer)[0]
 
 
 def _version_out(
-    submission: Submission,
-    version: SubmissionVersion,
+    submission: SubmissionView,
+    version: VersionView,
     screening: ScreeningOut | None,
 ) -> VersionOut:
     meta = VersionMeta.from_column(version.meta)
@@ -132,7 +133,7 @@ def _version_out(
 
 
 def submission_out(
-    session: Session, submission: Submission, version: SubmissionVersion, viewer: Principal | None = None
+    session: Session, submission: SubmissionView, version: VersionView, viewer: Principal | None = None
 ) -> SubmissionOut:
     return SubmissionOut(
         id=submission.identifier,

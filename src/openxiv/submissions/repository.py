@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import base64
 import binascii
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, bindparam, delete, exists, or_, select
-from sqlalchemy.orm import Session, defer, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, defer, joinedload, selectinload
 
 from openxiv.errors import InvalidInput
 from openxiv.models import (
@@ -23,7 +23,16 @@ from openxiv.models import (
     VersionAuthor,
 )
 from openxiv.models.community import Hide
+from openxiv.models.publishing import REGISTERED, Doi
 from openxiv.submissions.author_words import name_words, prefix_upper_bound
+from openxiv.submissions.records import (
+    VERSION_PARTS,
+    AuthorRecord,
+    BlobRecord,
+    ItemRecord,
+    SubmissionRecord,
+    VersionRecord,
+)
 
 
 @dataclass(frozen=True)
@@ -134,6 +143,87 @@ def item(session: Session, identifier: str, number: int | None) -> ItemRow | Non
     if row is None:
         return None
     return ItemRow(submission=row[0], version=row[1], hidden_by_moderators=bool(row[2]))
+
+
+def _columns(entity: Any, record: type, *, skip: tuple[str, ...] = ()) -> list[Any]:
+    """The columns a record is made of, in its fields' order (a record is built from a row slice)."""
+    return [getattr(entity, f.name) for f in fields(record) if f.name not in skip]
+
+
+_SOURCE, _PDF = aliased(Blob), aliased(Blob)
+_RECORD_PARTS = (
+    _columns(Submission, SubmissionRecord),
+    _columns(SubmissionVersion, VersionRecord, skip=VERSION_PARTS),
+    _columns(_SOURCE, BlobRecord),
+    _columns(_PDF, BlobRecord),
+    _columns(VersionAuthor, AuthorRecord),
+)
+_VERSION_COLUMN_NAMES = [f.name for f in fields(VersionRecord) if f.name not in VERSION_PARTS]
+_ENDS = [sum(len(part) for part in _RECORD_PARTS[: i + 1]) for i in range(len(_RECORD_PARTS))]
+
+
+def _registered_doi(number: Any) -> Any:
+    return (
+        select(Doi.doi)
+        .where(Doi.submission_id == Submission.id, Doi.state == REGISTERED, number)
+        .scalar_subquery()
+    )
+
+
+def _item_record_statement(*, latest: bool) -> Select[Any]:
+    hidden = exists().where(Hide.submission_id == Submission.id, Hide.comment_id.is_(None))
+    number = Submission.latest_version if latest else bindparam("number")
+    return (
+        select(
+            *(column for part in _RECORD_PARTS for column in part),
+            hidden.label("hidden"),
+            _registered_doi(Doi.version_number == SubmissionVersion.number).label("version_doi"),
+            _registered_doi(Doi.version_number.is_(None)).label("concept_doi"),
+        )
+        .select_from(Submission)
+        .outerjoin(
+            SubmissionVersion,
+            and_(SubmissionVersion.submission_id == Submission.id, SubmissionVersion.number == number),
+        )
+        .outerjoin(_SOURCE, _SOURCE.sha256 == SubmissionVersion.source_sha256)
+        .outerjoin(_PDF, _PDF.sha256 == SubmissionVersion.pdf_sha256)
+        .outerjoin(VersionAuthor, VersionAuthor.version_id == SubmissionVersion.id)
+        .where(Submission.identifier == bindparam("identifier"))
+        .order_by(VersionAuthor.position)
+    )
+
+
+_RECORD_LATEST = _item_record_statement(latest=True)
+_RECORD_PINNED = _item_record_statement(latest=False)
+
+
+def item_record(session: Session, identifier: str, number: int | None) -> ItemRecord | None:
+    """What `item` reads, with the version's and the item's registered DOIs, as plain values
+    (`records`): one row per author, on the connection (none of the ORM session's steps)."""
+    connection = session.connection()
+    if number is None:
+        rows = connection.execute(_RECORD_LATEST, {"identifier": identifier}).all()
+    else:
+        rows = connection.execute(_RECORD_PINNED, {"identifier": identifier, "number": number}).all()
+    if not rows:
+        return None
+    first = rows[0]
+    submission_end, version_end, source_end, pdf_end, author_end = _ENDS
+    version = None
+    if first[submission_end] is not None:  # the version's id: None when no version matched
+        version = VersionRecord(
+            **dict(zip(_VERSION_COLUMN_NAMES, first[submission_end:version_end], strict=True)),
+            authors=tuple(AuthorRecord(*row[pdf_end:author_end]) for row in rows if row[pdf_end] is not None),
+            source_blob=BlobRecord(*first[version_end:source_end]) if first[version_end] else None,
+            pdf_blob=BlobRecord(*first[source_end:pdf_end]) if first[source_end] else None,
+        )
+    return ItemRecord(
+        submission=SubmissionRecord(*first[:submission_end]),
+        version=version,
+        hidden_by_moderators=bool(first[author_end]),
+        version_doi=first[author_end + 1],
+        concept_doi=first[author_end + 2],
+    )
 
 
 def blobs(session: Session, sha256s: set[str]) -> dict[str, Blob]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -23,6 +24,7 @@ from openxiv.submissions import files, repository
 from openxiv.submissions.identifiers import allocate_identifier, parse_identifier
 from openxiv.submissions.lifecycle import REVISABLE, Status, can_transition
 from openxiv.submissions.ports import PipelineQueue
+from openxiv.submissions.records import SubmissionRecord, SubmissionView, VersionRecord
 from openxiv.submissions.schemas import IPAttribution, SubmissionCreate, VersionContent, VersionCreate
 from openxiv.submissions.version_meta import VersionMeta
 from openxiv.validation import clean_text, normalise_orcid
@@ -242,7 +244,7 @@ def get_submission(session: Session, identifier: str, viewer: Principal | None) 
     return submission
 
 
-def _may_see(submission: Submission, hidden_by_moderators: bool, viewer: Principal | None) -> bool:
+def _may_see(submission: SubmissionView, hidden_by_moderators: bool, viewer: Principal | None) -> bool:
     # Hidden by moderators: its owner (and moderators) still see it, and why.
     if not can_view(submission, viewer):
         return False
@@ -278,17 +280,55 @@ def find_version(session: Session, identifier: str, viewer: Principal | None) ->
     not see is NotFound, exactly like one that does not exist."""
     base, number = parse_identifier(identifier)
     row = repository.item(session, base, number)
-    if row is None or not _may_see(row.submission, row.hidden_by_moderators, viewer):
+    if row is None:
         raise NotFound(f"no submission {base}")
-    submission = row.submission
-    if row.version is None:
-        raise NotFound(f"{submission.identifier} has no v{number} (latest is v{submission.latest_version})")
+    version = _visible_version(base, number, row.submission, row.version, row.hidden_by_moderators, viewer)
     return FoundVersion(
-        submission, row.version, pinned=number is not None, hidden_by_moderators=row.hidden_by_moderators
+        row.submission, version, pinned=number is not None, hidden_by_moderators=row.hidden_by_moderators
     )
 
 
-def can_view(submission: Submission, viewer: Principal | None) -> bool:
+@dataclass(frozen=True)
+class FoundRecord:
+    """What `find_version` finds, as plain values, with the registered DOIs of the version and of
+    the item: all that the item's JSON and its `Link` header show."""
+
+    submission: SubmissionRecord
+    version: VersionRecord
+    version_doi: str | None
+    concept_doi: str | None
+
+
+def find_record(session: Session, identifier: str, viewer: Principal | None) -> FoundRecord:
+    """`find_version` in one statement without the ORM (`repository.item_record`): for the
+    item's JSON, the most frequent request there is."""
+    base, number = parse_identifier(identifier)
+    row = repository.item_record(session, base, number)
+    if row is None:
+        raise NotFound(f"no submission {base}")
+    version = _visible_version(base, number, row.submission, row.version, row.hidden_by_moderators, viewer)
+    return FoundRecord(row.submission, version, row.version_doi, row.concept_doi)
+
+
+V = TypeVar("V")
+
+
+def _visible_version(
+    base: str,
+    number: int | None,
+    submission: SubmissionView,
+    version: V | None,
+    hidden_by_moderators: bool,
+    viewer: Principal | None,
+) -> V:
+    if not _may_see(submission, hidden_by_moderators, viewer):
+        raise NotFound(f"no submission {base}")
+    if version is None:
+        raise NotFound(f"{submission.identifier} has no v{number} (latest is v{submission.latest_version})")
+    return version
+
+
+def can_view(submission: SubmissionView, viewer: Principal | None) -> bool:
     if submission.status not in HIDDEN_FROM_PUBLIC:
         return True
     return authz.can_view_hidden(viewer, submission.owner_id)
@@ -318,7 +358,7 @@ def list_submissions(
     return rows[:limit], next_cursor
 
 
-def is_settled_in_public(submission: Submission) -> bool:
+def is_settled_in_public(submission: SubmissionView) -> bool:
     """Whether what is shown of the item is the same for everyone from now on: not hidden, and
     past screening (an item still being screened may yet be held and hidden). Only such files
     may be kept by shared caches."""
