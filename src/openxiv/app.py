@@ -82,7 +82,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     app.state.database = Database(
         read_sessions=runtime.read_sessions,
         write_sessions=runtime.write_sessions,
-        loop_read_sessions=runtime.loop_read_sessions,
+        hot_read_sessions=runtime.hot_read_sessions,
+        hot_reads_on_loop=runtime.hot_reader is not None and runtime.hot_reader.on_loop,
     )
     app.state.blobs = runtime.blobs
     # Looked up per request: the queue is built on first use (a read-only process never opens

@@ -66,7 +66,7 @@ class HttpSettings(BaseModel):
     # holds its transaction while its response is validated on that pool.
     read_threads: int = Field(default=4, ge=1, le=200)
     # On SQLite under WAL, run those reads on the event loop instead: a read there never waits for
-    # a writer, and the hand-off to a thread costs as much as the read (db.make_loop_reader).
+    # a writer, and the hand-off to a thread costs as much as the read (db.make_hot_reader).
     # Turn it off when the database file sits on a slow disk whose reads could hold up the loop.
     reads_on_loop: bool = True
     # Public responses kept in memory per process (0 turns the cache off) and the longest any is

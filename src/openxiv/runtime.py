@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from openxiv.config import Settings
-from openxiv.db import make_engine, make_loop_reader, make_session_factory, on_commit
+from openxiv.db import HotReader, make_engine, make_hot_reader, make_session_factory, on_commit
 from openxiv.discovery import jobs as discovery_jobs
 from openxiv.events import delivery as webhook_jobs
 from openxiv.events import types as event_types
@@ -54,7 +54,7 @@ class Runtime:
     # Called after every commit of a write session in this process, events or not (the response
     # cache: a change made here must show in this process's next read).
     write_listeners: list[Callable[[], None]] = field(default_factory=list, init=False)
-    _loop_reader: Engine | None = field(default=None, init=False)
+    _hot_reader: HotReader | None = field(default=None, init=False)
 
     def __post_init__(self) -> None:
         self.engine = make_engine(self.settings.database_url, pool_size=self.settings.db_pool_size)
@@ -71,17 +71,23 @@ class Runtime:
         return make_session_factory(self.engine, write=False)
 
     @cached_property
-    def loop_read_sessions(self) -> sessionmaker[Session] | None:
-        """Read sessions a request may use on the event loop itself (`db.make_loop_reader`); None
-        where reads must go to a thread (PostgreSQL, SQLite without WAL, `http.reads_on_loop` off)."""
-        if self.settings.http.reads_on_loop:
-            self._loop_reader = make_loop_reader(self.settings.database_url)
-        return make_session_factory(self._loop_reader, write=False) if self._loop_reader else None
+    def hot_reader(self) -> HotReader | None:
+        """The hot reads' own engine where one makes them cheaper (`db.make_hot_reader`); None
+        where `read_sessions` serve them."""
+        http = self.settings.http
+        self._hot_reader = make_hot_reader(
+            self.settings.database_url, threads=http.read_threads, on_loop=http.reads_on_loop
+        )
+        return self._hot_reader
+
+    @cached_property
+    def hot_read_sessions(self) -> sessionmaker[Session] | None:
+        return make_session_factory(self.hot_reader.engine, write=False) if self.hot_reader else None
 
     @property
     def engines(self) -> list[Engine]:
         """Every engine this runtime opened (what a statement count must watch)."""
-        return [self.engine] + ([self._loop_reader] if self._loop_reader else [])
+        return [self.engine] + ([self._hot_reader.engine] if self._hot_reader else [])
 
     @cached_property
     def blobs(self) -> BlobStore:

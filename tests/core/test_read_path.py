@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import event, select
 
 from openxiv.accounts import service as accounts
-from openxiv.db import make_loop_reader
+from openxiv.db import make_hot_reader
 from openxiv.errors import NotFound
 from openxiv.http.caching import CachedResponse, ResponseCache, etag_matches
 from openxiv.models import Submission, SubmissionVersion
@@ -163,7 +163,7 @@ def test_hot_reads_run_on_the_event_loop_only_where_a_read_never_waits(
         assert not any(name.startswith("AnyIO worker") for name in item_threads | page_threads)
         assert workers == scan_threads
     else:  # PostgreSQL waits on the network: worker threads only
-        assert runtime.loop_read_sessions is None
+        assert runtime.hot_reader is not None and not runtime.hot_reader.on_loop
         assert workers == item_threads | page_threads | scan_threads
 
 
@@ -187,19 +187,39 @@ def test_a_read_on_the_loop_does_not_wait_for_a_writer_holding_the_lock(
         writer.close()
 
 
-def test_only_sqlite_under_wal_gets_a_loop_reader(tmp_path: Any) -> None:
-    assert make_loop_reader("sqlite:///:memory:") is None  # not WAL: reads would wait for writers
-    assert make_loop_reader("postgresql://localhost/none") is None  # no connection is even tried
-    engine = make_loop_reader(f"sqlite:///{tmp_path / 'wal.db'}")
-    assert engine is not None
+def test_only_sqlite_under_wal_reads_on_the_loop(tmp_path: Any) -> None:
+    # Not WAL: reads would wait for writers, so they keep the app's engine, on threads.
+    assert make_hot_reader("sqlite:///:memory:", threads=4, on_loop=True) is None
+    assert make_hot_reader(f"sqlite:///{tmp_path / 'off.db'}", threads=4, on_loop=False) is None
+    reader = make_hot_reader(f"sqlite:///{tmp_path / 'wal.db'}", threads=4, on_loop=True)
+    assert reader is not None and reader.on_loop
     try:
         # A checkout on the loop must never wait: the pool may always open one more.
-        held = [engine.connect() for _ in range(3)]
+        held = [reader.engine.connect() for _ in range(3)]
         assert all(not c.closed for c in held)
         for connection in held:
             connection.close()
     finally:
-        engine.dispose()
+        reader.engine.dispose()
+
+
+def test_postgres_hot_reads_have_a_connection_per_thread_in_autocommit_from_the_start(
+    runtime: Any, db_backend: str
+) -> None:
+    reader = make_hot_reader("postgresql://localhost/none", threads=3, on_loop=True)
+    assert reader is not None and not reader.on_loop  # its reads wait on the network
+    assert reader.engine.pool.size() == 3  # type: ignore[attr-defined]  # one per hot-read thread
+    reader.engine.dispose()  # no connection was even tried
+    if db_backend != "postgres":
+        return
+    sessions = runtime.hot_read_sessions
+    assert sessions is not None and sessions.kw["bind"] is runtime.hot_reader.engine  # no switching
+    statements: list[str] = []
+    event.listen(runtime.hot_reader.engine, "before_cursor_execute", lambda *a: statements.append(a[2]))
+    with sessions() as session:
+        assert session.connection().connection.driver_connection.autocommit
+        assert session.execute(select(Submission.id).limit(1)).all() is not None
+    assert not any(s.lstrip().upper().startswith(("BEGIN", "ROLLBACK", "SET")) for s in statements)
 
 
 def test_reads_stay_on_threads_when_turned_off(settings: Any, db_backend: str) -> None:
@@ -209,7 +229,7 @@ def test_reads_stay_on_threads_when_turned_off(settings: Any, db_backend: str) -
         settings.model_copy(update={"http": settings.http.model_copy(update={"reads_on_loop": False})})
     )
     try:
-        assert runtime.loop_read_sessions is None and runtime.engines == [runtime.engine]
+        assert runtime.hot_reader is None and runtime.engines == [runtime.engine]
     finally:
         runtime.close()
 

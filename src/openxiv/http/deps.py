@@ -36,8 +36,10 @@ class Database:
 
     read_sessions: sessionmaker[Session]
     write_sessions: sessionmaker[Session]
-    # Reads that may run on the event loop itself (SQLite under WAL, `db.make_loop_reader`).
-    loop_read_sessions: sessionmaker[Session] | None = None
+    # The hot reads' own sessions where they have some, and whether those reads run on the event
+    # loop itself (`db.make_hot_reader`).
+    hot_read_sessions: sessionmaker[Session] | None = None
+    hot_reads_on_loop: bool = False
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -80,13 +82,14 @@ async def run_read(request: Request, read: Callable[[Session], T], *, bounded: b
     """Run a hot read (an item, a listing) where it costs least.
 
     A `bounded` read (a few index lookups: an item by its identifier, a page of the newest items)
-    runs on the event loop when the database never makes a read wait (`Database.loop_read_sessions`);
+    runs on the event loop when the database never makes a read wait (`Database.hot_reads_on_loop`);
     one that may scan (a filter no index serves) must not hold up every other request, and runs
     on the few threads kept for hot reads (`http.read_threads`), not on the general pool: fewer
     threads contend less, and a read holds no lock a write waits for."""
     database: Database = request.app.state.database
-    if bounded and database.loop_read_sessions is not None:
-        with database.loop_read_sessions() as session:
+    sessions = database.hot_read_sessions or database.read_sessions
+    if bounded and database.hot_reads_on_loop:
+        with sessions() as session:
             return read(session)
     limiter: CapacityLimiter | None = getattr(request.app.state, "read_limiter", None)
     if limiter is None:
@@ -95,7 +98,7 @@ async def run_read(request: Request, read: Callable[[Session], T], *, bounded: b
         )
 
     def in_thread() -> T:
-        with database.reading() as session:
+        with sessions() as session:
             return read(session)
 
     return await anyio.to_thread.run_sync(in_thread, limiter=limiter)
