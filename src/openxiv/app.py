@@ -48,6 +48,26 @@ STATIC_DIR = Path(__file__).parent / "static"
 SESSION_COOKIE = "openxiv_session"
 
 
+# Each domain's router directly under the prefix: a router included in a router is matched once
+# per level, twice over (FastAPI matches, then handles), on every request. Routers are tried in
+# this order, so the one of the most frequent requests (an item, a listing) comes first; no path
+# of a router is taken by one tried before it (tests/core/test_read_path.py).
+API_PREFIX = "/api/v1"
+API_ROUTERS = (
+    submissions_router,
+    accounts_router,
+    review_router,
+    external_reviews_router,
+    integrity_router,
+    literature_router,
+    events_router,
+    trajectories_router,
+    publishing_router,
+    community_router,
+    discovery_api.router,
+)
+
+
 def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     # Refuse to serve with settings that are only safe on a laptop (ConfigError says which).
     secret_key = resolve_secret_key(settings)
@@ -105,22 +125,8 @@ def create_app(settings: Settings, runtime: Runtime | None = None) -> FastAPI:
     )
     problems.install(app)
 
-    # Each domain's router directly under the prefix: a router included in a router is matched
-    # once per level, twice over (FastAPI matches, then handles), on every request.
-    for api_router in (
-        accounts_router,
-        submissions_router,
-        review_router,
-        external_reviews_router,
-        integrity_router,
-        literature_router,
-        events_router,
-        trajectories_router,
-        publishing_router,
-        community_router,
-        discovery_api.router,
-    ):
-        app.include_router(api_router, prefix="/api/v1")
+    for api_router in API_ROUTERS:
+        app.include_router(api_router, prefix=API_PREFIX)
     app.include_router(discovery_api.hub_router)
     app.include_router(discovery_api.feeds_router)
     app.include_router(discovery_api.oai_router)

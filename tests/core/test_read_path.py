@@ -3,6 +3,7 @@ of public responses and what evicts it, and readers that get no session cookie."
 
 from __future__ import annotations
 
+import re
 import sqlite3
 import threading
 import time
@@ -10,8 +11,10 @@ from typing import Any
 
 import pytest
 from sqlalchemy import event, select
+from starlette.routing import Match
 
 from openxiv.accounts import service as accounts
+from openxiv.app import API_ROUTERS
 from openxiv.db import make_hot_reader
 from openxiv.errors import NotFound
 from openxiv.http.caching import CachedResponse, ResponseCache, etag_matches
@@ -131,6 +134,23 @@ def test_the_plain_item_read_shows_what_the_mapped_read_shows(client: Any, runti
                 find(session, f"{identifier}v3", None)
             with pytest.raises(NotFound, match="no submission"):
                 find(session, "2001.99999", None)
+
+
+def test_no_api_path_is_taken_by_a_router_tried_before_its_own() -> None:
+    """The API routers are tried in order, the most requested first (`app.API_ROUTERS`): moving
+    one forward must not let its paths take another router's (`/submissions/{identifier}`
+    must not answer `/submissions/queue`)."""
+    checked = 0
+    for position, router in enumerate(API_ROUTERS):
+        earlier = [route for before in API_ROUTERS[:position] for route in before.routes]
+        for route in router.routes:
+            sample = re.sub(r"\{[^}]+\}", "2501.00001", route.path)  # type: ignore[attr-defined]
+            for method in route.methods or ():  # type: ignore[attr-defined]
+                scope = {"type": "http", "path": sample, "method": method, "root_path": ""}
+                taken = [r.path for r in earlier if r.matches(scope)[0] == Match.FULL]  # type: ignore[attr-defined]
+                assert not taken, f"{method} {route.path} is taken by {taken}"  # type: ignore[attr-defined]
+                checked += 1
+    assert checked > 50  # every API route with each of its methods
 
 
 def _threads_that_read(runtime: Any, client: Any, path: str) -> set[str]:
