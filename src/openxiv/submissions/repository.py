@@ -162,10 +162,10 @@ _VERSION_COLUMN_NAMES = [f.name for f in fields(VersionRecord) if f.name not in 
 _ENDS = [sum(len(part) for part in _RECORD_PARTS[: i + 1]) for i in range(len(_RECORD_PARTS))]
 
 
-def _registered_doi(number: Any) -> Any:
+def _registered_doi(which: ColumnElement[bool]) -> Any:
     return (
         select(Doi.doi)
-        .where(Doi.submission_id == Submission.id, Doi.state == REGISTERED, number)
+        .where(Doi.submission_id == Submission.id, Doi.state == REGISTERED, which)
         .scalar_subquery()
     )
 
